@@ -1,0 +1,69 @@
+# Haven: `make run` to start, `make test` to check everything. `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/haven.tar.gz
+INSTALLED := $(VENV)/.installed
+TRAINING_FILES := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help install train run shell test lint unit validate test-conversations test-server eval-nlu clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+install: $(INSTALLED) ## create .venv with Python 3.10 and install the pinned dependencies
+
+$(INSTALLED): pyproject.toml requirements.lock scripts/find-python310
+	@python=$$(scripts/find-python310) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
+		echo "Creating $(VENV) with $$python"; rm -rf $(VENV); $$python -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade 'pip==24.3.1' 'setuptools==70.3.0' 'wheel==0.45.1'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+train: $(MODEL) ## train the model (only when data/, domain.yml or config.yml changed)
+
+$(MODEL): $(INSTALLED) $(TRAINING_FILES) bot/nlu_safety_net.py bot/safety.py
+	$(RASA) train --fixed-model-name haven --out models
+	@touch $@
+
+run: $(MODEL) ## set everything up, start the action and Rasa servers, print how to chat
+	scripts/run-haven
+
+shell: $(MODEL) ## chat in this terminal
+	scripts/run-haven shell
+
+lint: $(INSTALLED) ## ruff
+	$(VENV)/bin/ruff check bot actions tests
+	$(VENV)/bin/ruff format --check bot actions tests
+
+unit: $(INSTALLED) ## unit tests for bot/ and actions/ (no Rasa server needed)
+	$(PY) -m pytest -q -m "not server"
+
+validate: $(INSTALLED) ## rasa data validate, warnings are errors
+	$(RASA) data validate --fail-on-warnings
+
+test-conversations: $(MODEL) ## conversation tests: tests/stories/ through the trained model
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors \
+		--out results/conversations
+
+test-server: $(MODEL) ## end-to-end tests against a real Rasa and action server on loopback
+	$(PY) -m pytest -q -m server
+
+test: lint unit validate train test-conversations test-server ## everything CI runs
+
+eval-nlu: $(INSTALLED) ## 5-fold cross-validation of the NLU pipeline; prints macro F1
+	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \
+		--out results/nlu
+	$(PY) scripts/nlu-summary results/nlu/intent_report.json
+
+clean: ## remove trained models and test results (keeps .venv)
+	rm -rf models results .pytest_cache

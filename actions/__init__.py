@@ -1,0 +1,1 @@
+"""Thin rasa-sdk actions: they translate between Rasa and the logic in `bot/`."""

@@ -1,0 +1,77 @@
+"""Actions that walk the user through the plan (the logic is in `bot.plan`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.plan import FIRST_STEP, PlanProgress
+from bot.responses import headline
+
+
+def _progress(tracker: Tracker) -> PlanProgress:
+    return PlanProgress.from_slots(
+        tracker.get_slot("plan_step"),
+        tracker.get_slot("steps_done"),
+        tracker.get_slot("steps_seen"),
+    )
+
+
+class ActionPlanMove(Action):
+    """Moves in the plan as the user asked (next, back, a topic) and sets `plan_step`.
+
+    The step itself is shown by the rule that follows this action (data/rules/plan.yml). When the
+    user jumps ahead before ever seeing step one, its headline ("Don't pay...") comes first.
+    """
+
+    def name(self) -> str:
+        return "action_plan_move"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        progress = _progress(tracker)
+        move = progress.move_for_intent(tracker.get_intent_of_latest_message())
+        if move.remind_dont_pay_first:
+            dispatcher.utter_message(text=headline(domain, f"utter_step_{FIRST_STEP}"))
+        return [
+            SlotSet("plan_step", progress.current),
+            SlotSet("steps_done", progress.done),
+            SlotSet("steps_seen", progress.seen),
+        ]
+
+
+class ActionShowProgress(Action):
+    """Fills `progress_done` and `progress_left` with step headlines for `utter_progress`."""
+
+    def name(self) -> str:
+        return "action_show_progress"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        progress = _progress(tracker)
+
+        def headlines(steps: list[str]) -> str:
+            return "\n".join(f"- {headline(domain, f'utter_step_{step}')}" for step in steps) or "-"
+
+        return [
+            SlotSet("progress_done", headlines(progress.done)),
+            SlotSet("progress_left", headlines(progress.left)),
+        ]
+
+
+class ActionCoreFallback(Action):
+    """When no rule applies: ask to rephrase (with the menu) and forget the confusing turn."""
+
+    def name(self) -> str:
+        return "action_core_fallback"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_rephrase")
+        return [UserUtteranceReverted()]

@@ -1,0 +1,1 @@
+"""Haven's logic: everything that is not Rasa glue, testable without a running Rasa."""

@@ -1,0 +1,137 @@
+"""`HavenRestInput`: Rasa's REST channel with the input checks Haven needs.
+
+Compared with Rasa's own `RestInput` it:
+- answers malformed JSON, wrong types and a missing `sender` with a clear 400,
+- answers an empty or whitespace-only message kindly, without bothering the assistant,
+- refuses messages longer than `MAX_MESSAGE_CHARS` with a kind 413,
+- keeps only the `language` and `region` metadata keys (nothing that identifies a device),
+- never logs what the user typed, even when handling the message fails.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 10_000
+"""Longest message the assistant reads; about four pages of text, far more than a chat turn."""
+
+MAX_BODY_BYTES = 64 * 1024
+SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+ALLOWED_METADATA = ("language", "region")
+CHANNEL_MESSAGES_FILE = Path(__file__).resolve().parent.parent / "content" / "channel_messages.yml"
+
+
+class InvalidRequest(ValueError):
+    """A request the channel refuses, with the HTTP status and a message for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def load_channel_messages(path: Path = CHANNEL_MESSAGES_FILE) -> dict[str, str]:
+    """Reads the texts the channel sends itself (empty message, too long, error)."""
+    with path.open(encoding="utf-8") as handle:
+        messages = yaml.safe_load(handle)
+    return {key: str(value) for key, value in messages.items() if key != "version"}
+
+
+def parse_rest_body(raw: bytes) -> tuple[str, str, dict[str, str]]:
+    """Validates a REST request body and returns (sender, text, metadata).
+
+    Raises `InvalidRequest` with a 4xx status for anything the assistant should not see.
+    An empty `text` is valid here; the caller answers it without the assistant.
+    """
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidRequest(413, "message_too_long")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise InvalidRequest(400, "The body must be JSON encoded as UTF-8.") from error
+    if not isinstance(body, dict):
+        raise InvalidRequest(
+            400, 'The body must be a JSON object: {"sender": ..., "message": ...}.'
+        )
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
+        raise InvalidRequest(
+            400, "'sender' must be a string of 1 to 128 letters, digits or the characters _ . : -."
+        )
+    text = body.get("message")
+    if not isinstance(text, str):
+        raise InvalidRequest(400, "'message' must be a string.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidRequest(413, "message_too_long")
+    return sender, text.replace("\x00", ""), _allowed_metadata(body.get("metadata"))
+
+
+def _allowed_metadata(metadata: Any) -> dict[str, str]:
+    if not isinstance(metadata, dict):
+        return {}
+    return {
+        key: value
+        for key, value in metadata.items()
+        if key in ALLOWED_METADATA and isinstance(value, str) and 0 < len(value) <= 16
+    }
+
+
+class HavenRestInput(InputChannel):
+    """The REST channel at /webhooks/rest/webhook, with input checks and no text in logs."""
+
+    def __init__(self) -> None:
+        self.messages = load_channel_messages()
+
+    @classmethod
+    def name(cls) -> str:
+        """Keeps Rasa's URL: /webhooks/rest/webhook."""
+        return "rest"
+
+    def _reply(self, key: str, status: int = 200) -> HTTPResponse:
+        return response.json([{"recipient_id": None, "text": self.messages[key]}], status=status)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The channel's routes: a health check and the webhook."""
+        webhook = Blueprint("haven_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                sender, text, metadata = parse_rest_body(request.body or b"")
+            except InvalidRequest as error:
+                if str(error) in self.messages:
+                    return self._reply(str(error), status=error.status)
+                return response.json({"error": str(error)}, status=error.status)
+            if not text.strip():
+                return self._reply("empty_message")
+
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text, collector, sender, input_channel=self.name(), metadata=metadata
+                    )
+                )
+            except Exception as error:  # the user gets a kind reply, never a stack trace
+                # Log the kind of failure only: the message text must never reach a log.
+                logger.error("Handling a REST message failed: %s", type(error).__name__)
+                return self._reply("service_error", status=500)
+            return response.json(collector.messages)
+
+        return webhook

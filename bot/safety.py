@@ -1,0 +1,85 @@
+"""The crisis safety net: a pattern check that no classifier score can out-vote.
+
+The NLU classifier recognises most ways of saying "I want to die"; this module catches the ones it
+might miss (typos, slang such as "unalive" or "kms", emoji) so that a message about suicide,
+self-harm or immediate danger always gets crisis help first. False alarms are cheap here (the crisis
+reply is gentle and the conversation goes on); a miss is not, so the patterns lean wide.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Patterns are matched against `normalise(text)`: lower case, no apostrophes, punctuation as
+# spaces, and every run of a repeated letter squeezed to one ("kill" -> "kil", "dieee" -> "die").
+# Write them in that squeezed form.
+_SQUEEZED_PATTERNS: tuple[str, ...] = (
+    # suicide, direct and in slang
+    r"\bsu?i?[cs]id(e|al|ing)?\b",
+    r"\bsewer ?slide\b",
+    r"\bunaliv",
+    r"\bkms\b",
+    r"\bkys\b",
+    r"\bkil (my ?self|me)\b",
+    r"\bhang my ?self\b",
+    r"\bend (it al|my life|my own life|everything|it tonight|it now)\b",
+    r"\b(want|wana|wanted|going|gona|gon|ready|about|plan|planing) (to )?(end it|die|be dead)\b",
+    r"\b(wish|want) i (was|were|wasnt|werent) (dead|alive|here|born)\b",
+    r"\bi (should|wil|could|might) (just )?die\b",
+    r"\brather (be )?(die|dead)\b",
+    r"\bbeter of (dead|without me|if i (was|were) gone|if i wasnt here)\b",
+    r"\b(no|dont have a|no more) reason (to|for) (live|living|be alive|stay)\b",
+    r"\bnot worth (living|it any ?more)\b",
+    r"\bpoint (in|of) (living|being alive|life|me being here)\b",
+    r"\b(dont|do not|dont even) want to (live|be alive|be here any ?more|exist)\b",
+    r"\bcant (do this|go on|take (it|this)|live like this) any ?more\b",
+    r"\b(disapear|vanish) (forever|for god)\b",
+    r"\bwant to (disapear|vanish|not wake up|never wake up|slep forever)\b",
+    r"\b(wont|not) (be )?(around|here) (much longer|for long|tomorow|any ?more)\b",
+    r"\bgodbye (forever|everyone|world)\b",
+    r"\bjump (of|from) (a|the|my) (bridge|building|rof|window)\b",
+    r"\boverdose\b|\bod on\b",
+    r"\b(take|tok|swalow|taking) al (the|my|of the|of my|these) (pils|tablets)\b",
+    r"\b(pils|tablets|rope|knife|blade) (is |are )?(ready|here|next to me)\b",
+    # self-harm
+    r"\bself ?harm",
+    r"\b(cut|cuting|burn|burning|hurt|hurting|harm|harming) "
+    r"(my ?self|my (arm|arms|wrist|wrists|leg|legs|skin))\b",
+    r"\b(started|start|ben) cuting\b|\bcuting again\b",
+    # immediate danger
+    r"\b(im|i am|i m) not safe\b|\bdont fel safe\b|\bnot safe (here|at home|right now|rn)\b",
+    r"\b(is|s|are|re|hes|shes|theyre|someones) (outside|at) my (house|home|dor|window|rom|schol)\b",
+    r"\btrying to (get|break|come) in(to)?\b",
+    r"\b(coming|come) (to|for) (my (house|home|schol)|me)\b",
+    r"\b(going|gona|wil|gon|wants to) (to )?(hurt|kil|beat|rape|find) me\b",
+    r"\b(he|she|they|someone) (hit|hits|hurt|hurts|beat|beats|threatened to kil) me\b",
+)
+_PATTERNS = tuple(re.compile(pattern) for pattern in _SQUEEZED_PATTERNS)
+
+# Emoji that young people use for suicide and self-harm (Crisis Text Line found emoji among the
+# strongest risk signals). Matched on the raw text.
+_RISK_EMOJI = ("\N{HOCHO}", "\N{COFFIN}", "\N{HEADSTONE}", "\N{DROP OF BLOOD}", "\N{PILL}\N{PILL}")
+
+_APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`]")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_REPEATS = re.compile(r"([a-z])\1+")
+
+
+def normalise(text: str) -> str:
+    """Fold text to the squeezed form the patterns are written in."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    folded = _APOSTROPHES.sub("", folded)
+    folded = _NOT_WORD.sub(" ", folded)
+    folded = _REPEATS.sub(r"\1", folded)
+    return " ".join(folded.split())
+
+
+def mentions_crisis(text: str | None) -> bool:
+    """True when a message speaks of suicide, self-harm or immediate danger."""
+    if not text:
+        return False
+    if any(emoji in text for emoji in _RISK_EMOJI):
+        return True
+    squeezed = normalise(text)
+    return any(pattern.search(squeezed) for pattern in _PATTERNS)
