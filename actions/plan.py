@@ -34,7 +34,9 @@ class ActionPlanMove(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         progress = _progress(tracker)
-        move = progress.move_for_intent(tracker.get_intent_of_latest_message())
+        # The intent itself, not the ranking: stored trackers keep only the intent.
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        move = progress.move_for_intent(intent)
         if move.remind_dont_pay_first:
             dispatcher.utter_message(text=headline(domain, f"utter_step_{FIRST_STEP}"))
         return [

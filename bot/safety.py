@@ -44,7 +44,7 @@ _SQUEEZED_PATTERNS: tuple[str, ...] = (
     r"\b(pils|tablets|rope|knife|blade) (is |are )?(ready|here|next to me)\b",
     # self-harm
     r"\bself ?harm",
-    r"\b(cut|cuting|burn|burning|hurt|hurting|harm|harming) "
+    r"\b(cut|cuting|burn|burning|burned|burnt|hurt|hurting|harm|harming) "
     r"(my ?self|my (arm|arms|wrist|wrists|leg|legs|skin))\b",
     r"\b(started|start|ben) cuting\b|\bcuting again\b",
     # immediate danger
@@ -64,6 +64,7 @@ _RISK_EMOJI = ("\N{HOCHO}", "\N{COFFIN}", "\N{HEADSTONE}", "\N{DROP OF BLOOD}", 
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`]")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATS = re.compile(r"([a-z])\1+")
+_DIGIT_TO = re.compile(r"(?<![0-9])2(?![0-9])")
 
 
 def normalise(text: str) -> str:
@@ -72,6 +73,7 @@ def normalise(text: str) -> str:
     folded = _APOSTROPHES.sub("", folded)
     folded = _NOT_WORD.sub(" ", folded)
     folded = _REPEATS.sub(r"\1", folded)
+    folded = _DIGIT_TO.sub("to", folded)  # "want 2 die"
     return " ".join(folded.split())
 
 

@@ -1,0 +1,95 @@
+"""Input checks of the REST channel (bot/channels.py), without a running Rasa."""
+
+import json
+
+import pytest
+
+from bot.channels import (
+    MAX_MESSAGE_CHARS,
+    InvalidRequest,
+    load_channel_messages,
+    parse_rest_body,
+)
+
+
+def body(**fields) -> bytes:
+    return json.dumps(fields).encode()
+
+
+def test_a_normal_message_is_accepted():
+    sender, text, metadata = parse_rest_body(body(sender="abc-1", message="hi"))
+    assert (sender, text, metadata) == ("abc-1", "hi", {})
+
+
+def test_only_language_and_region_metadata_are_kept():
+    raw = body(
+        sender="s1",
+        message="hi",
+        metadata={"language": "en", "region": "US", "ip": "1.2.3.4", "user_agent": "x"},
+    )
+    assert parse_rest_body(raw)[2] == {"language": "en", "region": "US"}
+
+
+@pytest.mark.parametrize("metadata", [None, [], "en", {"language": 5}, {"language": "x" * 100}])
+def test_odd_metadata_is_dropped_not_an_error(metadata):
+    assert parse_rest_body(body(sender="s1", message="hi", metadata=metadata))[2] == {}
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (b"not json", "JSON"),
+        (b"\xff\xfe\x00binary", "JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'"hello"', "JSON object"),
+        (body(message="hi"), "'sender'"),
+        (body(sender="", message="hi"), "'sender'"),
+        (body(sender="a b", message="hi"), "'sender'"),
+        (body(sender="<script>", message="hi"), "'sender'"),
+        (body(sender=12, message="hi"), "'sender'"),
+        (body(sender="x" * 129, message="hi"), "'sender'"),
+        (body(sender="s1"), "'message'"),
+        (body(sender="s1", message=42), "'message'"),
+        (body(sender="s1", message=["hi"]), "'message'"),
+    ],
+)
+def test_malformed_requests_get_a_clear_400(raw, fragment):
+    with pytest.raises(InvalidRequest) as caught:
+        parse_rest_body(raw)
+    assert caught.value.status == 400
+    assert fragment in str(caught.value)
+
+
+def test_a_message_over_the_limit_gets_a_413_with_a_kind_text():
+    with pytest.raises(InvalidRequest) as caught:
+        parse_rest_body(body(sender="s1", message="a" * (MAX_MESSAGE_CHARS + 1)))
+    assert caught.value.status == 413
+    assert str(caught.value) in load_channel_messages()
+
+
+def test_a_message_at_the_limit_is_read():
+    assert len(parse_rest_body(body(sender="s1", message="a" * MAX_MESSAGE_CHARS))[1]) == (
+        MAX_MESSAGE_CHARS
+    )
+
+
+def test_a_huge_body_is_refused_before_parsing():
+    with pytest.raises(InvalidRequest) as caught:
+        parse_rest_body(b"{" + b" " * 70_000 + b"}")
+    assert caught.value.status == 413
+
+
+def test_null_characters_are_removed_and_markup_is_left_as_text():
+    text = parse_rest_body(body(sender="s1", message="<b>hi</b>\x00"))[1]
+    assert text == "<b>hi</b>"
+
+
+def test_empty_text_is_valid_here_so_the_channel_can_answer_it_kindly():
+    assert parse_rest_body(body(sender="s1", message="   "))[1] == "   "
+
+
+def test_every_channel_message_is_plain_and_kind():
+    messages = load_channel_messages()
+    assert set(messages) == {"empty_message", "message_too_long", "service_error"}
+    assert all(text and "<" not in text for text in messages.values())
+    assert "988" in messages["service_error"]  # a failure never hides the crisis line

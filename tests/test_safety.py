@@ -1,0 +1,82 @@
+"""The crisis safety net (bot/safety.py).
+
+The phrases here were written for the tests and are not in data/nlu/crisis.yml, so they check
+that the patterns generalise rather than that they remember the training data.
+"""
+
+import pytest
+
+from bot.safety import mentions_crisis, normalise
+
+CRISIS_MESSAGES = [
+    "i want to kill myself",
+    "i wanna kil myselfff",
+    "thinking about suicide tbh",
+    "im suicidal",
+    "sucidal thoughts again",
+    "gonna unalive myself",
+    "i might just unalive",
+    "kms fr",
+    "sewerslide is the only way out",
+    "im going to end it all tonight",
+    "ready to end it",
+    "i wish i wasnt alive",
+    "i should just die",
+    "everyone would be better off without me",
+    "theres no reason to live anymore",
+    "I CAN'T DO THIS ANYMORE",
+    "i dont want to be here anymore",
+    "i want to disappear forever",
+    "i wont be around much longer",
+    "the pills are ready",
+    "gonna take all my pills",
+    "i started cutting again",
+    "i keep hurting myself",
+    "i burned my arm on purpose",
+    "self harm is the only thing that helps",
+    "hes outside my house right now",
+    "he's at my door",
+    "someone is trying to break in",
+    "he says hes coming to my house",
+    "they're going to hurt me",
+    "im not safe",
+    "i dont feel safe at home",
+    "\N{HOCHO}",
+    "i cant anymore \N{COFFIN}",
+    "want 2 die",
+    "i want to die",
+]
+
+NOT_CRISIS_MESSAGES = [
+    "someone has my nudes and wants money",
+    "im so scared",
+    "this is killing me lol",  # a figure of speech, not about the self
+    "my phone died",
+    "he said he will post my pics",
+    "i blocked him",
+    "how do i delete my account",
+    "i cut my hair yesterday",
+    "she is outside the group chat now",
+    "what do i do",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("text", CRISIS_MESSAGES)
+def test_crisis_messages_are_caught(text):
+    assert mentions_crisis(text), text
+
+
+@pytest.mark.parametrize("text", NOT_CRISIS_MESSAGES)
+def test_everyday_messages_are_not_crisis(text):
+    assert not mentions_crisis(text), text
+
+
+def test_none_is_not_crisis():
+    assert not mentions_crisis(None)
+
+
+def test_normalise_squeezes_repeats_and_drops_apostrophes_and_punctuation():
+    assert normalise("I CAN'T   do thisss!!!") == "i cant do this"
+    assert normalise("ｋｍｓ") == "kms"  # full-width letters fold with NFKC
