@@ -21,7 +21,9 @@ _SQUEEZED_PATTERNS: tuple[str, ...] = (
     r"\bunaliv",
     r"\bkms\b",
     r"\bkys\b",
-    r"\bkil (my ?self|me)\b",
+    r"\bkil my ?self\b",
+    # "kill me", but not the figure of speech "my parents would (literally) kill me"
+    r"(?<!would )(?<!wd )(?<!literaly )(?<!totaly )(?<!actualy )\bkil me\b",
     r"\bhang my ?self\b",
     r"\bend (it al|my life|my own life|everything|it tonight|it now)\b",
     r"\b(want|wana|wanted|going|gona|gon|ready|about|plan|planing) (to )?(end it|die|be dead)\b",

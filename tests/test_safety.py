@@ -44,6 +44,9 @@ CRISIS_MESSAGES = [
     "\N{HOCHO}",
     "i cant anymore \N{COFFIN}",
     "want 2 die",
+    "i want someone to kill me",
+    "pls just kill me",
+    "he said he will kill me",
     "i want to die",
 ]
 
@@ -52,6 +55,8 @@ NOT_CRISIS_MESSAGES = [
     "im so scared",
     "this is killing me lol",  # a figure of speech, not about the self
     "my phone died",
+    "my parents would literally kill me if they found out",
+    "my mom would kill me",
     "he said he will post my pics",
     "i blocked him",
     "how do i delete my account",

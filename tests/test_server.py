@@ -1,0 +1,212 @@
+"""End to end: `scripts/run-haven` starts the real action and Rasa servers on free loopback ports,
+a young person chats over the REST channel, bad input gets clear answers, and Ctrl-C stops both.
+
+Marker `server`; needs a trained model (`make train`). One pair of servers serves the module.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+class Haven:
+    """A running Haven, started by scripts/run-haven as `make run` does."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.rasa_port, self.action_port = free_port(), free_port()
+        self.log_dir = tmp / "log"
+        env = {
+            **os.environ,
+            "HAVEN_RASA_PORT": str(self.rasa_port),
+            "HAVEN_ACTION_PORT": str(self.action_port),
+            "HAVEN_LOG_DIR": str(self.log_dir),
+            "HAVEN_DATA_DIR": str(tmp / "data"),
+        }
+        self.output = (tmp / "run-haven.out").open("w")
+        self.process = subprocess.Popen(
+            [str(PROJECT / "scripts" / "run-haven")],
+            cwd=PROJECT,
+            env=env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.started_in = self._wait_until_ready(timeout=240)
+
+    def _wait_until_ready(self, timeout: float) -> float:
+        start = time.monotonic()
+        printed = Path(self.output.name)
+        while time.monotonic() - start < timeout:
+            if "Haven is running" in printed.read_text():
+                return time.monotonic() - start
+            if self.process.poll() is not None:
+                raise RuntimeError(f"run-haven exited early:\n{printed.read_text()[-3000:]}")
+            time.sleep(0.5)
+        raise RuntimeError(f"run-haven was not ready in {timeout} s")
+
+    def post(self, body: bytes | dict) -> tuple[int, object]:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
+            data=raw,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        status, replies = self.post({"sender": sender, "message": text})
+        assert status == 200, replies
+        return replies
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            return self.process.wait(timeout=30)
+        finally:
+            self.output.close()
+
+
+@pytest.fixture(scope="module")
+def haven(tmp_path_factory):
+    running = Haven(tmp_path_factory.mktemp("haven"))
+    yield running
+    if running.process.poll() is None:
+        os.killpg(running.process.pid, signal.SIGKILL)
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(reply.get("text", "") for reply in replies)
+
+
+def new_sender() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def test_a_conversation_through_the_plan(haven):
+    sender = new_sender()
+    greeting = texts(haven.say(sender, "hi"))
+    assert "automated assistant" in greeting
+
+    replies = haven.say(sender, "some1 has my nudes and says hell post them if i dont pay")
+    assert "not your fault" in replies[0]["text"]
+    assert replies[-1]["text"].startswith("Step 1")
+    assert [b["payload"] for b in replies[-1]["buttons"]] == [
+        "/step_done",
+        "/ask_why",
+        "/need_help_step",
+    ]
+
+    assert haven.say(sender, "/step_done")[-1]["text"].startswith("Step 2")
+    assert haven.say(sender, "ok next")[-1]["text"].startswith("Step 3")
+    left = texts(haven.say(sender, "what's left"))
+    assert "Step 1" in left.split("Still to do")[0] and "Step 8" in left.split("Still to do")[1]
+
+
+def test_crisis_help_comes_first_mid_plan(haven):
+    sender = new_sender()
+    haven.say(sender, "this guy is blackmailing me with my pics")
+    for text in ("i just want to end it all", "i wanna unalive myself"):  # slang, again
+        said = texts(haven.say(sender, text))
+        # Rasa sends each paragraph as its own message; the crisis lines come before anything else.
+        assert said.startswith("I'm really glad you told me")
+        assert "988" in said and "Step" not in said
+
+
+def test_jumping_ahead_still_says_dont_pay_first(haven):
+    replies = haven.say(new_sender(), "how do i get the pics taken down")
+    assert "pay" in replies[0]["text"].lower()
+    assert replies[-1]["text"].startswith("Step 7")
+    assert "stopncii" not in texts(replies).lower()  # unknown age is treated as a minor
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["😭😭😭", "مرحبا، أحتاج مساعدة", "救命", "<script>alert(1)</script><b>hi</b>", "a" * 10_000],
+)
+def test_odd_messages_get_a_reply_and_the_server_keeps_serving(haven, text):
+    replies = haven.say(new_sender(), text)
+    assert replies and all(reply["text"] for reply in replies)
+    assert "<script>" not in texts(replies)
+
+
+def test_empty_message_gets_a_kind_reply(haven):
+    assert "Take your time" in texts(haven.say(new_sender(), "   "))
+
+
+def test_too_long_message_gets_a_kind_413(haven):
+    status, replies = haven.post({"sender": new_sender(), "message": "a" * 10_001})
+    assert status == 413
+    assert "shorter parts" in replies[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"\xff\xfe", b"[]", {"sender": "x"}, {"message": "hi"}, {"sender": 5}],
+)
+def test_malformed_requests_get_a_clear_400(haven, body):
+    status, reply = haven.post(body)
+    assert status == 400
+    assert reply["error"]
+
+
+def test_rasa_http_api_is_not_exposed(haven):
+    for path in ("/conversations/x/tracker", "/model/parse", "/status"):
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(f"http://127.0.0.1:{haven.rasa_port}{path}", timeout=10)
+        assert caught.value.code in (401, 403, 404, 405)
+
+
+def non_loopback_address() -> str | None:
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent for UDP connect
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") else address
+
+
+def test_both_servers_listen_on_loopback_only(haven):
+    assert port_open("127.0.0.1", haven.rasa_port) and port_open("127.0.0.1", haven.action_port)
+    address = non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address to check against")
+    assert not port_open(address, haven.rasa_port)
+    assert not port_open(address, haven.action_port)
+
+
+def test_ctrl_c_stops_both_servers_cleanly(haven):
+    # Last in this file on purpose (pytest keeps file order): it stops the shared servers.
+    code = haven.stop()
+    assert code in (0, 130)
+    time.sleep(1)
+    assert not port_open("127.0.0.1", haven.rasa_port)
+    assert not port_open("127.0.0.1", haven.action_port)
