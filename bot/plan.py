@@ -1,8 +1,8 @@
 """The step-by-step plan a young person is walked through, and where they are in it.
 
 The order follows what the FBI, NCMEC, C3P, CEOP, ACCCE and eSafety agree on (see the help
-directory in `../shared/reference/help-directory.md`). What each step *says* is content in `domain.yml`; this module only knows the
-order, which intents lead where, and what has been done.
+directory in `../shared/reference/help-directory.md`). What each step *says* is content; this
+module only knows the order, which intents lead where, and what has been done.
 """
 
 from __future__ import annotations
