@@ -1,0 +1,271 @@
+"""`ConversationStore`: encrypted, minimized conversations in one SQL table (SQLAlchemy 1.4).
+
+Each conversation is one row: the keyed hash of its id, the key id, a nonce, the AES-256-GCM
+ciphertext of its minimized events (`bot.minimize`) and the time of its last save. Works on
+SQLite (the embedded default) and PostgreSQL alike; no Rasa import, so the command line
+(`bot.storage_cli`) starts quickly.
+
+Migrations: the table is created on first start (`create_all`, which never alters an existing
+table). The encrypted body carries a format version (`"v": 1`), so a change to what is stored
+inside needs no schema change: readers accept old versions and rows are rewritten on the next save
+or by `storage_cli rotate`. A change to the columns gets a new table name and a `storage_cli
+migrate` step that copies and re-encrypts rows in batches, as `rotate` does, before the old
+table is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.crypto import KeyRing, Sealed, TamperedRecordError, load_key_ring
+from bot.minimize import EventMinimizer, latest_session
+from bot.settings import StorageConfigError, StorageSettings
+
+BODY_FORMAT = 1
+ROTATE_BATCH_SIZE = 200
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def engine_for(url: str) -> Engine:
+    """The process's one engine for `url` (SQLAlchemy pools connections per engine).
+
+    Statement parameters are hidden from error messages: they are ciphertext, but an error text
+    should carry nothing from a conversation.
+    """
+    engine = _ENGINES.get(url)
+    if engine is None:
+        if url.startswith("sqlite:///"):
+            _prepare_sqlite_file(Path(url.removeprefix("sqlite:///")))
+        engine = sa.create_engine(url, future=True, hide_parameters=True, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_on_connect)
+        _ENGINES[url] = engine
+    return engine
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    # Create the folder and the file readable by their owner only, before SQLite creates them
+    # with the default umask; SQLite's journal files copy the database file's mode.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _sqlite_on_connect(connection: Any, _record: Any) -> None:
+    # Overwrite deleted rows with zeros, so a forgotten conversation leaves no bytes behind.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA secure_delete = ON")
+    cursor.close()
+
+
+def conversations_table(name: str) -> sa.Table:
+    """The table of conversations: one encrypted row per conversation."""
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
+        # HMAC-SHA256 (hex) of the channel's conversation id under the key in `key_id`.
+        sa.Column("conversation", sa.String(64), nullable=False, unique=True),
+        sa.Column("key_id", sa.String(32), nullable=False),
+        sa.Column("nonce", sa.LargeBinary(12), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        # Unix time of the last save: what retention is measured from.
+        sa.Column("updated_at", sa.BigInteger(), nullable=False, index=True),
+    )
+
+
+class ConversationStore:
+    """Encrypted, minimized conversations in one SQL table; each method is one transaction."""
+
+    def __init__(
+        self,
+        settings: StorageSettings,
+        key_ring: KeyRing | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.key_ring = key_ring or load_key_ring(settings.keys_spec, settings.key_file)
+        self.engine = engine_for(settings.db_url)
+        self.table = conversations_table(settings.table)
+        self.minimizer = EventMinimizer(settings.keep_slots, settings.keep_metadata)
+        self.clock = clock
+
+    def create_schema(self) -> None:
+        """Creates the table if it does not exist yet (it is never altered; see the module doc)."""
+        self.table.metadata.create_all(self.engine, checkfirst=True)
+
+    def check_keys(self) -> None:
+        """Fails with one sentence if a stored row's key is missing or is not the right key.
+
+        Opens one row per key id in use, so a wrong key is found at start, not mid-conversation.
+        """
+        table = self.table
+        with Session(self.engine) as session:
+            key_ids = session.execute(sa.select(table.c.key_id).distinct()).scalars().all()
+            for key_id in key_ids:
+                if not self.key_ring.has_key(key_id):
+                    raise StorageConfigError(
+                        f"Stored conversations are encrypted with key '{key_id}', which is not "
+                        "among the configured keys; add it back (after the new key) to read them."
+                    )
+                row = session.execute(
+                    sa.select(table).where(table.c.key_id == key_id).limit(1)
+                ).one()
+                try:
+                    self._open(row)
+                except TamperedRecordError:
+                    raise StorageConfigError(
+                        f"The configured key '{key_id}' does not decrypt the conversations stored "
+                        "with that id: it is not the key they were written with."
+                    ) from None
+
+    def load(self, sender_id: str) -> list[dict[str, Any]] | None:
+        """The stored events of a conversation, or None if none are stored or they expired."""
+        hashes = self.key_ring.all_conversation_hashes(sender_id)
+        table = self.table
+        with Session(self.engine) as session:
+            row = session.execute(
+                sa.select(table)
+                .where(table.c.conversation.in_(hashes))
+                .order_by(table.c.id.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return None
+        if row.updated_at < self.clock() - self.settings.retention_seconds:
+            self.forget(sender_id)  # expired; the periodic purge just has not run yet
+            return None
+        body = self._open(row)
+        if body.get("sender") != sender_id:
+            raise TamperedRecordError("A stored conversation belongs to another conversation id.")
+        return list(body["events"])
+
+    def store(self, sender_id: str, events: Iterable[dict[str, Any]]) -> None:
+        """Replaces the stored conversation with the minimized latest session of `events`."""
+        minimized = self.minimizer.minimize(latest_session(list(events)))
+        body = json.dumps(
+            {"v": BODY_FORMAT, "sender": sender_id, "events": minimized},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode("utf-8")
+        conversation = self.key_ring.conversation_hash(sender_id)
+        sealed = self.key_ring.seal(body, conversation)
+        table = self.table
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                sa.delete(table).where(
+                    table.c.conversation.in_(self.key_ring.all_conversation_hashes(sender_id))
+                )
+            )
+            session.execute(
+                sa.insert(table).values(
+                    conversation=conversation,
+                    key_id=sealed.key_id,
+                    nonce=sealed.nonce,
+                    body=sealed.ciphertext,
+                    updated_at=int(self.clock()),
+                )
+            )
+
+    def forget(self, sender_id: str) -> int:
+        """Deletes everything stored about a conversation; returns the number of rows deleted."""
+        table = self.table
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(
+                sa.delete(table).where(
+                    table.c.conversation.in_(self.key_ring.all_conversation_hashes(sender_id))
+                )
+            )
+        return result.rowcount
+
+    def purge_expired(self) -> int:
+        """Deletes conversations whose last save is older than the retention period."""
+        cutoff = int(self.clock() - self.settings.retention_seconds)
+        table = self.table
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(sa.delete(table).where(table.c.updated_at < cutoff))
+        return result.rowcount
+
+    def rotate(self, batch_size: int = ROTATE_BATCH_SIZE) -> int:
+        """Re-encrypts (and re-hashes) every row not under the current key; returns the count.
+
+        Works in batches, each in its own transaction, so a large table never holds one long
+        lock and an interrupted rotation simply continues where it stopped when run again.
+        """
+        table = self.table
+        current = self.key_ring.current_key_id
+        rotated = 0
+        while True:
+            with Session(self.engine) as session, session.begin():
+                rows = session.execute(
+                    sa.select(table)
+                    .where(table.c.key_id != current)
+                    .order_by(table.c.id)
+                    .limit(batch_size)
+                    .with_for_update()
+                ).all()
+                for row in rows:
+                    body = self._open(row)
+                    conversation = self.key_ring.conversation_hash(body["sender"])
+                    sealed = self.key_ring.seal(_encode(body), conversation)
+                    session.execute(
+                        sa.update(table)
+                        .where(table.c.id == row.id)
+                        .values(
+                            conversation=conversation,
+                            key_id=sealed.key_id,
+                            nonce=sealed.nonce,
+                            body=sealed.ciphertext,
+                        )
+                    )
+            rotated += len(rows)
+            if len(rows) < batch_size:
+                return rotated
+
+    def key_usage(self) -> dict[str, int]:
+        """How many rows each key id encrypts (for the command line's report)."""
+        table = self.table
+        with Session(self.engine) as session:
+            rows = session.execute(
+                sa.select(table.c.key_id, sa.func.count()).group_by(table.c.key_id)
+            ).all()
+        return {key_id: count for key_id, count in rows}
+
+    def sender_ids(self) -> list[str]:
+        """The conversation ids of every stored conversation (needs the keys to read them)."""
+        with Session(self.engine) as session:
+            rows = session.execute(sa.select(self.table)).all()
+        return [self._open(row)["sender"] for row in rows]
+
+    def _open(self, row: Any) -> dict[str, Any]:
+        plaintext = self.key_ring.open(
+            Sealed(row.key_id, bytes(row.nonce), bytes(row.body)), row.conversation
+        )
+        body = json.loads(plaintext)
+        if body.get("v") != BODY_FORMAT:
+            raise StorageConfigError(
+                f"A stored conversation has format {body.get('v')!r}, which this Haven cannot read."
+            )
+        return body
+
+
+def _encode(body: Mapping[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def close_engines() -> None:
+    """Closes every pooled connection (for tests and commands that are about to exit)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()

@@ -1,0 +1,154 @@
+"""Storage settings: where conversations are kept, with which keys, and for how long.
+
+Everything the conversation store, its command line (`bot.storage_cli`) and the log safety net
+need is read here and nowhere else. Secrets and addresses come from the environment; policy
+(how long to keep, which slots to keep) comes from the `tracker_store` section of `endpoints.yml`.
+
+| Variable                 | Default            | Meaning                                          |
+|--------------------------|--------------------|--------------------------------------------------|
+| `HAVEN_DATA_DIR`         | `var/`             | folder of the embedded SQLite file and key file  |
+| `HAVEN_DB_URL`           | SQLite in data dir | any SQLAlchemy URL, e.g. `postgresql://...`      |
+| `HAVEN_KEYS`             | the key file       | `id:base64key,id:base64key`; the first encrypts  |
+| `HAVEN_ALLOW_DEBUG_LOGS` | unset              | `1` lets debug logs (they hold user text) out    |
+
+The key file (`<data dir>/haven.keys`) is used only with the embedded SQLite default: a
+production database must get its keys from the environment, never from a file beside the data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATABASE_FILE_NAME = "haven.db"
+KEY_FILE_NAME = "haven.keys"
+DEFAULT_TABLE = "haven_conversations"
+DEFAULT_RETENTION_DAYS = 30.0
+DEFAULT_PURGE_INTERVAL_MINUTES = 60.0
+DEFAULT_KEEP_SLOTS = ("plan_step", "steps_done", "steps_seen", "age_band", "language", "region")
+"""Slots whose values dialogue needs in later turns; every other slot value is never stored."""
+DEFAULT_KEEP_METADATA = ("language", "region")
+"""The only message metadata kept (the REST channel already drops everything else)."""
+FORGET_ACTION = "action_forget_me"
+"""When this action ran in a conversation, the store deletes the conversation instead of saving."""
+
+
+class StorageConfigError(RuntimeError):
+    """A setting or key that makes safe storage impossible; the message is one clear sentence.
+
+    Its message never contains user text, so it is safe to log and to show at start.
+    """
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where and how conversations are stored (see the module docstring for the variables)."""
+
+    data_dir: Path
+    db_url: str
+    embedded: bool
+    keys_spec: str | None
+    key_file: Path
+    table: str = DEFAULT_TABLE
+    retention_days: float = DEFAULT_RETENTION_DAYS
+    purge_interval_minutes: float = DEFAULT_PURGE_INTERVAL_MINUTES
+    keep_slots: tuple[str, ...] = DEFAULT_KEEP_SLOTS
+    keep_metadata: tuple[str, ...] = DEFAULT_KEEP_METADATA
+    forget_action: str = FORGET_ACTION
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **options: Any) -> StorageSettings:
+        """Reads the environment and the `tracker_store` options of endpoints.yml.
+
+        Raises `StorageConfigError` for an unknown option or a value out of range.
+        """
+        env = os.environ if environ is None else environ
+        unknown = set(options) - _OPTION_NAMES
+        if unknown:
+            raise StorageConfigError(
+                f"Unknown tracker_store option(s) in endpoints.yml: {', '.join(sorted(unknown))}."
+            )
+        data_dir = Path(env.get("HAVEN_DATA_DIR") or PROJECT_ROOT / "var").resolve()
+        db_url = (env.get("HAVEN_DB_URL") or "").strip()
+        embedded = not db_url
+        if embedded:
+            db_url = f"sqlite:///{data_dir / DATABASE_FILE_NAME}"
+        keys_spec = (env.get("HAVEN_KEYS") or "").strip() or None
+        if keys_spec is None and not embedded:
+            raise StorageConfigError(
+                "HAVEN_KEYS must be set when HAVEN_DB_URL is: a production database never "
+                "uses the embedded key file."
+            )
+        return cls(
+            data_dir=data_dir,
+            db_url=db_url,
+            embedded=embedded,
+            keys_spec=keys_spec,
+            key_file=data_dir / KEY_FILE_NAME,
+            table=_table_name(options.get("table", DEFAULT_TABLE)),
+            retention_days=_positive(options, "retention_days", DEFAULT_RETENTION_DAYS),
+            purge_interval_minutes=_positive(
+                options, "purge_interval_minutes", DEFAULT_PURGE_INTERVAL_MINUTES
+            ),
+            keep_slots=_names(options, "keep_slots", DEFAULT_KEEP_SLOTS),
+            keep_metadata=_names(options, "keep_metadata", DEFAULT_KEEP_METADATA),
+            forget_action=str(options.get("forget_action", FORGET_ACTION)),
+        )
+
+    @property
+    def retention_seconds(self) -> float:
+        """How long a conversation is kept after its last message."""
+        return self.retention_days * 86_400
+
+    @property
+    def purge_interval_seconds(self) -> float:
+        """How often a running server deletes expired conversations."""
+        return self.purge_interval_minutes * 60
+
+
+_OPTION_NAMES = {
+    "table",
+    "retention_days",
+    "purge_interval_minutes",
+    "keep_slots",
+    "keep_metadata",
+    "forget_action",
+}
+
+
+def debug_logs_allowed(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether an operator explicitly let debug logs (which contain user text) through."""
+    env = os.environ if environ is None else environ
+    return env.get("HAVEN_ALLOW_DEBUG_LOGS", "").strip() == "1"
+
+
+def _table_name(value: Any) -> str:
+    name = str(value)
+    if not name.replace("_", "").isalnum() or not name[0].isalpha() or len(name) > 63:
+        raise StorageConfigError(
+            "tracker_store option 'table' must be a letter followed by up to 62 letters, "
+            "digits or underscores."
+        )
+    return name
+
+
+def _positive(options: Mapping[str, Any], key: str, default: float) -> float:
+    value = options.get(key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not number > 0:
+        raise StorageConfigError(f"tracker_store option '{key}' must be a positive number.")
+    return number
+
+
+def _names(options: Mapping[str, Any], key: str, default: Iterable[str]) -> tuple[str, ...]:
+    value = options.get(key, default)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise StorageConfigError(f"tracker_store option '{key}' must be a list of names.")
+    return tuple(value)
