@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell test lint unit validate test-conversations test-server eval-nlu clean
+.PHONY: help install train run shell test lint unit validate test-conversations test-server eval-nlu bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -48,8 +48,8 @@ shell: $(TRAINED) ## chat in this terminal
 	scripts/run-haven shell
 
 lint: $(INSTALLED) ## ruff
-	$(VENV)/bin/ruff check bot actions tests
-	$(VENV)/bin/ruff format --check bot actions tests
+	$(VENV)/bin/ruff check bot actions tests scripts
+	$(VENV)/bin/ruff format --check bot actions tests scripts
 
 unit: $(INSTALLED) ## unit tests for bot/ and actions/ (no Rasa server needed)
 	$(PY) -m pytest -q -m "not server and not model"
@@ -71,6 +71,10 @@ eval-nlu: $(INSTALLED) ## 5-fold cross-validation of the NLU pipeline; prints ma
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \
 		--out results/nlu
 	$(PY) scripts/nlu-summary results/nlu/intent_report.json
+
+LEVELS ?= 1,5,10,20
+bench: $(TRAINED) ## Haven against stock Rasa on this machine; writes docs/benchmarks.md
+	$(PY) scripts/bench.py --levels $(LEVELS)
 
 clean: ## remove trained models and test results (keeps .venv)
 	rm -rf models results .pytest_cache
