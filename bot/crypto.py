@@ -56,9 +56,7 @@ def _check_key_id(key_id: str) -> None:
 
 
 def _derive(master: bytes, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(
-        master
-    )
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(master)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,37 @@
+"""Forget me: the user asked Haven to delete this conversation.
+
+The deletion itself happens in the tracker store (`bot.tracker_store.EncryptedTrackerStore`): when
+it saves a conversation in which this action ran, it deletes everything stored about it and keeps
+nothing, so the user's next message starts a fresh conversation. This action only confirms.
+
+Importing this module also makes the action server's logging safe (`bot.log_safety`): the action
+server imports every module in actions/ when it starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import log_safety
+from bot.settings import FORGET_ACTION
+
+log_safety.install()
+
+
+class ActionForgetMe(Action):
+    """Confirms that the conversation is deleted (`utter_forgotten`); the store deletes it."""
+
+    def name(self) -> str:
+        """The action name the rule and the tracker store both use."""
+        return FORGET_ACTION
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Sends the confirmation; returns no events (nothing of this conversation is kept)."""
+        dispatcher.utter_message(response="utter_forgotten")
+        return []

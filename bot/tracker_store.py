@@ -1,0 +1,120 @@
+"""`EncryptedTrackerStore`: Rasa's tracker store for Haven: minimal, encrypted, forgetting.
+
+Configured in endpoints.yml (`tracker_store: type: bot.tracker_store.EncryptedTrackerStore`).
+The database work is in `bot.conversations.ConversationStore` (usable without Rasa, by the command
+line and the tests); this class only translates between it and Rasa's trackers. What is stored,
+for how long and who can read it is described in docs/privacy.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import log_safety
+from bot.conversations import ConversationStore
+from bot.crypto import KeyRing
+from bot.settings import StorageConfigError, StorageSettings
+
+logger = logging.getLogger(__name__)
+
+
+class EncryptedTrackerStore(TrackerStore):
+    """Rasa tracker store that keeps conversations minimized and AES-256-GCM encrypted.
+
+    On every save it stores the conversation's latest session, minimized. When the conversation
+    ran the forget action (`action_forget_me`), it deletes the stored conversation instead and
+    stores nothing, so the next message starts a fresh conversation. Expired conversations are
+    purged at start and then every `purge_interval_minutes` by a task on Rasa's event loop.
+    """
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        event_broker: EventBroker | None = None,
+        host: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        key_ring: KeyRing | None = None,
+        **options: Any,
+    ) -> None:
+        log_safety.install()
+        if event_broker is not None:
+            raise StorageConfigError(
+                "Haven never sends conversation events to an event broker; remove event_broker "
+                "from endpoints.yml."
+            )
+        if host:
+            raise StorageConfigError(
+                "Set the database address in HAVEN_DB_URL, not as tracker_store url in "
+                "endpoints.yml, so no password sits in a file."
+            )
+        settings = StorageSettings.load(environ, **options)
+        self.conversations = ConversationStore(settings, key_ring)
+        self.conversations.create_schema()
+        self.conversations.check_keys()
+        purged = self.conversations.purge_expired()
+        self._last_purge = time.monotonic()
+        self._purge_task: asyncio.Task[None] | None = None
+        logger.info(
+            "Conversations are stored encrypted in %s (table %s); %d expired ones were purged.",
+            self.conversations.engine.dialect.name,
+            settings.table,
+            purged,
+        )
+        super().__init__(domain, None)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Stores the minimized latest session, or forgets the conversation if asked to."""
+        self._start_periodic_purge()
+        events = [event.as_dict() for event in tracker.events]
+        forget_action = self.conversations.settings.forget_action
+        if any(e.get("event") == "action" and e.get("name") == forget_action for e in events):
+            self.conversations.forget(tracker.sender_id)
+            logger.info("A conversation was deleted at the user's request.")
+            return
+        self.conversations.store(tracker.sender_id, events)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The conversation's stored (latest) session, or None if nothing is stored."""
+        self._start_periodic_purge()
+        events = self.conversations.load(sender_id)
+        if not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
+        """The same as `retrieve`: earlier sessions are never stored."""
+        return await self.retrieve(conversation_id)
+
+    async def keys(self) -> Iterable[str]:
+        """The ids of all stored conversations (decrypted with the configured keys)."""
+        return self.conversations.sender_ids()
+
+    def _start_periodic_purge(self) -> None:
+        # Started lazily from the first save or retrieve, because only then is Rasa's event loop
+        # the one that keeps running; the task lives as long as that loop.
+        if self._purge_task is not None and not self._purge_task.done():
+            return
+        loop = asyncio.get_running_loop()
+        self._purge_task = loop.create_task(self._purge_periodically())
+
+    async def _purge_periodically(self) -> None:
+        interval = self.conversations.settings.purge_interval_seconds
+        while True:
+            await asyncio.sleep(max(0.0, self._last_purge + interval - time.monotonic()))
+            try:
+                purged = self.conversations.purge_expired()
+            except Exception as error:  # keep purging later; the database may be back then
+                logger.error("Purging expired conversations failed: %s", type(error).__name__)
+            else:
+                if purged:
+                    logger.info("Purged %d expired conversations.", purged)
+            self._last_purge = time.monotonic()

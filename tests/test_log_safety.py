@@ -1,0 +1,78 @@
+"""The log safety net: debug records, exception messages and structured fields lose user text."""
+
+import json
+import logging
+
+from bot.log_safety import HIDDEN, make_safe, traceback_without_messages
+from bot.settings import StorageConfigError
+
+TYPED = "my ex Marcellus has my pics"
+
+
+def record(level: int, message: str, exc_info=None) -> logging.LogRecord:
+    return logging.LogRecord("rasa.core.processor", level, __file__, 1, message, (), exc_info)
+
+
+def formatted(log_record: logging.LogRecord) -> str:
+    return logging.Formatter("%(levelname)s %(message)s").format(log_record)
+
+
+def raised(error: BaseException):
+    try:
+        raise error
+    except BaseException as caught:
+        return (type(caught), caught, caught.__traceback__)
+
+
+def test_debug_records_are_hidden_unless_allowed():
+    assert TYPED not in formatted(make_safe(record(logging.DEBUG, f"Received '{TYPED}'")))
+    allowed = make_safe(record(logging.DEBUG, f"Received '{TYPED}'"), allow_debug=True)
+    assert TYPED in formatted(allowed)
+
+
+def test_an_exception_keeps_its_frames_but_not_its_message():
+    exc_info = raised(ValueError(f"could not parse {TYPED}"))
+    text = formatted(make_safe(record(logging.ERROR, "Handling failed", exc_info)))
+    assert TYPED not in text
+    assert "ValueError" in text and "test_log_safety.py" in text and HIDDEN in text
+
+
+def test_chained_exceptions_lose_their_messages_too():
+    try:
+        try:
+            raise KeyError(TYPED)
+        except KeyError as inner:
+            raise RuntimeError(f"wrapped {TYPED}") from inner
+    except RuntimeError as outer:
+        text = traceback_without_messages(outer, outer.__traceback__)
+    assert TYPED not in text and "KeyError" in text and "RuntimeError" in text
+
+
+def test_messages_of_text_free_exceptions_are_kept():
+    exc_info = raised(StorageConfigError("HAVEN_KEYS is malformed."))
+    safe = make_safe(
+        record(logging.ERROR, "start failed", exc_info), safe_types=(StorageConfigError,)
+    )
+    assert "HAVEN_KEYS is malformed." in formatted(safe)
+
+
+def test_structured_events_lose_their_text_fields():
+    event = {"event": "rest.message.received.failure", "text": TYPED, "log_level": "error"}
+    safe = json.loads(
+        formatted(make_safe(record(logging.ERROR, json.dumps(event)))).split(" ", 1)[1]
+    )
+    assert safe == {"event": "rest.message.received.failure", "text": HIDDEN, "log_level": "error"}
+
+
+def test_structured_tracebacks_lose_exception_values():
+    event = {
+        "event": "x",
+        "exception": [{"exc_type": "ValueError", "exc_value": TYPED, "frames": []}],
+    }
+    assert TYPED not in formatted(make_safe(record(logging.ERROR, json.dumps(event))))
+
+
+def test_plain_info_messages_pass_unchanged():
+    assert formatted(make_safe(record(logging.INFO, "Rasa server is up and running."))) == (
+        "INFO Rasa server is up and running."
+    )

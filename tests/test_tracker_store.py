@@ -1,0 +1,295 @@
+"""`EncryptedTrackerStore` as Rasa uses it: full trackers in and out, forget-me, purging, the same
+predictions from a minimized tracker, and a real conversation that leaves no typed word behind
+in the database or the logs (markers `model` and `server` for the last two)."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.conversations import close_engines
+from bot.crypto import generate_key_line
+from bot.settings import StorageConfigError
+from bot.tracker_store import EncryptedTrackerStore
+
+PROJECT = Path(__file__).resolve().parent.parent
+MODEL = PROJECT / "models" / "haven.tar.gz"
+TYPED = "my stepdad Quentavious has my pics, text him on 07700 900123"
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(PROJECT / "domain.yml"))
+
+
+def make_store(url: str, domain: Domain, **options) -> EncryptedTrackerStore:
+    environ = {"HAVEN_DB_URL": url, "HAVEN_KEYS": options.pop("keys", generate_key_line("k1"))}
+    return EncryptedTrackerStore(domain=domain, environ=environ, **options)
+
+
+def full_tracker(domain: Domain, sender: str = "sender-1") -> DialogueStateTracker:
+    tracker = DialogueStateTracker(sender, domain.slots)
+    for event in [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered(
+            TYPED,
+            {"name": "disclose_sextortion", "confidence": 0.87},
+            [{"entity": "phone", "value": "07700 900123", "start": 40, "end": 52}],
+            input_channel="rest",
+            metadata={"language": "en"},
+        ),
+        ActionExecuted("utter_disclosure_ack", policy="RulePolicy", confidence=1.0),
+        BotUttered("I'm really sorry this is happening.", {}, {"utter_action": "utter_x"}),
+        ActionExecuted("action_plan_move"),
+        SlotSet("plan_step", "dont_pay"),
+        SlotSet("steps_seen", ["dont_pay"]),
+        SlotSet("progress_done", "- Step 1"),
+        ActionExecuted("utter_step_dont_pay"),
+        ActionExecuted("action_listen"),
+    ]:
+        tracker.update(event)
+    return tracker
+
+
+def test_a_full_tracker_round_trips_without_what_was_typed(database_url, domain):
+    store = make_store(database_url, domain)
+    tracker = full_tracker(domain)
+    asyncio.run(store.save(tracker))
+    back = asyncio.run(store.retrieve("sender-1"))
+
+    # Like Rasa's own stores, `retrieve` gives the latest session: from SessionStarted on.
+    assert [e.action_name for e in back.events if isinstance(e, ActionExecuted)] == [
+        e.action_name for e in list(tracker.events)[1:] if isinstance(e, ActionExecuted)
+    ]
+    assert back.latest_message.intent == {"name": "disclose_sextortion", "confidence": 0.87}
+    assert back.latest_message.text is None
+    assert back.get_slot("plan_step") == "dont_pay"
+    assert back.get_slot("steps_seen") == ["dont_pay"]
+    assert back.get_slot("progress_done") is None
+    assert back.events[-1] == ActionExecuted("action_listen")
+    assert asyncio.run(store.retrieve("someone-else")) is None
+    assert list(asyncio.run(store.keys())) == ["sender-1"]
+
+
+def test_running_the_forget_action_deletes_the_conversation(database_url, domain):
+    store = make_store(database_url, domain)
+    tracker = full_tracker(domain)
+    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(full_tracker(domain, "someone-else")))
+    tracker.update(UserUttered("delete my chat", {"name": "delete_my_data", "confidence": 1.0}))
+    tracker.update(ActionExecuted("action_forget_me"))
+    tracker.update(ActionExecuted("action_listen"))
+    asyncio.run(store.save(tracker))
+
+    assert asyncio.run(store.retrieve("sender-1")) is None
+    assert store.conversations.key_usage() == {"k1": 1}  # the other conversation stays
+
+
+def test_an_event_broker_or_a_url_in_endpoints_is_refused(tmp_path, domain):
+    with pytest.raises(StorageConfigError, match="event broker"):
+        EncryptedTrackerStore(domain=domain, event_broker=object())
+    with pytest.raises(StorageConfigError, match="HAVEN_DB_URL"):
+        EncryptedTrackerStore(domain=domain, host="postgresql://user:pw@db/haven")
+
+
+def test_expired_conversations_are_purged_at_start_and_then_periodically(tmp_path, domain):
+    url = f"sqlite:///{tmp_path / 'haven.db'}"
+    keys = generate_key_line("k1")
+    store = make_store(url, domain, keys=keys, purge_interval_minutes=0.002)
+    table = store.conversations.table
+
+    def age_all_rows() -> None:
+        with store.conversations.engine.begin() as connection:
+            connection.execute(sa.update(table).values(updated_at=0))
+
+    asyncio.run(store.save(full_tracker(domain)))
+    age_all_rows()
+    restarted = make_store(url, domain, keys=keys, purge_interval_minutes=0.002)
+    assert restarted.conversations.key_usage() == {}
+
+    async def chat_then_wait() -> None:
+        await restarted.save(full_tracker(domain))
+        age_all_rows()
+        await asyncio.sleep(0.5)  # several purge intervals
+
+    asyncio.run(chat_then_wait())
+    assert restarted.conversations.key_usage() == {}
+
+
+@pytest.mark.model
+def test_the_trained_policies_predict_the_same_from_minimized_trackers(tmp_path, domain):
+    if not MODEL.exists():
+        pytest.fail("no trained model: run `make train` first")
+    from rasa.core.agent import Agent
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.core.training_data.structures import StoryGraph
+
+    agent = Agent.load(str(MODEL))
+    steps = []
+    for path in sorted((PROJECT / "tests" / "stories").glob("*.yml")):
+        steps += YAMLStoryReader(agent.domain).read_from_file(str(path))
+    stories = TrainingDataGenerator(
+        StoryGraph(steps), agent.domain, remove_duplicates=False, augmentation_factor=0
+    ).generate_story_trackers()
+    # The forget action would delete the tracker mid-story; this test is about minimizing.
+    store = make_store(f"sqlite:///{tmp_path / 'haven.db'}", agent.domain, forget_action="-")
+
+    compared = 0
+    for story in stories:
+        tracker = DialogueStateTracker(uuid.uuid4().hex, agent.domain.slots)
+        for event in story.events:
+            if isinstance(event, ActionExecuted) and tracker.events:
+                asyncio.run(store.save(tracker))
+                minimized = asyncio.run(store.retrieve(tracker.sender_id))
+                full, _ = agent.processor.predict_next_with_tracker_if_should(tracker)
+                small, _ = agent.processor.predict_next_with_tracker_if_should(minimized)
+                assert (story.sender_id, small.name()) == (story.sender_id, full.name())
+                compared += 1
+            tracker.update(event, agent.domain)
+    assert len(stories) >= 10 and compared >= 100
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RunningHaven:
+    """scripts/run-haven on free loopback ports with its own data and log folders."""
+
+    def __init__(self, tmp: Path, extra_env: dict[str, str]) -> None:
+        self.port, self.tmp = free_port(), tmp
+        self.log_dir = tmp / "log"
+        env = {
+            **os.environ,
+            "HAVEN_RASA_PORT": str(self.port),
+            "HAVEN_ACTION_PORT": str(free_port()),
+            "HAVEN_LOG_DIR": str(self.log_dir),
+            "HAVEN_DATA_DIR": str(tmp / "data"),
+            **extra_env,
+        }
+        self.output = tmp / "run-haven.out"
+        with self.output.open("w") as out:
+            self.process = subprocess.Popen(
+                [str(PROJECT / "scripts" / "run-haven")],
+                cwd=PROJECT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 240
+        while "Haven is running" not in self.output.read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"run-haven did not start:\n{self.output.read_text()[-3000:]}")
+            time.sleep(0.5)
+
+    def say(self, sender: str, text: str) -> str:
+        import json
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/webhooks/rest/webhook",
+            data=json.dumps({"sender": sender, "message": text}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return "\n".join(m.get("text", "") for m in json.loads(reply.read()))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def logs(self) -> bytes:
+        files = [self.output, *sorted(self.log_dir.glob("*"))]
+        return b"\n".join(path.read_bytes() for path in files if path.is_file())
+
+
+# Words only the young person typed: none of them is in the training data or any response.
+WORDS = ["Quentavious", "Brixtonfield", "07700 900123", "quentavious@example.com", "$250"]
+MESSAGES = [
+    "hi",
+    "a guy called Quentavious from Brixtonfield has my nudes and wants $250",
+    "he texts me from 07700 900123 and quentavious@example.com",
+    "/step_done",
+    "what if Quentavious posts them anyway",
+]
+
+
+def chat(haven: RunningHaven, sender: str) -> None:
+    replies = [haven.say(sender, text) for text in MESSAGES]
+    assert "Step 1" in replies[1] and "Step 2" in replies[3]
+    assert not any(word in reply for word in WORDS for reply in replies)
+
+
+def assert_no_typed_word_in(blob: bytes, where: str) -> None:
+    found = [word for word in WORDS if word.lower().encode() in blob.lower()]
+    assert found == [], f"typed words found in {where}"
+
+
+@pytest.mark.server
+def test_a_real_conversation_leaves_no_typed_word_in_sqlite_or_the_logs(tmp_path):
+    haven = RunningHaven(tmp_path, {})
+    try:
+        chat(haven, "privacy-sqlite")
+        forgotten = haven.say("privacy-forget", "Quentavious has my nudes and wants money")
+        assert "Step 1" in forgotten
+        assert "deleted this chat" in haven.say("privacy-forget", "please delete my chat")
+        assert "automated assistant" in haven.say("privacy-forget", "hi")  # a fresh start
+    finally:
+        haven.stop()
+    database = tmp_path / "data" / "haven.db"
+    assert database.stat().st_size > 0
+    assert_no_typed_word_in(database.read_bytes(), "the SQLite file")
+    assert_no_typed_word_in(haven.logs(), "the logs")
+    assert b"privacy-sqlite" not in database.read_bytes()
+
+
+@pytest.mark.server
+def test_a_real_conversation_leaves_no_typed_word_in_postgresql(tmp_path, postgres_url):
+    haven = RunningHaven(
+        tmp_path,
+        {"HAVEN_DB_URL": postgres_url, "HAVEN_KEYS": generate_key_line("prod-1")},
+    )
+    try:
+        chat(haven, "privacy-postgres")
+    finally:
+        haven.stop()
+    close_engines()
+    schema = postgres_url.rsplit("%3D", 1)[1]
+    dump = subprocess.run(
+        ["pg_dump", "--data-only", "--schema", schema, postgres_url.split("?")[0]],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert b"haven_conversations" in dump and b"prod-1" in dump
+    assert_no_typed_word_in(dump, "the PostgreSQL dump")
+    assert_no_typed_word_in(haven.logs(), "the logs")
+    assert b"privacy-postgres" not in dump
