@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell test lint unit validate test-conversations test-server eval-nlu bench clean
+.PHONY: help install train run shell test lint unit validate test-conversations test-server eval-nlu bench keys rotate-keys purge clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -75,6 +75,15 @@ eval-nlu: $(INSTALLED) ## 5-fold cross-validation of the NLU pipeline; prints ma
 LEVELS ?= 1,5,10,20
 bench: $(TRAINED) ## Haven against stock Rasa on this machine; writes docs/benchmarks.md
 	$(PY) scripts/bench.py --levels $(LEVELS)
+
+keys: $(INSTALLED) ## create the key file var/haven.keys (mode 0600) once; `make run` does it too
+	$(PY) -m bot.storage_cli init-keys
+
+rotate-keys: $(INSTALLED) ## re-encrypt every stored conversation with the first key (docs/privacy.md)
+	$(PY) -m bot.storage_cli rotate
+
+purge: $(INSTALLED) ## delete conversations past the retention period (the server also does it hourly)
+	$(PY) -m bot.storage_cli purge
 
 clean: ## remove trained models and test results (keeps .venv)
 	rm -rf models results .pytest_cache
