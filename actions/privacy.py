@@ -2,7 +2,9 @@
 
 The deletion itself happens in the tracker store (`bot.tracker_store.EncryptedTrackerStore`): when
 it saves a conversation in which this action ran, it deletes everything stored about it and keeps
-nothing, so the user's next message starts a fresh conversation. This action only confirms.
+nothing, so the user's next message starts a fresh conversation. The confirmation,
+`utter_forgotten`, follows this action in the rule (data/rules/conversation.yml), so this action
+only marks the turn.
 
 Importing this module also makes the action server's logging safe (`bot.log_safety`): the action
 server imports every module in actions/ when it starts.
@@ -23,7 +25,7 @@ log_safety.install()
 
 
 class ActionForgetMe(Action):
-    """Confirms that the conversation is deleted (`utter_forgotten`); the store deletes it."""
+    """Marks the turn in which the store deletes the conversation; the rule then confirms."""
 
     def name(self) -> str:
         """The action name the rule and the tracker store both use."""
@@ -32,6 +34,5 @@ class ActionForgetMe(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Sends the confirmation; returns no events (nothing of this conversation is kept)."""
-        dispatcher.utter_message(response="utter_forgotten")
+        """Returns no events: running is what marks the turn (nothing of it is kept)."""
         return []
