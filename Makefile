@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell test lint unit validate test-conversations test-server eval-nlu bench keys rotate-keys purge clean
+.PHONY: help install train run shell test lint unit validate test-conversations test-server eval-nlu bench bench-store keys rotate-keys purge clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ eval-nlu: $(INSTALLED) ## 5-fold cross-validation of the NLU pipeline; prints ma
 LEVELS ?= 1,5,10,20
 bench: $(TRAINED) ## Haven against stock Rasa on this machine; writes docs/benchmarks.md
 	$(PY) scripts/bench.py --levels $(LEVELS)
+
+bench-store: $(INSTALLED) ## EncryptedTrackerStore against Rasa's SQLTrackerStore (SQLite, PostgreSQL)
+	$(PY) scripts/bench_store.py
 
 keys: $(INSTALLED) ## create the key file var/haven.keys (mode 0600) once; `make run` does it too
 	$(PY) -m bot.storage_cli init-keys

@@ -8,7 +8,8 @@ channel, each a fixed script of messages. It stops by itself, and writes docs/be
 (figures, ratios against stock Rasa, the machine) and docs/benchmarks-latency.png.
 
 Reported per bot and level: p50/p95/p99 reply latency, messages per second, errors; per bot:
-time from process start to first answer and peak resident memory of the Rasa server.
+time from process start to first answer and peak resident memory of the Rasa server. Then the
+conversation store alone (scripts/bench_store.py): EncryptedTrackerStore against SQLTrackerStore.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import aiohttp
+import bench_store  # scripts/bench_store.py, beside this file
 
 PROJECT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -420,9 +422,17 @@ async def main_async(arguments: argparse.Namespace) -> None:
             )
         finally:
             stop(process)
+    print("Measuring the conversation stores ...")
+    store_results = await bench_store.measure(conversations=30)
     docs = PROJECT / "docs"
     plot(results, docs / "benchmarks-latency.png")
-    text = report(*results, command=f"make bench LEVELS={arguments.levels}")
+    command = f"make bench LEVELS={arguments.levels}"
+    one_user = min(results[0].levels, key=lambda level: level.concurrency).percentile(50)
+    text = (
+        report(*results, command=command)
+        + "\n"
+        + bench_store.section(store_results, one_user, command)
+    )
     (docs / "benchmarks.md").write_text(text, encoding="utf-8")
     print(
         f"Wrote docs/benchmarks.md and docs/benchmarks-latency.png "
