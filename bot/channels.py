@@ -5,7 +5,10 @@ Compared with Rasa's own `RestInput` it:
 - answers an empty or whitespace-only message kindly, without bothering the assistant,
 - refuses messages longer than `MAX_MESSAGE_CHARS` with a kind 413,
 - keeps only the `language` and `region` metadata keys (nothing that identifies a device),
-- never logs what the user typed, even when handling the message fails.
+- never logs what the user typed, even when handling the message fails,
+- answers with a kind message and the crisis lines when a custom action failed (the action
+  server is down; the turn is not saved, bot/action_failures.py) or nothing was said, so nobody is
+  left with half an answer or silence.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.action_failures import ActionFailed, abort_turn_on_action_failure
 
 logger = logging.getLogger(__name__)
 
@@ -123,15 +128,28 @@ class HavenRestInput(InputChannel):
 
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(
-                    UserMessage(
-                        text, collector, sender, input_channel=self.name(), metadata=metadata
+                with abort_turn_on_action_failure():
+                    await on_new_message(
+                        UserMessage(
+                            text, collector, sender, input_channel=self.name(), metadata=metadata
+                        )
                     )
-                )
+            except ActionFailed:
+                logger.warning("A custom action failed; the user got the service_error message.")
+                return self._reply("service_error", status=503)
             except Exception as error:  # the user gets a kind reply, never a stack trace
                 # Log the kind of failure only: the message text must never reach a log.
                 logger.error("Handling a REST message failed: %s", type(error).__name__)
                 return self._reply("service_error", status=500)
-            return response.json(collector.messages)
+            replies = collector.messages
+            if not replies:
+                logger.warning(
+                    "The assistant said nothing; the user got the service_error message."
+                )
+                replies = [
+                    *replies,
+                    {"recipient_id": sender, "text": self.messages["service_error"]},
+                ]
+            return response.json(replies)
 
         return webhook

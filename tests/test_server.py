@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 PROJECT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.server
@@ -45,6 +46,7 @@ class Haven:
             "HAVEN_ACTION_PORT": str(self.action_port),
             "HAVEN_LOG_DIR": str(self.log_dir),
             "HAVEN_DATA_DIR": str(tmp / "data"),
+            "HAVEN_ACTION_RESTART_SECONDS": "15",
         }
         self.output = (tmp / "run-haven.out").open("w")
         self.process = subprocess.Popen(
@@ -104,6 +106,11 @@ def haven(tmp_path_factory):
 
 def texts(replies: list[dict]) -> str:
     return "\n".join(reply.get("text", "") for reply in replies)
+
+
+SERVICE_ERROR = yaml.safe_load((PROJECT / "content" / "channel_messages.yml").read_text())[
+    "service_error"
+]
 
 
 def new_sender() -> str:
@@ -201,6 +208,36 @@ def test_both_servers_listen_on_loopback_only(haven):
         pytest.skip("this machine has no non-loopback address to check against")
     assert not port_open(address, haven.rasa_port)
     assert not port_open(address, haven.action_port)
+
+
+def test_action_server_down_gets_crisis_lines_and_the_bot_recovers(haven):
+    sender = new_sender()
+    haven.say(sender, "hi")
+    action_server = subprocess.run(
+        ["pgrep", "-f", f"rasa_sdk --actions actions --port {haven.action_port}"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert len(action_server) == 1
+    os.kill(int(action_server[0]), signal.SIGKILL)
+    while port_open("127.0.0.1", haven.action_port):
+        time.sleep(0.2)
+
+    status, replies = haven.post(
+        {"sender": sender, "message": "he will post my nudes unless i pay"}
+    )
+    assert status == 503
+    assert [reply["text"] for reply in replies] == [SERVICE_ERROR]
+    assert "988" in SERVICE_ERROR
+    assert texts(haven.say(new_sender(), "i want to die")).startswith("I'm really glad you told me")
+
+    # run-haven starts the action server again after HAVEN_ACTION_RESTART_SECONDS (15 here).
+    deadline = time.monotonic() + 90
+    while not port_open("127.0.0.1", haven.action_port) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    replies = haven.say(sender, "he says he will post my nudes unless i pay")
+    assert replies[-1]["text"].startswith("Step 1")
+    assert "something went wrong" not in texts(replies)
 
 
 def test_ctrl_c_stops_both_servers_cleanly(haven):
