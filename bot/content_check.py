@@ -60,11 +60,12 @@ def check(content_dir: Path = CONTENT_DIR, domain_file: Path = DOMAIN_FILE) -> C
     """Read and check every pack; never raises for a bad pack, it reports it."""
     packs = read_packs(content_dir)
     problems = list(packs.problems)
-    if DEFAULT_LANGUAGE in packs.languages and not packs.errors:
+    if DEFAULT_LANGUAGE in packs.languages:
         domain = yaml.safe_load(domain_file.read_text(encoding="utf-8"))
         problems += _check_against_domain(packs, domain, domain_file)
         problems += _check_crisis_examples(packs)
-        problems += _check_rendering(packs)
+        if not packs.errors:  # rendering needs packs that read cleanly
+            problems += _check_rendering(packs)
     return CheckResult(packs, problems)
 
 

@@ -137,22 +137,21 @@ class LocaleFinder:
     ) -> dict[str, str]:
         """Entity values for one message: `language`, `region` (choices) and their hints."""
         text = text or ""
-        found: dict[str, str] = {}
-        requested = self.requested_language(text, intent)
-        if requested:
-            found["language"] = requested
-        hint = self.language_from_metadata(metadata) or self.detect_language(text)
-        if hint:
-            found["language_hint"] = hint
+        typed = not text.startswith("/")  # a button's payload says nothing about language
+        found = {
+            "language": self.requested_language(text, intent) if typed else None,
+            "language_hint": self.language_from_metadata(metadata)
+            or (self.detect_language(text) if typed else None),
+            "region": self._region_said(text, intent) if typed else None,
+            "region_hint": self.region_from_metadata(metadata),
+        }
+        return {entity: value for entity, value in found.items() if value}
+
+    def _region_said(self, text: str, intent: str | None) -> str | None:
         region = self.named_region(text)
         if region is None and intent == TELL_REGION_INTENT:
-            region = INTERNATIONAL  # a place we have no pack for: help that works anywhere
-        if region:
-            found["region"] = region
-        region_hint = self.region_from_metadata(metadata)
-        if region_hint:
-            found["region_hint"] = region_hint
-        return found
+            return INTERNATIONAL  # a place with no pack ("vivo en México"): help for anywhere
+        return region
 
 
 def _phrases(by_code: Mapping[str, Any]) -> list[tuple[str, str]]:
