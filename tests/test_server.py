@@ -110,6 +110,27 @@ def new_sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
+def test_language_and_region_outlast_the_turn_through_the_encrypted_store(haven):
+    # The store keeps only allow-listed slots (endpoints.yml keep_slots); the language and the
+    # region found in the first message must still be there when the next turns are loaded.
+    sender = new_sender()
+    status, replies = haven.post(
+        {"sender": sender, "message": "me quiero matar", "metadata": {"region": "GB"}}
+    )
+    assert status == 200
+    assert "Me alegra mucho" in texts(replies) and "0800 1111" in texts(replies)
+    assert "Paso 1" in texts(haven.say(sender, "/ask_what_to_do"))
+    later = texts(haven.say(sender, "/crisis"))
+    assert "Me alegra mucho" in later and "999" in later
+
+
+def test_the_channel_answers_an_empty_message_in_the_metadata_language(haven):
+    status, replies = haven.post(
+        {"sender": new_sender(), "message": "  ", "metadata": {"language": "es"}}
+    )
+    assert status == 200 and replies[0]["text"].startswith("No me llegó ninguna palabra")
+
+
 def test_a_conversation_through_the_plan(haven):
     sender = new_sender()
     greeting = texts(haven.say(sender, "hi"))
@@ -137,7 +158,8 @@ def test_crisis_help_comes_first_mid_plan(haven):
         said = texts(haven.say(sender, text))
         # Rasa sends each paragraph as its own message; the crisis lines come before anything else.
         assert said.startswith("I'm really glad you told me")
-        assert "988" in said and "Step" not in said
+        # No region given: help that works anywhere.
+        assert "local emergency number" in said and "Step" not in said
 
 
 def test_jumping_ahead_still_says_dont_pay_first(haven):
