@@ -52,7 +52,17 @@ class LocaleFinder:
         self.switch_words = _phrases(
             {code: lang.phrase("switch_words") or () for code, lang in packs.languages.items()}
         )
-        self.region_words = _phrases({code: r.words for code, r in packs.regions.items()})
+        # How people name a region: its `words`, and its name in every language pack.
+        self.region_words = _phrases(
+            {
+                code: [
+                    *region.words,
+                    *[lang.phrase("region_names", code) or "" for lang in packs.languages.values()],
+                ]
+                for code, region in packs.regions.items()
+                if code != INTERNATIONAL
+            }
+        )
         self.detect_words = {
             code: frozenset(normalise_words(w) for w in lang.phrase("detect_words") or ())
             for code, lang in packs.languages.items()
