@@ -156,6 +156,12 @@ BLAME = {
 }
 
 
+def test_every_language_has_wording_checks():
+    # A new language adds its blame and keep-the-image patterns here (docs/localize.md).
+    for language in content().languages:
+        assert language in BLAME and language in KEEP_VERBS, language
+
+
 def test_nothing_the_bot_says_blames_the_young_person(packs, renderer):
     for where, text in every_text(packs, renderer):
         assert not BLAME[where[0]].search(text.lower()), where
