@@ -8,7 +8,8 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/haven.tar.gz
 INSTALLED := $(VENV)/.installed
 TRAINING_FILES := config.yml domain.yml $(sort $(shell find data -name '*.yml' 2>/dev/null)) \
-	bot/nlu_safety_net.py bot/safety.py bot/intent_classifier.py bot/sentence_encoder.py
+	bot/nlu_safety_net.py bot/safety.py bot/nlu_localization.py bot/intent_classifier.py \
+	bot/sentence_encoder.py
 # The model is retrained when the content of a training file changes (a hash, not timestamps, so
 # an edit made while training is never missed).
 TRAINING_HASH := $(shell cat $(TRAINING_FILES) 2>/dev/null | sha256sum | cut -c1-16)
@@ -18,7 +19,8 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell test lint unit validate test-conversations test-server eval-nlu bench bench-store keys rotate-keys purge clean
+.PHONY: help install train run shell test lint unit check-content validate test-conversations \
+	test-server eval-nlu bench bench-store keys rotate-keys purge clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -55,6 +57,9 @@ lint: $(INSTALLED) ## ruff
 unit: $(INSTALLED) ## unit tests for bot/ and actions/ (no Rasa server needed)
 	$(PY) -m pytest -q -m "not server and not model"
 
+check-content: $(INSTALLED) ## check every content pack (docs/localize.md); lists what to verify
+	$(PY) -m bot.content_check
+
 validate: $(INSTALLED) ## rasa data validate, warnings are errors
 	$(RASA) data validate --fail-on-warnings
 
@@ -66,7 +71,7 @@ test-conversations: $(TRAINED) ## conversation tests: tests/stories/ through the
 test-server: $(TRAINED) ## end-to-end tests against a real Rasa and action server on loopback
 	$(PY) -m pytest -q -m server
 
-test: lint unit validate train test-conversations test-server ## everything CI runs
+test: lint unit check-content validate train test-conversations test-server ## everything CI runs
 
 eval-nlu: $(INSTALLED) ## 5-fold cross-validation of the NLU pipeline; prints macro F1
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \

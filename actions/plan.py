@@ -38,7 +38,8 @@ class ActionPlanMove(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         move = progress.move_for_intent(intent)
         if move.remind_dont_pay_first:
-            dispatcher.utter_message(text=headline(domain, f"utter_step_{FIRST_STEP}"))
+            slots = tracker.current_slot_values()
+            dispatcher.utter_message(text=headline(f"utter_step_{FIRST_STEP}", slots))
         return [
             SlotSet("plan_step", progress.current),
             SlotSet("steps_done", progress.done),
@@ -56,9 +57,10 @@ class ActionShowProgress(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         progress = _progress(tracker)
+        slots = tracker.current_slot_values()
 
         def headlines(steps: list[str]) -> str:
-            return "\n".join(f"- {headline(domain, f'utter_step_{step}')}" for step in steps) or "-"
+            return "\n".join(f"- {headline(f'utter_step_{step}', slots)}" for step in steps) or "-"
 
         return [
             SlotSet("progress_done", headlines(progress.done)),

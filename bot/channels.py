@@ -4,7 +4,8 @@ Compared with Rasa's own `RestInput` it:
 - answers malformed JSON, wrong types and a missing `sender` with a clear 400,
 - answers an empty or whitespace-only message kindly, without bothering the assistant,
 - refuses messages longer than `MAX_MESSAGE_CHARS` with a kind 413,
-- keeps only the `language` and `region` metadata keys (nothing that identifies a device),
+- keeps only the `language`, `region` and `locale` metadata keys (nothing that identifies a
+  device), and answers in that language, with that region's help lines, when it answers itself,
 - never logs what the user typed, even when handling the message fails,
 - answers with a kind message and the crisis lines when a custom action failed (the action
   server is down; the turn is not saved, bot/action_failures.py) or nothing was said, so nobody is
@@ -16,17 +17,19 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
-import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.action_failures import ActionFailed, abort_turn_on_action_failure
+from bot.content import content
+from bot.localization import LocaleFinder
+from bot.render import Renderer
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +38,9 @@ MAX_MESSAGE_CHARS = 10_000
 
 MAX_BODY_BYTES = 64 * 1024
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-ALLOWED_METADATA = ("language", "region")
-CHANNEL_MESSAGES_FILE = Path(__file__).resolve().parent.parent / "content" / "channel_messages.yml"
+ALLOWED_METADATA = ("language", "region", "locale")
+CHANNEL_MESSAGES = ("empty_message", "message_too_long", "service_error")
+"""What the channel says itself: `channel:` in content/languages/<language>/language.yml."""
 
 
 class InvalidRequest(ValueError):
@@ -47,11 +51,22 @@ class InvalidRequest(ValueError):
         self.status = status
 
 
-def load_channel_messages(path: Path = CHANNEL_MESSAGES_FILE) -> dict[str, str]:
-    """Reads the texts the channel sends itself (empty message, too long, error)."""
-    with path.open(encoding="utf-8") as handle:
-        messages = yaml.safe_load(handle)
-    return {key: str(value) for key, value in messages.items() if key != "version"}
+@lru_cache(maxsize=1)
+def _renderer_and_finder() -> tuple[Renderer, LocaleFinder]:
+    packs = content()
+    return Renderer(packs), LocaleFinder(packs)
+
+
+def load_channel_messages(metadata: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The texts the channel sends itself (empty message, too long, error), in the language and
+    with the help lines of the region the metadata names (English and anywhere by default)."""
+    renderer, finder = _renderer_and_finder()
+    language = finder.language_from_metadata(metadata)
+    region = finder.region_from_metadata(metadata)
+    return {
+        key: renderer.channel_message(key, language=language, region=region)
+        for key in CHANNEL_MESSAGES
+    }
 
 
 def parse_rest_body(raw: bytes) -> tuple[str, str, dict[str, str]]:
@@ -97,15 +112,18 @@ class HavenRestInput(InputChannel):
     """The REST channel at /webhooks/rest/webhook, with input checks and no text in logs."""
 
     def __init__(self) -> None:
-        self.messages = load_channel_messages()
+        load_channel_messages()  # read the content packs now: a broken pack stops the start
 
     @classmethod
     def name(cls) -> str:
         """Keeps Rasa's URL: /webhooks/rest/webhook."""
         return "rest"
 
-    def _reply(self, key: str, status: int = 200) -> HTTPResponse:
-        return response.json([{"recipient_id": None, "text": self.messages[key]}], status=status)
+    def _reply(
+        self, key: str, status: int = 200, metadata: Mapping[str, Any] | None = None
+    ) -> HTTPResponse:
+        text = load_channel_messages(metadata)[key]
+        return response.json([{"recipient_id": None, "text": text}], status=status)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The channel's routes: a health check and the webhook."""
@@ -120,11 +138,11 @@ class HavenRestInput(InputChannel):
             try:
                 sender, text, metadata = parse_rest_body(request.body or b"")
             except InvalidRequest as error:
-                if str(error) in self.messages:
+                if str(error) in CHANNEL_MESSAGES:
                     return self._reply(str(error), status=error.status)
                 return response.json({"error": str(error)}, status=error.status)
             if not text.strip():
-                return self._reply("empty_message")
+                return self._reply("empty_message", metadata=metadata)
 
             collector = CollectingOutputChannel()
             try:
@@ -136,20 +154,16 @@ class HavenRestInput(InputChannel):
                     )
             except ActionFailed:
                 logger.warning("A custom action failed; the user got the service_error message.")
-                return self._reply("service_error", status=503)
+                return self._reply("service_error", status=503, metadata=metadata)
             except Exception as error:  # the user gets a kind reply, never a stack trace
                 # Log the kind of failure only: the message text must never reach a log.
                 logger.error("Handling a REST message failed: %s", type(error).__name__)
-                return self._reply("service_error", status=500)
-            replies = collector.messages
-            if not replies:
+                return self._reply("service_error", status=500, metadata=metadata)
+            if not collector.messages:
                 logger.warning(
                     "The assistant said nothing; the user got the service_error message."
                 )
-                replies = [
-                    *replies,
-                    {"recipient_id": sender, "text": self.messages["service_error"]},
-                ]
-            return response.json(replies)
+                return self._reply("service_error", metadata=metadata)
+            return response.json(collector.messages)
 
         return webhook

@@ -1,22 +1,30 @@
-"""Reading response texts from the domain that Rasa sends to the action server."""
+"""Response texts the actions need themselves (step headlines), in the conversation's language.
+
+Every other response is rendered by Rasa through `bot.nlg.ContentPackNLG`; the actions only need
+the first line of a step ("Step 3: Save evidence before you block.") to list progress.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
+from bot.content import content
+from bot.localization import effective_language
+from bot.render import Renderer
 
-def response_text(domain: dict[str, Any], key: str) -> str:
-    """The text of the first variation of response `key` that has one.
 
-    Raises KeyError when the domain has no text for `key`: a missing response is a content bug
-    that tests/test_content.py is there to catch, not something to paper over at run time.
+@lru_cache(maxsize=1)
+def _renderer() -> Renderer:
+    return Renderer(content())
+
+
+def headline(key: str, slots: Mapping[str, Any]) -> str:
+    """The first line of response `key` in the language the conversation's slots say.
+
+    Raises KeyError when the packs have no such response: a content bug that
+    `make check-content` is there to catch, not something to paper over at run time.
     """
-    for variation in domain.get("responses", {}).get(key) or []:
-        if variation.get("text"):
-            return str(variation["text"])
-    raise KeyError(f"the domain has no text for response {key!r}")
-
-
-def headline(domain: dict[str, Any], key: str) -> str:
-    """The first line of response `key` (for a step: "Step 3: Save evidence before you block.")."""
-    return response_text(domain, key).split("\n", 1)[0].strip()
+    renderer = _renderer()
+    return renderer.headline(key, language=effective_language(slots, renderer.packs))

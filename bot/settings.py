@@ -29,9 +29,18 @@ KEY_FILE_NAME = "haven.keys"
 DEFAULT_TABLE = "haven_conversations"
 DEFAULT_RETENTION_DAYS = 30.0
 DEFAULT_PURGE_INTERVAL_MINUTES = 60.0
-DEFAULT_KEEP_SLOTS = ("plan_step", "steps_done", "steps_seen", "age_band", "language", "region")
+DEFAULT_KEEP_SLOTS = (
+    "plan_step",
+    "steps_done",
+    "steps_seen",
+    "age_band",
+    "language",
+    "language_hint",
+    "region",
+    "region_hint",
+)
 """Slots whose values dialogue needs in later turns; every other slot value is never stored."""
-DEFAULT_KEEP_METADATA = ("language", "region")
+DEFAULT_KEEP_METADATA = ("language", "region", "locale")
 """The only message metadata kept (the REST channel already drops everything else)."""
 FORGET_ACTION = "action_forget_me"
 """When this action ran in a conversation, the store deletes the conversation instead of saving."""

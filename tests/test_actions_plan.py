@@ -76,3 +76,18 @@ def test_core_fallback_asks_to_rephrase_and_forgets_the_turn(domain):
     events = ActionCoreFallback().run(dispatcher, tracker("nlu_fallback"), domain)
     assert dispatcher.messages[0]["response"] == "utter_rephrase"
     assert events == [{"event": "rewind", "timestamp": None}]
+
+
+def test_progress_headlines_come_in_the_conversations_language(domain):
+    events = ActionShowProgress().run(
+        CollectingDispatcher(),
+        tracker("whats_left", plan_step="stop_replying", steps_done=["dont_pay"], language="es"),
+        domain,
+    )
+    assert slot_values(events)["progress_done"] == "- Paso 1: No pagues, y no mandes nada más."
+
+
+def test_the_dont_pay_reminder_comes_in_the_hinted_language(domain):
+    dispatcher = CollectingDispatcher()
+    ActionPlanMove().run(dispatcher, tracker("ask_takedown", language_hint="es"), domain)
+    assert dispatcher.messages[0]["text"].startswith("Paso 1: No pagues")

@@ -21,13 +21,19 @@ def test_a_normal_message_is_accepted():
     assert (sender, text, metadata) == ("abc-1", "hi", {})
 
 
-def test_only_language_and_region_metadata_are_kept():
+def test_only_language_region_and_locale_metadata_are_kept():
     raw = body(
         sender="s1",
         message="hi",
-        metadata={"language": "en", "region": "US", "ip": "1.2.3.4", "user_agent": "x"},
+        metadata={
+            "language": "en",
+            "region": "US",
+            "locale": "en-US",
+            "ip": "1.2.3.4",
+            "user_agent": "x",
+        },
     )
-    assert parse_rest_body(raw)[2] == {"language": "en", "region": "US"}
+    assert parse_rest_body(raw)[2] == {"language": "en", "region": "US", "locale": "en-US"}
 
 
 @pytest.mark.parametrize("metadata", [None, [], "en", {"language": 5}, {"language": "x" * 100}])
@@ -92,4 +98,13 @@ def test_every_channel_message_is_plain_and_kind():
     messages = load_channel_messages()
     assert set(messages) == {"empty_message", "message_too_long", "service_error"}
     assert all(text and "<" not in text for text in messages.values())
-    assert "988" in messages["service_error"]  # a failure never hides the crisis line
+    # A failure never hides the crisis line; with no region, help that works anywhere.
+    assert "local emergency number" in messages["service_error"]
+    assert "childhelplineinternational.org" in messages["service_error"]
+
+
+def test_channel_messages_use_the_metadata_region_and_language():
+    us = load_channel_messages({"region": "US"})
+    assert "988" in us["service_error"] and "911" in us["service_error"]
+    uk = load_channel_messages({"locale": "en-GB"})
+    assert "999" in uk["service_error"] and "0800 1111" in uk["service_error"]

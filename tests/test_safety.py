@@ -6,7 +6,7 @@ that the patterns generalise rather than that they remember the training data.
 
 import pytest
 
-from bot.safety import mentions_crisis, normalise
+from bot.safety import crisis_language, mentions_crisis, normalise
 
 CRISIS_MESSAGES = [
     "i want to kill myself",
@@ -66,6 +66,73 @@ NOT_CRISIS_MESSAGES = [
     "",
     "   ",
 ]
+
+
+# Spanish, as teenagers write it: written for these tests, in neither data/nlu/es/crisis.yml nor
+# the examples of content/languages/es/crisis.yml.
+SPANISH_CRISIS_MESSAGES = [
+    "ME QUIERO MATAR",
+    "me quiero matar ya no aguanto",
+    "neta quiero morirme",
+    "kiero morirmeee",
+    "me qiero morir",
+    "quisiera estar muerto",
+    "me corto los brazos cuando estoy asi",
+    "me he cortado otra vez",
+    "no quiero vivir asi",
+    "ya no kiero vivir",
+    "me voy a suicidar esta noche",
+    "me boi a suicidar",
+    "estoy pensando en suicidarme",
+    "pienso en suicidio",
+    "sucidarme es la unica salida",
+    "mejor estaria muerta",
+    "todo el mundo estaria mejor sin mi",
+    "no le veo sentido a vivir",
+    "me voy a tirar por la ventana",
+    "me tome muchas pastillas",
+    "tengo la soga",
+    "esta en la puerta de mi casa",
+    "me esta persiguiendo un tipo",
+    "dijo q me va a matar si no pago",
+    "mi novio me golpea",
+    "no me siento segura en mi casa",
+    "ya no puedo mas",
+    "adios a todos",
+]
+
+SPANISH_NOT_CRISIS_MESSAGES = [
+    "me muero de risa con esto",
+    "jajaja me mato de la risa",
+    "me muero de hambre",
+    "mis papas me van a matar si ven esto",
+    "mi mama me va a matar",
+    "me van a matar mis viejos",
+    "me corte el pelo y quede fatal",
+    "no estoy seguro de que hacer",
+    "no estoy segura si pagar",
+    "alguien tiene mis fotos",
+    "me amenaza con publicar mis nudes",
+    "quiero que borren mis fotos",
+    "tengo miedo de que lo suba",
+    "esto me esta matando de nervios jaja",
+    "me pide dinero",
+]
+
+
+@pytest.mark.parametrize("text", SPANISH_CRISIS_MESSAGES)
+def test_spanish_crisis_messages_are_caught_as_spanish(text):
+    assert crisis_language(text) == "es", text
+
+
+@pytest.mark.parametrize("text", SPANISH_NOT_CRISIS_MESSAGES)
+def test_everyday_spanish_messages_are_not_crisis(text):
+    assert not mentions_crisis(text), text
+
+
+def test_normalise_drops_accents_and_folds_spanish_letters():
+    assert normalise("¡Quiero MORIRME ya, qué daño!") == "quiero morirme ya que dano"
+    assert normalise("Me voy a suicidar") == "me voy a suicidar"
 
 
 @pytest.mark.parametrize("text", CRISIS_MESSAGES)

@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 
 PROJECT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.server
@@ -108,13 +107,29 @@ def texts(replies: list[dict]) -> str:
     return "\n".join(reply.get("text", "") for reply in replies)
 
 
-SERVICE_ERROR = yaml.safe_load((PROJECT / "content" / "channel_messages.yml").read_text())[
-    "service_error"
-]
-
-
 def new_sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def test_language_and_region_outlast_the_turn_through_the_encrypted_store(haven):
+    # The store keeps only allow-listed slots (endpoints.yml keep_slots); the language and the
+    # region found in the first message must still be there when the next turns are loaded.
+    sender = new_sender()
+    status, replies = haven.post(
+        {"sender": sender, "message": "me quiero matar", "metadata": {"region": "GB"}}
+    )
+    assert status == 200
+    assert "Me alegra mucho" in texts(replies) and "0800 1111" in texts(replies)
+    assert "Paso 1" in texts(haven.say(sender, "/ask_what_to_do"))
+    later = texts(haven.say(sender, "/crisis"))
+    assert "Me alegra mucho" in later and "999" in later
+
+
+def test_the_channel_answers_an_empty_message_in_the_metadata_language(haven):
+    status, replies = haven.post(
+        {"sender": new_sender(), "message": "  ", "metadata": {"language": "es"}}
+    )
+    assert status == 200 and replies[0]["text"].startswith("No me llegó ninguna palabra")
 
 
 def test_a_conversation_through_the_plan(haven):
@@ -144,7 +159,8 @@ def test_crisis_help_comes_first_mid_plan(haven):
         said = texts(haven.say(sender, text))
         # Rasa sends each paragraph as its own message; the crisis lines come before anything else.
         assert said.startswith("I'm really glad you told me")
-        assert "988" in said and "Step" not in said
+        # No region given: help that works anywhere.
+        assert "local emergency number" in said and "Step" not in said
 
 
 def test_jumping_ahead_still_says_dont_pay_first(haven):
@@ -223,12 +239,15 @@ def test_action_server_down_gets_crisis_lines_and_the_bot_recovers(haven):
     while port_open("127.0.0.1", haven.action_port):
         time.sleep(0.2)
 
+    from bot.channels import load_channel_messages
+
+    us = {"region": "us"}
     status, replies = haven.post(
-        {"sender": sender, "message": "he will post my nudes unless i pay"}
+        {"sender": sender, "message": "he will post my nudes unless i pay", "metadata": us}
     )
     assert status == 503
-    assert [reply["text"] for reply in replies] == [SERVICE_ERROR]
-    assert "988" in SERVICE_ERROR
+    assert [reply["text"] for reply in replies] == [load_channel_messages(us)["service_error"]]
+    assert "988" in replies[0]["text"]
     assert texts(haven.say(new_sender(), "i want to die")).startswith("I'm really glad you told me")
 
     # run-haven starts the action server again after HAVEN_ACTION_RESTART_SECONDS (15 here).

@@ -1,0 +1,223 @@
+"""`make check-content`: check every content pack, list what a person should verify, summarise.
+
+    python -m bot.content_check [--content DIR] [--domain FILE]
+
+Prints each problem as `file:line: error|warning: message`, then the entries marked
+`verified: false` and the texts that fall back to English, and ends with one line such as
+`12 regions, 2 languages, 51 entries (7 unverified)`. Exits 1 when there is any error.
+
+Beyond what `bot.content` checks file by file, this checks the packs against the domain (every
+response, button payload and placeholder), the crisis patterns against their examples, and
+renders every response in every language, region and age group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.content import CONTENT_DIR, DEFAULT_LANGUAGE, PROJECT_DIR, ContentPacks, Problem
+from bot.content import load_content as read_packs
+from bot.render import OTHER_PLACEHOLDERS, PLACEHOLDER, REGION_PLACEHOLDERS, Renderer
+from bot.safety import normalise
+
+DOMAIN_FILE = PROJECT_DIR / "domain.yml"
+PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$")
+
+
+@dataclass
+class CheckResult:
+    """What `check` found: the packs, every problem, and the summary line."""
+
+    packs: ContentPacks
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def summary(self) -> str:
+        entries = self.packs.entries()
+        unverified = sum(not entry.verified for entry in entries)
+        return (
+            f"{_count(len(self.packs.regions), 'region')}, "
+            f"{_count(len(self.packs.languages), 'language')}, "
+            f"{_count(len(entries), 'entry', 'entries')} ({unverified} unverified)"
+        )
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
+
+
+def check(content_dir: Path = CONTENT_DIR, domain_file: Path = DOMAIN_FILE) -> CheckResult:
+    """Read and check every pack; never raises for a bad pack, it reports it."""
+    packs = read_packs(content_dir)
+    problems = list(packs.problems)
+    if DEFAULT_LANGUAGE in packs.languages:
+        domain = yaml.safe_load(domain_file.read_text(encoding="utf-8"))
+        problems += _check_against_domain(packs, domain, domain_file)
+        problems += _check_crisis_examples(packs)
+        if not packs.errors:  # rendering needs packs that read cleanly
+            problems += _check_rendering(packs)
+    return CheckResult(packs, problems)
+
+
+def _check_against_domain(packs: ContentPacks, domain: dict, domain_file: Path) -> list[Problem]:
+    found = []
+    english = packs.languages[DEFAULT_LANGUAGE]
+    english_file = (english.path or CONTENT_DIR) / "responses.yml"
+    for key in domain.get("responses") or {}:
+        if key not in english.responses:
+            found.append(Problem(english_file, 1, f"`{key}` is in domain.yml but not here"))
+    for key in english.responses:
+        if key not in (domain.get("responses") or {}):
+            found.append(
+                Problem(domain_file, 1, f"`{key}` is in {english_file.name} but not in domain.yml")
+            )
+    intents = set(domain.get("intents") or [])
+    slots = set(domain.get("slots") or {})
+    known_placeholders = REGION_PLACEHOLDERS | OTHER_PLACEHOLDERS | slots
+    for language in packs.languages.values():
+        english_payloads = {
+            key: {payload for v in vs for _, payload in v.buttons}
+            for key, vs in english.responses.items()
+        }
+        for key, variations in language.responses.items():
+            for variation in variations:
+                where = (variation.path or english_file, variation.line)
+                for name in PLACEHOLDER.findall(variation.text):
+                    if name not in known_placeholders:
+                        found.append(Problem(*where, f"`{key}`: unknown placeholder {{{name}}}"))
+                for title, payload in variation.buttons:
+                    match = PAYLOAD.match(payload)
+                    if not match or match.group(1) not in intents:
+                        found.append(
+                            Problem(
+                                *where,
+                                f"`{key}`: button {title!r} sends {payload!r}, not "
+                                "an intent of domain.yml",
+                            )
+                        )
+                    elif match.group(2):
+                        try:
+                            json.loads(match.group(2))
+                        except ValueError:
+                            found.append(Problem(*where, f"`{key}`: {payload!r} is not JSON"))
+                    if language.code != DEFAULT_LANGUAGE and payload not in english_payloads.get(
+                        key, set()
+                    ):
+                        found.append(
+                            Problem(
+                                *where,
+                                f"`{key}`: button {title!r} sends {payload!r}, which "
+                                "the English response has no button for",
+                            )
+                        )
+        for key, text in (language.phrase("channel") or {}).items():
+            for name in PLACEHOLDER.findall(str(text)):
+                if name not in REGION_PLACEHOLDERS:
+                    found.append(
+                        Problem(
+                            (language.path or CONTENT_DIR) / "language.yml",
+                            1,
+                            f"`channel.{key}`: unknown placeholder {{{name}}}",
+                        )
+                    )
+    return found
+
+
+def _check_crisis_examples(packs: ContentPacks) -> list[Problem]:
+    found = []
+    compiled = {
+        code: [re.compile(pattern) for pattern in language.crisis_patterns]
+        for code, language in packs.languages.items()
+    }
+    every_pattern = [pattern for patterns in compiled.values() for pattern in patterns]
+    for code, language in packs.languages.items():
+        path = (language.path or CONTENT_DIR) / "crisis.yml"
+        if len(language.crisis_examples) < 10:
+            found.append(Problem(path, 1, "give at least 10 `examples` the patterns must catch"))
+        for example in language.crisis_examples:
+            if not any(p.search(normalise(example)) for p in compiled[code]):
+                found.append(Problem(path, 1, f"no pattern catches the example {example!r}"))
+        for example in language.not_crisis_examples:
+            hits = [p.pattern for p in every_pattern if p.search(normalise(example))]
+            if hits:
+                found.append(
+                    Problem(path, 1, f"{example!r} is not a crisis but {hits[0]!r} catches it")
+                )
+    return found
+
+
+def _check_rendering(packs: ContentPacks) -> list[Problem]:
+    """Render everything for everyone: nothing left unfilled, no 18+ tool for a minor."""
+    found = []
+    renderer = Renderer(packs)
+    adult_only = [tool.web.lower() for tool in packs.tools.values() if tool.users == "adult"]
+    for language in packs.languages.values():
+        for key, variations in language.responses.items():
+            where = (variations[0].path or CONTENT_DIR, variations[0].line)
+            for region in packs.regions:
+                for age_band in (None, "adult"):
+                    slots = {"age_band": age_band, "progress_done": "-", "progress_left": "-"}
+                    message = renderer.render(
+                        key, language=language.code, region=region, slots=slots
+                    )
+                    text = (message or {}).get("text", "")
+                    left = PLACEHOLDER.findall(text)
+                    if left:
+                        found.append(Problem(*where, f"`{key}` in {region} leaves {{{left[0]}}}"))
+                    if age_band is None and any(web in text.lower() for web in adult_only):
+                        found.append(
+                            Problem(*where, f"`{key}` offers an 18+ tool to a minor in {region}")
+                        )
+    return found
+
+
+def _unverified(packs: ContentPacks) -> list[str]:
+    lines = []
+    for entry in packs.entries():
+        if not entry.verified:
+            name = getattr(entry, "name", None) or getattr(entry, "label", None) or "emergency"
+            where = Problem(entry.path, entry.line, "").where
+            lines.append(f"  {where}: {name} ({entry.source})")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the check and print the report; 0 when there are no errors."""
+    parser = argparse.ArgumentParser(description="Check Haven's content packs.")
+    parser.add_argument("--content", type=Path, default=CONTENT_DIR)
+    parser.add_argument("--domain", type=Path, default=DOMAIN_FILE)
+    args = parser.parse_args(argv)
+    result = check(args.content, args.domain)
+    for problem in result.problems:
+        if problem.severity == "error":
+            print(problem)
+    unverified = _unverified(result.packs)
+    if unverified:
+        print(
+            "\nNot verified (seen only on secondary pages; please confirm with the organisation):"
+        )
+        print("\n".join(unverified))
+    fallbacks = [p for p in result.problems if p.severity == "warning"]
+    if fallbacks:
+        print("\nWarnings (texts that fall back to English, entries to check again):")
+        print("\n".join(f"  {p}" for p in fallbacks))
+    print()
+    if result.errors:
+        print(f"{len(result.errors)} errors. {result.summary()}")
+        return 1
+    print(result.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

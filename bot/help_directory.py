@@ -1,0 +1,351 @@
+"""The help directory: where a region sends people, and the takedown tools and who may use them.
+
+Read from `content/regions/<region>.yml` and `content/tools.yml` (schema:
+docs/content-schema.md). Every entry carries its source, the date it was checked and whether it
+is verified; a tool says for which ages and regions it is, and a region may not offer it to
+anyone else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.pack_reader import (
+    SCHEMA_VERSION,
+    PackNode,
+    ProblemReport,
+    check_schema,
+    line_of,
+    read_address,
+    read_date,
+    read_phones,
+    read_yaml,
+)
+
+INTERNATIONAL = "international"
+"""The region used when we don't know where someone lives, or their country has no pack."""
+AGE_GROUPS = ("under_18", "adult")
+"""Who an entry or a tool is for. Unknown age always counts as under 18."""
+REGION_CODE = re.compile(r"^[a-z]{2,3}$|^international$")
+COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A text (SMS) line: the number, and the word to send when there is one ("HOME")."""
+
+    number: str
+    word: str | None = None
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    """One place to get help: how to reach it, who it is for, and where the fact comes from."""
+
+    path: Path
+    line: int
+    name: str | None = None  # a proper name, the same in every language ("Childline")
+    label: str | None = None  # or a description, translated in language.yml `labels`
+    call: tuple[str, ...] = ()
+    call_or_text: tuple[str, ...] = ()
+    text: TextLine | None = None
+    web: str | None = None
+    chat: str | bool | None = None  # an address, or true: "chat online" (no address known)
+    search: bool = False  # no address in our sources: "search online for <name>"
+    local_emergency: bool = False  # "call your local emergency number"
+    ages: str = "any"  # any, under_18 or adult
+    source: str = ""
+    checked: dt.date | None = None
+    verified: bool = False
+
+    def is_for(self, adult: bool) -> bool:
+        """Whether to show this entry to an adult (True) or to someone under 18 or unknown."""
+        return self.ages == "any" or self.ages == ("adult" if adult else "under_18")
+
+    def values(self) -> list[str]:
+        """Every number and address this entry gives, as written."""
+        found = [*self.call, *self.call_or_text]
+        if self.text:
+            found.append(self.text.number)
+        found += [value for value in (self.web, self.chat) if isinstance(value, str)]
+        return found
+
+
+ENTRY_WAYS = ("call", "call_or_text", "text", "web", "chat", "search", "local_emergency")
+ENTRY_FIELDS = ("name", "label", *ENTRY_WAYS, "ages", "source", "checked", "verified")
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A takedown tool and who may use it (help-directory.md, "Takedown tools")."""
+
+    key: str
+    name: str
+    web: str
+    pictures_taken: str  # under_18 or adult: for pictures taken at that age
+    users: str  # any_age, under_18 or adult: who may use it
+    regions: tuple[str, ...] | None  # None: any region
+    source: str
+    checked: dt.date | None
+    verified: bool
+    path: Path
+    line: int
+
+    def fits(self, adult: bool, region: str) -> bool:
+        """Whether this tool may be offered to this person in this region."""
+        allowed_user = self.users == "any_age" or self.users == ("adult" if adult else "under_18")
+        allowed_pictures = adult or self.pictures_taken == "under_18"
+        in_region = self.regions is None or region in self.regions
+        return allowed_user and allowed_pictures and in_region
+
+
+@dataclass(frozen=True)
+class Region:
+    """A region's help directory."""
+
+    code: str
+    name: str
+    words: tuple[str, ...]
+    locales: tuple[str, ...]
+    emergency: HelpEntry
+    crisis: tuple[HelpEntry, ...]
+    helpline: tuple[HelpEntry, ...]
+    report: tuple[HelpEntry, ...]
+    platforms: tuple[HelpEntry, ...]
+    takedown: dict[str, tuple[str, ...]]  # "under_18" / "adult" -> tool keys, in order
+    path: Path
+
+    def entries(self) -> list[HelpEntry]:
+        """Every entry of this region once (crisis lines that repeat the helpline count once)."""
+        seen: dict[int, HelpEntry] = {}
+        for entry in (
+            self.emergency,
+            *self.crisis,
+            *self.helpline,
+            *self.report,
+            *self.platforms,
+        ):
+            seen.setdefault(id(entry), entry)
+        return list(seen.values())
+
+
+def _read_entry(node: PackNode, named: bool = True) -> HelpEntry | None:
+    """One entry; `named=False` for the emergency number, which is shown by its number only."""
+    required = ("source", "checked", "verified")
+    node.keys_must_be(required, set(ENTRY_FIELDS) - set(required))
+    if not node.ok:
+        return None
+    name, label = node.text("name", required=False), node.text("label", required=False)
+    if named and (name is None) == (label is None):
+        node.report.error(node.path, node.start, "an entry needs a `name` or a `label` (one only)")
+    if not any(node.get(way) not in (None, False) for way in ENTRY_WAYS):
+        node.report.error(
+            node.path, node.start, f"an entry needs a way to reach it: {', '.join(ENTRY_WAYS)}"
+        )
+    text_line = None
+    raw_text = node.get("text")
+    if isinstance(raw_text, dict):
+        text_map = node.child("text")
+        text_map.keys_must_be(("number",), ("word",))
+        numbers = read_phones(text_map, "number")
+        if numbers:
+            text_line = TextLine(numbers[0], text_map.text("word", required=False))
+    elif raw_text is not None:
+        numbers = read_phones(node, "text")
+        text_line = TextLine(numbers[0]) if numbers else None
+    chat = node.get("chat")
+    if chat is not None and chat is not True:
+        chat = read_address(node, "chat")
+    ages = node.get("ages", "any")
+    if ages not in ("any", *AGE_GROUPS):
+        node.report.error(node.path, node.line("ages"), "`ages` must be any, under_18 or adult")
+    for key in ("search", "local_emergency"):
+        if key in node.data:
+            node.flag(key)
+    return HelpEntry(
+        path=node.path,
+        line=node.start,
+        name=name,
+        label=label,
+        call=read_phones(node, "call"),
+        call_or_text=read_phones(node, "call_or_text"),
+        text=text_line,
+        web=read_address(node, "web"),
+        chat=chat,
+        search=node.get("search") is True,
+        local_emergency=node.get("local_emergency") is True,
+        ages=ages,
+        source=node.text("source") or "",
+        checked=read_date(node, "checked"),
+        verified=node.flag("verified"),
+    )
+
+
+def _read_entries(top: PackNode, key: str, required: bool) -> list[HelpEntry | str]:
+    """A list of entries; a `same_as: <section>` item is kept as the section's name."""
+    raw = top.get(key)
+    if raw is None and not required:
+        return []
+    if not isinstance(raw, list) or (required and not raw):
+        top.report.error(top.path, top.line(key), f"`{key}` must be a list with at least one entry")
+        return []
+    found: list[HelpEntry | str] = []
+    for index, item in enumerate(raw):
+        line = line_of(raw, index, top.line(key))
+        node = PackNode(item, top.path, line, top.report, f"an entry of `{key}`")
+        if node.ok and "same_as" in node.data:
+            node.keys_must_be(("same_as",))
+            if node.get("same_as") not in ("helpline", "emergency") or key != "crisis":
+                top.report.error(
+                    top.path, line, "`same_as` is only for crisis lines: helpline or emergency"
+                )
+            else:
+                found.append(node.get("same_as"))
+            continue
+        entry = _read_entry(node)
+        if entry:
+            found.append(entry)
+    return found
+
+
+REGION_FIELDS = ("schema", "region", "name", "words", "emergency", "crisis", "report", "takedown")
+REGION_OPTIONAL = ("locales", "helpline", "platforms")
+
+
+def read_region(path: Path, tools: dict[str, Tool], report: ProblemReport) -> Region | None:
+    top = PackNode(read_yaml(path, report), path, 1, report, "a region file")
+    if not top.ok:
+        return None
+    top.keys_must_be(REGION_FIELDS, REGION_OPTIONAL)
+    code = path.stem
+    check_schema(top, code, "region")
+    if not REGION_CODE.match(code):
+        report.error(path, 1, "region file names are short lower-case codes like `uk.yml`")
+    emergency_node = top.child("emergency")
+    emergency = _read_entry(emergency_node, named=False) if emergency_node.ok else None
+    if emergency and emergency.local_emergency and code != INTERNATIONAL:
+        report.warning(
+            path,
+            top.line("emergency"),
+            'no emergency number: "call your local emergency number" is shown; add the number',
+        )
+    helpline = [
+        e for e in _read_entries(top, "helpline", required=False) if isinstance(e, HelpEntry)
+    ]
+    crisis: list[HelpEntry] = []
+    for item in _read_entries(top, "crisis", required=True):
+        if item == "helpline":
+            if not helpline:
+                report.error(path, top.line("crisis"), "`same_as: helpline` but no `helpline`")
+            crisis += helpline
+        elif item == "emergency":
+            crisis += [emergency] if emergency else []
+        else:
+            crisis.append(item)
+    reports = [e for e in _read_entries(top, "report", required=True) if isinstance(e, HelpEntry)]
+    for adult, who in ((False, "someone under 18"), (True, "an adult")):
+        if reports and not any(entry.is_for(adult) for entry in reports):
+            report.error(path, top.line("report"), f"`report` has no entry for {who}")
+    platforms = [e for e in _read_entries(top, "platforms", required=False) if e]
+    locales = top.texts("locales")
+    for locale in locales:
+        if not COUNTRY_CODE.match(locale):
+            report.error(path, top.line("locales"), f"locale {locale!r} is not a code like GB")
+    takedown = _read_takedown(top, code, tools)
+    if emergency is None or not top.text("name"):
+        return None
+    return Region(
+        code=code,
+        name=str(top.get("name")),
+        words=top.texts("words"),
+        locales=locales,
+        emergency=emergency,
+        crisis=tuple(crisis),
+        helpline=tuple(helpline),
+        report=tuple(reports),
+        platforms=tuple(e for e in platforms if isinstance(e, HelpEntry)),
+        takedown=takedown,
+        path=path,
+    )
+
+
+def _read_takedown(
+    top: PackNode, region: str, tools: dict[str, Tool]
+) -> dict[str, tuple[str, ...]]:
+    node = top.child("takedown")
+    node.keys_must_be(AGE_GROUPS)
+    routes: dict[str, tuple[str, ...]] = {}
+    for group in AGE_GROUPS:
+        keys = node.texts(group)
+        line = node.line(group)
+        adult = group == "adult"
+        for key in keys:
+            tool = tools.get(key)
+            if tool is None:
+                node.report.error(
+                    node.path, line, f"`{key}` is not a tool in content/tools.yml ({group})"
+                )
+            elif not tool.fits(adult, region):
+                node.report.error(node.path, line, _why_tool_does_not_fit(tool, group, region))
+        if node.ok and group in node.data and "take_it_down" not in keys:
+            node.report.error(
+                node.path, line, f"`{group}` must offer take_it_down (it is offered everywhere)"
+            )
+        routes[group] = tuple(key for key in keys if key in tools)
+    return routes
+
+
+def _why_tool_does_not_fit(tool: Tool, group: str, region: str) -> str:
+    if group == "under_18" and (tool.users == "adult" or tool.pictures_taken == "adult"):
+        return (
+            f"`{tool.key}` ({tool.name}) is for 18 and over only, and must never be offered "
+            "under `under_18` (unknown age counts as under 18)"
+        )
+    if tool.regions is not None and region not in tool.regions:
+        return f"`{tool.key}` ({tool.name}) is only for {', '.join(tool.regions)}, not {region}"
+    return f"`{tool.key}` ({tool.name}) is not for `{group}`"
+
+
+TOOL_FIELDS = ("name", "web", "pictures_taken", "users", "regions", "source", "checked", "verified")
+
+
+def read_tools(path: Path, report: ProblemReport) -> dict[str, Tool]:
+    top = PackNode(read_yaml(path, report), path, 1, report, "tools.yml")
+    if not top.ok:
+        return {}
+    top.keys_must_be(("schema", "tools"))
+    if top.get("schema") != SCHEMA_VERSION:
+        report.error(path, top.line("schema"), f"`schema` must be {SCHEMA_VERSION}")
+    tools_map = top.child("tools")
+    tools = {}
+    for key in tools_map.data:
+        node = tools_map.child(key, f"tool `{key}`")
+        node.keys_must_be(TOOL_FIELDS)
+        if not node.ok:
+            continue
+        pictures, users, regions = (node.get(k) for k in ("pictures_taken", "users", "regions"))
+        if pictures not in AGE_GROUPS:
+            report.error(path, node.line("pictures_taken"), "`pictures_taken`: under_18 or adult")
+        if users not in ("any_age", *AGE_GROUPS):
+            report.error(path, node.line("users"), "`users` must be any_age, under_18 or adult")
+        if pictures == "adult" and users != "adult":
+            report.error(path, node.line("users"), "a tool for adult pictures is for adults only")
+        if regions != "any" and not (isinstance(regions, list) and regions):
+            report.error(path, node.line("regions"), "`regions`: any, or a list like [uk]")
+        tools[str(key)] = Tool(
+            key=str(key),
+            name=node.text("name") or str(key),
+            web=read_address(node, "web") or "",
+            pictures_taken=str(pictures),
+            users=str(users),
+            regions=None if regions == "any" else tuple(regions or ()),
+            source=node.text("source") or "",
+            checked=read_date(node, "checked"),
+            verified=node.flag("verified"),
+            path=path,
+            line=node.start,
+        )
+    return tools

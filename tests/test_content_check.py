@@ -1,0 +1,151 @@
+"""`make check-content` (bot/content_check.py): good packs pass with a summary; bad packs fail
+with the file and line of each problem, as an NGO volunteer editing YAML would see them."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.content_check import check, main
+
+PROJECT = Path(__file__).resolve().parent.parent
+SUMMARY = re.compile(r"^\d+ regions, \d+ languages, \d+ entries \(\d+ unverified\)$")
+
+
+@pytest.fixture
+def packs(tmp_path) -> Path:
+    """A scratch copy of content/ to break."""
+    shutil.copytree(PROJECT / "content", tmp_path / "content")
+    return tmp_path / "content"
+
+
+def edit(path: Path, old: str, new: str) -> int:
+    """Replace `old` (once) and return the 1-based line where the change starts."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, f"{old!r} is not in {path}"
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return line
+
+
+def errors(content_dir: Path) -> list[str]:
+    return [str(problem) for problem in check(content_dir, PROJECT / "domain.yml").errors]
+
+
+def assert_error(content_dir: Path, where: str, fragment: str) -> None:
+    found = errors(content_dir)
+    assert any(e.startswith(where + ":") and fragment in e for e in found), found
+
+
+def test_the_shipped_packs_pass_with_a_summary_line(capsys):
+    assert main([]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert SUMMARY.match(last), last
+    assert last.startswith("12 regions, 2 languages")
+
+
+def test_unverified_entries_are_listed(capsys):
+    main([])
+    out = capsys.readouterr().out
+    assert "Not verified" in out
+    assert "content/regions/us.yml" in out and "content/regions/ie.yml" in out
+
+
+def test_a_missing_required_section_names_the_file(packs):
+    path = packs / "regions" / "uk.yml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("crisis:")
+    end = text.index("helpline:")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    found = errors(packs)
+    assert any("regions/uk.yml:" in e and "has no `crisis`" in e for e in found), found
+
+
+def test_a_response_missing_in_english_fails(packs):
+    path = packs / "languages" / "en" / "responses.yml"
+    edit(path, "  utter_thanks:", "  utter_thanks_renamed:")
+    found = errors(packs)
+    assert any("`utter_thanks` is in domain.yml but not here" in e for e in found), found
+
+
+BAD_LINES = [
+    # (file, what is there, what a volunteer types instead, line offset, the error)
+    ("regions/uk.yml", "call: 0800 1111", "call: 0800 11a1!", 0, "not a phone number"),
+    (
+        "regions/ca.yml",
+        "    call: 1-800-668-6868\n",
+        "    call: 1-800-668-6868\n    fax: 12345\n",
+        1,
+        "unknown field `fax`",
+    ),
+    (
+        "regions/de.yml",
+        "under_18: [take_it_down]",
+        "under_18: [stopncii, take_it_down]",
+        0,
+        "must never be offered under `under_18`",
+    ),
+    (
+        "regions/ie.yml",
+        "under_18: [take_it_down]",
+        "under_18: [report_remove, take_it_down]",
+        0,
+        "only for uk, not ie",
+    ),
+    ("regions/fr.yml", "adult: [stopncii, take_it_down]", "adult: [stopncii]", 0, "take_it_down"),
+    ("regions/nz.yml", "checked: 2026-11-26", "checked: 26/11/2026", 0, "written YYYY-MM-DD"),
+    ("regions/nz.yml", "checked: 2026-11-26", "checked: 2099-01-01", 0, "is in the future"),
+    ("regions/in.yml", "web: cybercrime.gov.in", "web: http://x.in", 0, "not a web address"),
+    ("regions/au.yml", '  call: "000"\n', '  call: "000"\n  call: "001"\n', 1, "not valid YAML"),
+    ("tools.yml", "    users: under_18\n", "    users: kids\n", 0, "`users` must be"),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "offset", "fragment"), BAD_LINES)
+def test_a_bad_line_fails_naming_its_file_and_line(packs, file, old, new, offset, fragment):
+    path = packs / file
+    line = edit(path, old, new) + offset
+    assert_error(packs, f"{path}:{line}", fragment)
+
+
+def test_an_unknown_placeholder_fails_with_the_responses_line(packs):
+    path = packs / "languages" / "en" / "responses.yml"
+    line = edit(path, "contact {crisis_first}.", "contact {crisis_line}.")
+    found = errors(packs)
+    assert any(
+        "unknown placeholder {crisis_line}" in e and e.startswith(f"{path}:") for e in found
+    ), found
+    assert any(e.startswith(f"{path}:{line}:") for e in found), (line, found)
+
+
+def test_a_button_to_an_unknown_intent_fails(packs):
+    path = packs / "languages" / "en" / "responses.yml"
+    edit(path, 'payload: "/worried_blame"', 'payload: "/worried_blaim"')
+    assert any("not an intent of domain.yml" in e for e in errors(packs))
+
+
+def test_a_crisis_example_no_pattern_catches_fails(packs):
+    path = packs / "languages" / "es" / "crisis.yml"
+    edit(path, "examples:\n", "examples:\n  - un ejemplo que nada atrapa\n")
+    assert any("no pattern catches the example" in e for e in errors(packs))
+
+
+def test_a_missing_translation_falls_back_to_english_and_is_listed_not_failed(packs, capsys):
+    path = packs / "languages" / "es" / "responses.yml"
+    edit(path, "  utter_thanks:", "  utter_gracias_old:")
+    edit(path, "  utter_gracias_old:", "  # utter_thanks is not translated yet\n  _unused:")
+    result = check(packs, PROJECT / "domain.yml")
+    warnings = [str(p) for p in result.problems if p.severity == "warning"]
+    assert any("`utter_thanks` is not translated: it falls back to English" in w for w in warnings)
+    # `_unused` is not an English response: an unknown key is an error
+    assert any("unknown response `_unused`" in e for e in map(str, result.errors))
+
+
+def test_main_exits_1_and_prints_file_and_line(packs, capsys):
+    path = packs / "regions" / "uk.yml"
+    line = edit(path, "call: 0800 1111", "call: call-me-maybe")
+    assert main(["--content", str(packs)]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:{line}: error:" in out
+    assert re.search(r"^1 errors\. \d+ regions", out, re.M)

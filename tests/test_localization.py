@@ -1,0 +1,130 @@
+"""Language and region: what the user says, what the channel hints, and which one wins
+(bot/localization.py). Plain Python over the shipped packs; no Rasa needed."""
+
+import pytest
+
+from bot.content import content
+from bot.localization import LocaleFinder, effective_language, effective_region
+
+
+@pytest.fixture(scope="module")
+def packs():
+    return content()
+
+
+@pytest.fixture(scope="module")
+def finder(packs):
+    return LocaleFinder(packs)
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("I'm in the UK", "uk"),
+        ("i live in northern ireland", "uk"),  # not Ireland: the longer name wins
+        ("im in ireland", "ie"),
+        ("we live in the U.S.", "us"),
+        ("vivo en estados unidos", "us"),
+        ("im canadian", "ca"),
+        ("i live in toronto", "ca"),
+        ("from australia", "au"),
+        ("new zealand", "nz"),
+        ("vivo en alemania", "de"),
+        ("je suis en France", "fr"),
+        ("we're in the netherlands", "nl"),
+        ("vivo en Brasil", "br"),
+        ("im from india", "in"),
+        ("vivo en Países Bajos", "nl"),
+        ("help us please", None),  # "us" alone is a word, not a country
+        ("vivo en México", None),
+        ("someone has my pics", None),
+    ],
+)
+def test_regions_named_in_words(finder, text, region):
+    assert finder.named_region(text) == region
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "language"),
+    [
+        ("in Spanish please", "set_language", None),  # Spanish is named in English...
+        ("en español por favor", "set_language", "es"),
+        ("español", None, "es"),  # a bare switch needs no intent
+        ("english pls", None, "en"),
+        ("can you talk in english", "set_language", "en"),
+        ("my english teacher saw the pics", "disclose_sextortion", None),
+    ],
+)
+def test_requests_to_switch_language(finder, text, intent, language):
+    if text == "in Spanish please":
+        language = "es"  # ...and "spanish" is one of Spanish's switch words
+    assert finder.requested_language(text, intent) == language
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("someone has my pics and wants money", "en"),
+        ("what do i do now", "en"),
+        ("hi", "en"),
+        ("alguien tiene mis fotos y me pide dinero", "es"),
+        ("q hago wey", "es"),
+        ("hola", "es"),
+        ("me quiero matar", "es"),  # the crisis patterns count for their language
+        ("¿y ahora qué?", "es"),  # ¿ is Spanish
+        ("ok", None),
+        ("no", None),
+        ("", None),
+    ],
+)
+def test_the_language_of_a_message_is_detected_or_left_open(finder, text, language):
+    assert finder.detect_language(text) == language
+
+
+@pytest.mark.parametrize(
+    ("metadata", "language", "region"),
+    [
+        ({"language": "es"}, "es", None),
+        ({"language": "es-MX"}, "es", None),
+        ({"locale": "en-GB"}, "en", "uk"),
+        ({"locale": "es_US"}, "es", "us"),
+        ({"locale": "es-MX"}, "es", None),  # Mexico has no pack: no hint, the fallback
+        ({"region": "GB"}, None, "uk"),
+        ({"region": "ca"}, None, "ca"),
+        ({"region": "CA", "locale": "en-GB"}, "en", "ca"),  # region beats locale
+        ({"language": "xx", "region": "ZZ"}, None, None),
+        ({}, None, None),
+        (None, None, None),
+    ],
+)
+def test_channel_metadata_hints(finder, metadata, language, region):
+    assert finder.language_from_metadata(metadata) == language
+    assert finder.region_from_metadata(metadata) == region
+
+
+def test_reading_a_message_gives_choices_and_hints(finder):
+    assert finder.read("vivo en mexico", None, "tell_region") == {
+        "language_hint": "es",
+        "region": "international",
+    }
+    assert finder.read("I'm in the UK", {"language": "es"}, "tell_region") == {
+        "language_hint": "es",  # metadata wins over what the message looks like
+        "region": "uk",
+    }
+    assert finder.read("/step_done", {"region": "NZ"}, "step_done") == {"region_hint": "nz"}
+    assert finder.read("en español", None, "set_language") == {
+        "language": "es",
+        "language_hint": "es",
+    }
+
+
+def test_a_choice_beats_a_hint_and_unknown_means_english_and_no_region(packs):
+    assert effective_language({"language": "en", "language_hint": "es"}, packs) == "en"
+    assert effective_language({"language_hint": "es"}, packs) == "es"
+    assert effective_language({"language": "xx"}, packs) == "en"
+    assert effective_language({}, packs) == "en"
+    assert effective_region({"region": "uk", "region_hint": "us"}, packs) == "uk"
+    assert effective_region({"region_hint": "us"}, packs) == "us"
+    assert effective_region({"region": "international"}, packs) == "international"
+    assert effective_region({"region": "mars"}, packs) is None
+    assert effective_region({}, packs) is None

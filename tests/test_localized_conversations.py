@@ -1,0 +1,188 @@
+"""Conversations through the trained model in several regions and in Spanish: the right crisis
+lines and the right takedown route for each person, as they would read them.
+
+Loads the trained model in-process with Haven's NLG and a real action server on a free loopback
+port (marker `model`; needs `make train`). `rasa test core` (tests/stories/) checks which actions
+run; this checks what the young person reads.
+"""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+MODEL = PROJECT / "models" / "haven.tar.gz"
+
+pytestmark = pytest.mark.model
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def action_server(tmp_path_factory):
+    port = free_port()
+    log = (tmp_path_factory.mktemp("actions") / "actions.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        cwd=PROJECT,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2):
+                break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError("the action server stopped") from None
+            time.sleep(0.5)
+    else:
+        raise RuntimeError("the action server did not start in 90 s")
+    yield f"{url}/webhook"
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def agent(action_server):
+    if not MODEL.exists():
+        pytest.fail("no trained model: run `make train` first")
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+
+    return Agent.load(
+        str(MODEL),
+        action_endpoint=EndpointConfig(url=action_server),
+        generator=EndpointConfig(type="bot.nlg.ContentPackNLG"),
+    )
+
+
+class Chat:
+    """One young person's conversation; `say` returns everything the bot answered, as text."""
+
+    def __init__(self, agent, metadata: dict | None = None) -> None:
+        self.agent, self.metadata = agent, metadata
+        self.sender = f"test-{uuid.uuid4().hex[:12]}"
+
+    def say(self, text: str) -> str:
+        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+        channel = CollectingOutputChannel()
+        message = UserMessage(text, channel, self.sender, metadata=self.metadata)
+        asyncio.run(self.agent.handle_message(message))
+        parts = []
+        for reply in channel.messages:
+            parts.append(reply.get("text") or "")
+            parts += [button["title"] for button in reply.get("buttons") or []]
+        return "\n".join(parts)
+
+
+def test_a_uk_minor_gets_childline_and_report_remove(agent):
+    chat = Chat(agent, {"region": "GB"})
+    crisis = chat.say("i honestly want to die")
+    assert "999" in crisis and "Childline: call 0800 1111" in crisis and "85258" in crisis
+    chat.say("some guy on snap has my nudes and wants money")
+    takedown = chat.say("/ask_takedown")
+    assert "childline.org.uk/remove" in takedown and "takeitdown.ncmec.org" in takedown
+    assert "StopNCII" not in takedown
+    report = chat.say("/ask_report_police")
+    assert "CEOP Safety Centre" in report
+
+
+def test_an_adult_in_the_us_gets_stopncii_and_988(agent):
+    chat = Chat(agent, {"locale": "en-US"})
+    adult = chat.say("im 19 btw")
+    assert "StopNCII.org" in adult and "takeitdown.ncmec.org" in adult
+    takedown = chat.say("/ask_takedown")
+    assert "StopNCII.org" in takedown and "takeitdown.ncmec.org" in takedown
+    crisis = chat.say("i want to kill myself")
+    assert "988" in crisis and "911" in crisis and "741741" in crisis
+
+
+def test_a_canadian_who_says_so_gets_needhelpnow_and_kids_help_phone(agent):
+    chat = Chat(agent)
+    assert "Canada" in chat.say("i live in canada")
+    takedown = chat.say("/ask_takedown")
+    assert "NeedHelpNow.ca" in takedown and "takeitdown.ncmec.org" in takedown
+    assert "childline.org.uk/remove" not in takedown
+    crisis = chat.say("i cant do this anymore")
+    assert "Kids Help Phone" in crisis and "1-800-668-6868" in crisis
+
+
+def test_australia_from_the_locale_reports_to_the_accce(agent):
+    chat = Chat(agent, {"locale": "en-AU"})
+    chat.say("someone is blackmailing me with pics i sent")
+    report = chat.say("/ask_report_police")
+    assert "accce.gov.au/report" in report and "esafety.gov.au/report" not in report
+    crisis = chat.say("im not safe")
+    assert "000" in crisis and "Kids Helpline" in crisis
+
+
+def test_germany_picked_from_the_list(agent):
+    chat = Chat(agent)
+    picked = chat.say('/tell_region{"region": "de"}')
+    assert "Germany" in picked
+    crisis = chat.say("i want to kill myself")
+    assert "112" in crisis and "116 111" in crisis
+    takedown = chat.say("/ask_takedown")
+    assert "takeitdown.ncmec.org" in takedown and "NeedHelpNow" not in takedown
+
+
+def test_unknown_region_gets_help_for_anywhere_and_an_offer_to_pick(agent):
+    crisis = Chat(agent).say("i want to die")
+    assert "local emergency number" in crisis and "childhelplineinternational.org" in crisis
+    assert "Choose my country" in crisis
+
+
+def test_spanish_crisis_comes_in_spanish_with_the_regions_line(agent):
+    chat = Chat(agent)
+    first = chat.say("me quiero matar")
+    assert "Me alegra mucho que me lo hayas dicho" in first
+    assert "número de emergencias de tu país" in first and "Elegir mi país" in first
+    mexico = chat.say("vivo en mexico")
+    assert "Todavía no tengo líneas de ayuda de ese país" in mexico and "Otro país" in mexico
+    chat.say('/tell_region{"region": "us"}')
+    again = chat.say("no kiero vivir")
+    assert again.startswith("Me alegra mucho") and "988" in again and "911" in again
+
+
+def test_a_spanish_conversation_through_the_plan(agent):
+    chat = Chat(agent, {"language": "es", "region": "ca"})
+    start = chat.say("un tipo tiene mis fotos y me pide dinero")
+    assert "No es tu culpa" in start and "Paso 1: No pagues" in start
+    assert "Paso 2" in chat.say("listo")
+    takedown = chat.say("/ask_takedown")
+    assert "Paso 7" in takedown and "NeedHelpNow.ca" in takedown
+    assert "La web está en español" in takedown
+
+
+def test_the_user_can_switch_language_at_any_time(agent):
+    chat = Chat(agent, {"region": "ie"})
+    assert "Hi, I'm Haven" in chat.say("hi")
+    assert "a partir de ahora te escribo en español" in chat.say("en español por favor")
+    step = chat.say("/ask_what_to_do")
+    assert "Paso 1" in step
+    assert "I'll write in English" in chat.say('/set_language{"language": "en"}')
+    assert "Step 2" in chat.say("/step_done")
+
+
+def test_a_language_choice_outlasts_the_channels_hint(agent):
+    chat = Chat(agent, {"language": "en"})
+    chat.say("in spanish please")
+    assert "Paso 1" in chat.say("/ask_what_to_do")
