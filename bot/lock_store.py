@@ -1,0 +1,59 @@
+"""`RedisUrlLockStore`: Rasa's Redis lock store, configured by one URL from the environment.
+
+With several Rasa server processes, the lock store makes sure one conversation's messages are
+handled one at a time, in order, whichever process receives them. Rasa's own `RedisLockStore`
+takes host, port and password from endpoints.yml, where a password must not sit; this one reads
+`HAVEN_REDIS_URL` (`redis://[:password@]host[:port][/db]`, `rediss://` for TLS) and fails at start
+with one clear sentence when it is missing or malformed. Used by deploy/endpoints.prod.yml.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from rasa.core.lock_store import RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.settings import StorageConfigError
+
+
+def redis_options(url: str) -> dict[str, Any]:
+    """RedisLockStore's arguments from a redis:// or rediss:// URL."""
+    parts = urlparse(url)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise StorageConfigError(
+            "HAVEN_REDIS_URL must look like redis://[:password@]host[:port][/db]."
+        )
+    database = parts.path.lstrip("/") or "1"
+    if not database.isdigit():
+        raise StorageConfigError("The database in HAVEN_REDIS_URL must be a number, e.g. /1.")
+    return {
+        "host": parts.hostname,
+        "port": parts.port or 6379,
+        "db": int(database),
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "use_ssl": parts.scheme == "rediss",
+    }
+
+
+class RedisUrlLockStore(RedisLockStore):
+    """RedisLockStore whose address and password come from HAVEN_REDIS_URL."""
+
+    def __init__(
+        self,
+        endpoint_config: EndpointConfig | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        url = (env.get("HAVEN_REDIS_URL") or "").strip()
+        if not url:
+            raise StorageConfigError(
+                "HAVEN_REDIS_URL is not set: the production profile needs Redis to keep several "
+                "Rasa servers from handling one conversation at once."
+            )
+        options = dict(endpoint_config.kwargs) if endpoint_config else {}
+        super().__init__(key_prefix=options.get("key_prefix"), **redis_options(url))
