@@ -9,7 +9,7 @@
  * - nothing from the server or the user is ever parsed as HTML: text goes in with textContent,
  *   links are built as elements and only for http and https addresses;
  * - only sessionStorage is used (conversation id, its token, the language), never cookies or
- *   localStorage; quick exit and "Clear chat" remove it;
+ *   local storage; quick exit and "Clear chat" remove it;
  * - quick exit (button, Esc) works as soon as this file has run, even before the chat connects.
  */
 (function () {
@@ -144,7 +144,7 @@
 
   window.HavenWidget = { quickExit: quickExit };
 
-  // ----- small DOM helpers (never innerHTML) -----
+  // ----- small DOM helpers: elements and text nodes only, no HTML parsing -----
 
   function t(key) {
     var texts = strings[language] || strings.en;
@@ -245,7 +245,7 @@
     return bubble;
   }
 
-  function addBotMessage(message) {
+  function addBotMessage(message, quiet) {
     if (!message || typeof message !== 'object') {
       return;
     }
@@ -277,7 +277,9 @@
       bubble.appendChild(group);
     }
     ui.log.appendChild(bubble);
-    scrollToEnd();
+    if (quiet !== true) {
+      scrollToEnd();
+    }
   }
 
   function setStatus(key) {
@@ -286,8 +288,9 @@
   }
 
   function updateTyping() {
-    ui.typing.hidden = !(ready && (inflight || outbox.length));
-    if (!ui.typing.hidden) {
+    var waiting = ready && (inflight || outbox.length);
+    ui.typing.hidden = !waiting;
+    if (waiting && !(inflight && inflight.item.quiet)) {
       scrollToEnd();
     }
   }
@@ -342,7 +345,10 @@
           pending.remove();
         }
       }
-      ((reply && reply.messages) || []).forEach(addBotMessage);
+      ((reply && reply.messages) || []).forEach(function (message) {
+        // The greeting leaves the first screen (quick exit, history) in view.
+        addBotMessage(message, item.quiet);
+      });
       sendNext();
     });
   }
@@ -369,7 +375,7 @@
           item.seq = null; // numbered again in the new conversation
         });
         if (!ui.log.querySelector('.haven-msg--bot')) {
-          outbox.unshift({ message: '/greet', seq: null, bubble: null });
+          outbox.unshift({ message: '/greet', seq: null, bubble: null, quiet: true });
         }
       }
       store.set('conversation', conversation);
@@ -412,7 +418,9 @@
       wasDisconnected = true;
       setStatus(navigator.onLine === false ? 'offline' : 'connecting');
     });
-    socket.on('bot_uttered', addBotMessage);
+    socket.on('bot_uttered', function (message) {
+      addBotMessage(message);
+    });
     window.addEventListener('offline', function () {
       setStatus('offline');
       socket.disconnect();

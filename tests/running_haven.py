@@ -1,0 +1,88 @@
+"""`Haven`: the real action and Rasa servers, started by `scripts/run-haven` as `make run` does,
+on free loopback ports, for the end-to-end tests (test_server.py, test_widget_browser.py).
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+class Haven:
+    """A running Haven, started by scripts/run-haven as `make run` does."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.rasa_port, self.action_port = free_port(), free_port()
+        self.log_dir = tmp / "log"
+        env = {
+            **os.environ,
+            "HAVEN_RASA_PORT": str(self.rasa_port),
+            "HAVEN_ACTION_PORT": str(self.action_port),
+            "HAVEN_LOG_DIR": str(self.log_dir),
+            "HAVEN_DATA_DIR": str(tmp / "data"),
+        }
+        self.output = (tmp / "run-haven.out").open("w")
+        self.process = subprocess.Popen(
+            [str(PROJECT / "scripts" / "run-haven")],
+            cwd=PROJECT,
+            env=env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.started_in = self._wait_until_ready(timeout=240)
+
+    def _wait_until_ready(self, timeout: float) -> float:
+        start = time.monotonic()
+        printed = Path(self.output.name)
+        while time.monotonic() - start < timeout:
+            if "Haven is running" in printed.read_text():
+                return time.monotonic() - start
+            if self.process.poll() is not None:
+                raise RuntimeError(f"run-haven exited early:\n{printed.read_text()[-3000:]}")
+            time.sleep(0.5)
+        raise RuntimeError(f"run-haven was not ready in {timeout} s")
+
+    def post(self, body: bytes | dict) -> tuple[int, object]:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook",
+            data=raw,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        status, replies = self.post({"sender": sender, "message": text})
+        assert status == 200, replies
+        return replies
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            return self.process.wait(timeout=30)
+        finally:
+            self.output.close()
