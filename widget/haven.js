@@ -282,9 +282,19 @@
     }
   }
 
+  var CONNECTION_STATUSES = ['offline', 'connecting', 'reconnected'];
+
   function setStatus(key) {
+    ui.statusKey = key;
     ui.status.textContent = key ? t(key) : '';
     ui.status.hidden = !key;
+  }
+
+  // Once connected, a connection notice goes; another notice (e.g. "cleared") stays.
+  function clearConnectionStatus() {
+    if (CONNECTION_STATUSES.indexOf(ui.statusKey) >= 0) {
+      setStatus('');
+    }
   }
 
   function updateTyping() {
@@ -380,13 +390,15 @@
       }
       store.set('conversation', conversation);
       ready = true;
-      setStatus(wasDisconnected ? 'reconnected' : '');
       if (wasDisconnected) {
+        setStatus('reconnected');
         window.setTimeout(function () {
-          if (ready && ui.status.textContent === t('reconnected')) {
+          if (ready && ui.statusKey === 'reconnected') {
             setStatus('');
           }
         }, 4000);
+      } else {
+        clearConnectionStatus();
       }
       wasDisconnected = false;
       sendNext();
@@ -505,10 +517,8 @@
     });
     var languageLabel = bind(el('label', { for: 'haven-language', className: 'haven-sr' }), 'language_label');
 
-    var header = el('header', { className: 'haven-header' }, [
-      heading,
-      el('div', { className: 'haven-tools' }, [languageLabel, select, exitButton])
-    ]);
+    // Quick exit is the first thing a keyboard reaches; the language is with the other actions.
+    var header = el('header', { className: 'haven-header' }, [heading, exitButton]);
 
     var note = bind(el('p', { className: 'haven-note' }), 'automated_note');
 
@@ -569,7 +579,11 @@
     });
     var clearButton = bind(el('button', { type: 'button', className: 'haven-action' }), 'clear_chat');
     clearButton.addEventListener('click', clearChat);
-    var actions = el('div', { className: 'haven-actions' }, [personButton, clearButton]);
+    var actions = el('div', { className: 'haven-actions' }, [
+      personButton,
+      clearButton,
+      el('div', { className: 'haven-language-box' }, [languageLabel, select])
+    ]);
 
     [header, note, ui.scroller, ui.status, form, actions].forEach(function (part) {
       root.appendChild(part);
