@@ -115,6 +115,17 @@ class Chat:
         self.wait_until_answered()
         return self.bot_texts()[before:]
 
+    def route_sockets(self) -> list:
+        """Passes the page's sockets through the test, which can then close them or add frames."""
+        sockets = []
+
+        def through(ws):
+            ws.connect_to_server()
+            sockets.append(ws)
+
+        self.page.route_web_socket("**/socket.io/**", through)
+        return sockets
+
     def session_storage(self) -> dict:
         return self.page.evaluate("() => Object.assign({}, sessionStorage)")
 
@@ -341,13 +352,7 @@ def test_messages_typed_offline_arrive_in_order_once_back_online(open_chat):
 
 def test_a_dropped_connection_resumes_the_same_conversation(open_chat):
     chat = open_chat()
-    sockets = []
-
-    def through(ws):
-        ws.connect_to_server()
-        sockets.append(ws)
-
-    chat.page.route_web_socket("**/socket.io/**", through)
+    sockets = chat.route_sockets()
     chat.open()
     chat.say("someone says he will post my pics unless i pay")
     conversation = chat.session_storage()["haven.conversation"]
@@ -375,13 +380,7 @@ def test_a_reload_resumes_the_conversation(open_chat):
 
 def test_html_from_the_user_and_from_the_server_renders_as_text(open_chat):
     chat = open_chat()
-    sockets = []
-
-    def through(ws):
-        ws.connect_to_server()
-        sockets.append(ws)
-
-    chat.page.route_web_socket("**/socket.io/**", through)
+    sockets = chat.route_sockets()
     chat.open()
     chat.say(XSS)
     assert chat.page.locator(".haven-msg--user p").last.inner_text() == XSS
