@@ -371,8 +371,9 @@ def test_a_reload_resumes_the_conversation(open_chat):
     chat.page.wait_for_selector(".haven-input")
     said = chat.say("/step_done")
     assert said[-1].startswith("Step 2")
-    # What was said before the reload is not kept on the device.
+    # What was said before the reload is not kept on the device, and the chat says so.
     assert chat.page.locator(".haven-msg--user").count() == 1
+    assert "never kept on this device" in chat.page.locator(".haven-event").inner_text()
 
 
 # --- nothing from the server or the user is HTML ---------------------------------------------

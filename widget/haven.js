@@ -387,6 +387,9 @@
         if (!ui.log.querySelector('.haven-msg--bot')) {
           outbox.unshift({ message: '/greet', seq: null, bubble: null, quiet: true });
         }
+      } else if (!ui.log.querySelector('.haven-msg, .haven-event')) {
+        // After a reload: the assistant remembers, but earlier messages were never stored here.
+        ui.log.appendChild(bind(el('p', { className: 'haven-event' }), 'resumed'));
       }
       store.set('conversation', conversation);
       ready = true;
