@@ -204,14 +204,18 @@ def test_a_conversation_with_quick_replies_and_screenshots(open_chat):
     chat.wait_until_answered()
 
     RESULTS.mkdir(parents=True, exist_ok=True)
+    chat.page.wait_for_timeout(600)  # smooth scrolling settles
     chat.page.screenshot(path=str(RESULTS / "widget-desktop.png"))
     assert chat.axe_violations() == []
 
 
 def test_phone_width_screenshot_and_accessibility(open_chat):
     chat = open_chat(viewport=PHONE, is_mobile=True, has_touch=True).open()
-    chat.say("someone is threatening to share my pics unless i pay")
     RESULTS.mkdir(parents=True, exist_ok=True)
+    chat.page.screenshot(path=str(RESULTS / "widget-360-first-screen.png"))
+    assert chat.page.locator(".haven-intro").is_visible()
+    chat.say("someone is threatening to share my pics unless i pay")
+    chat.page.wait_for_timeout(600)  # smooth scrolling settles
     chat.page.screenshot(path=str(RESULTS / "widget-360.png"))
     assert chat.axe_violations() == []
 

@@ -229,6 +229,12 @@
     ui.scroller.scrollTop = ui.scroller.scrollHeight;
   }
 
+  // Scrolls down to the end, but never past the top of `node`.
+  function scrollToShow(node) {
+    var end = ui.scroller.scrollHeight - ui.scroller.clientHeight;
+    ui.scroller.scrollTop = Math.min(end, node.offsetTop - 8);
+  }
+
   function addUserBubble(text) {
     var pending = el('span', { className: 'haven-pending' }, [
       el('span', { 'aria-hidden': 'true', text: ' \u23F3' }),
@@ -280,6 +286,7 @@
     if (quiet !== true) {
       scrollToEnd();
     }
+    return bubble;
   }
 
   var CONNECTION_STATUSES = ['offline', 'connecting', 'reconnected'];
@@ -355,10 +362,15 @@
           pending.remove();
         }
       }
+      var first = null;
       ((reply && reply.messages) || []).forEach(function (message) {
-        // The greeting leaves the first screen (quick exit, history) in view.
-        addBotMessage(message, item.quiet);
+        var shown = addBotMessage(message, true);
+        first = first || shown;
       });
+      // The start of a long reply stays in view; the greeting leaves the first screen in view.
+      if (first && !item.quiet) {
+        scrollToShow(first);
+      }
       sendNext();
     });
   }
@@ -521,9 +533,11 @@
     var languageLabel = bind(el('label', { for: 'haven-language', className: 'haven-sr' }), 'language_label');
 
     // Quick exit is the first thing a keyboard reaches; the language is with the other actions.
-    var header = el('header', { className: 'haven-header' }, [heading, exitButton]);
-
     var note = bind(el('p', { className: 'haven-note' }), 'automated_note');
+    var header = el('header', { className: 'haven-header' }, [
+      el('div', { className: 'haven-brand' }, [heading, note]),
+      exitButton
+    ]);
 
     var intro = el('div', { className: 'haven-intro' }, [
       bind(el('p', { className: 'haven-intro-title' }), 'intro_title'),
@@ -588,7 +602,7 @@
       el('div', { className: 'haven-language-box' }, [languageLabel, select])
     ]);
 
-    [header, note, ui.scroller, ui.status, form, actions].forEach(function (part) {
+    [header, ui.scroller, ui.status, form, actions].forEach(function (part) {
       root.appendChild(part);
     });
     container.appendChild(root);
