@@ -7,8 +7,8 @@ Unlike Rasa's `SocketIOInput`, where the browser names the conversation it joins
   empty conversation. Messages are always filed under the conversation of the socket's session,
   never under an id the browser sends with them.
 - each message carries a sequence number and is answered in its acknowledgement, so the browser
-  knows what arrived. A message sent again after a dropped connection is not handled twice: the
-  reply to the last one is sent again instead.
+  knows what arrived. The same message (number and text) sent again after a lost
+  acknowledgement is not handled twice: the reply to it is sent again instead.
 - messages get the same checks as the REST channel (bot/channels.py): wrong types, empty and too
   long messages get a kind reply from content/channel_messages.yml, never an error.
 - user text never reaches a log.
@@ -218,7 +218,12 @@ class HavenWidgetInput(InputChannel):
         self.tokens = tokens or default_tokens()
         self.messages = load_channel_messages()
         self.sio: AsyncServer | None = None
-        self._last_reply: OrderedDict[str, tuple[int, list[dict[str, Any]]]] = OrderedDict()
+        # Per conversation: (sequence number, digest of the text) of the last message, and the
+        # reply, to answer a message sent twice without handling it twice.
+        self._last_reply: OrderedDict[str, tuple[tuple[int, bytes], list[dict[str, Any]]]] = (
+            OrderedDict()
+        )
+        self._digest_key = secrets.token_bytes(32)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
@@ -256,8 +261,14 @@ class HavenWidgetInput(InputChannel):
             self._locks[conversation_id] = lock
         return lock
 
-    def _remember(self, conversation_id: str, seq: int, reply: list[dict[str, Any]]) -> None:
-        self._last_reply[conversation_id] = (seq, reply)
+    def _digest(self, text: str) -> bytes:
+        # Keyed per process, so the memory never holds a plain hash of what someone typed.
+        return hashlib.blake2b(text.encode("utf-8"), key=self._digest_key, digest_size=16).digest()
+
+    def _remember(
+        self, conversation_id: str, fingerprint: tuple[int, bytes], reply: list[dict[str, Any]]
+    ) -> None:
+        self._last_reply[conversation_id] = (fingerprint, reply)
         self._last_reply.move_to_end(conversation_id)
         while len(self._last_reply) > REMEMBERED_REPLIES:
             self._last_reply.popitem(last=False)
@@ -305,12 +316,13 @@ class HavenWidgetInput(InputChannel):
                 if error.status == 400:
                     return {"ok": False, "error": "bad_request", "messages": self._kind(str(error))}
                 return {"ok": True, "seq": data["seq"], "messages": self._kind(str(error))}
+            fingerprint = (seq, self._digest(text))
             async with self._lock(conversation_id):
                 last = self._last_reply.get(conversation_id)
-                if last and seq <= last[0]:  # sent again after a dropped connection
-                    return {"ok": True, "seq": seq, "messages": last[1] if seq == last[0] else []}
+                if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
+                    return {"ok": True, "seq": seq, "messages": last[1]}
                 reply = await self._answer(on_new_message, conversation_id, text, metadata)
-                self._remember(conversation_id, seq, reply)
+                self._remember(conversation_id, fingerprint, reply)
             return {"ok": True, "seq": seq, "messages": reply}
 
         return channel

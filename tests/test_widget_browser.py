@@ -556,6 +556,9 @@ def test_odd_input_gets_kind_replies_and_the_channel_keeps_serving(haven):
         # The same message sent again (a lost acknowledgement) is answered, not handled twice.
         again = await client.call("user_uttered", {"message": "hi", "seq": seq}, timeout=60)
         assert again == ok
+        # Another text under the same number (a duplicated tab) is a new message, not a repeat.
+        other = {"message": "/request_human", "seq": seq}
+        assert (await client.call("user_uttered", other, timeout=60))["messages"] != ok["messages"]
         await client.disconnect()
 
     run_async(scenario())
