@@ -115,13 +115,26 @@ class Chat:
         self.wait_until_answered()
         return self.bot_texts()[before:]
 
-    def route_sockets(self) -> list:
-        """Passes the page's sockets through the test, which can then close them or add frames."""
+    def route_sockets(self, held: list | None = None) -> list:
+        """Passes the page's sockets through the test, which can then close them or add frames.
+
+        With `held`, the user's messages are kept there instead of reaching the server; each
+        entry is (frame, function that sends it on).
+        """
         sockets = []
 
         def through(ws):
-            ws.connect_to_server()
+            server = ws.connect_to_server()
             sockets.append(ws)
+            if held is not None:
+
+                def hold(frame):
+                    if "user_uttered" in str(frame):
+                        held.append((frame, server.send))
+                    else:
+                        server.send(frame)
+
+                ws.on_message(hold)
 
         self.page.route_web_socket("**/socket.io/**", through)
         return sockets
@@ -218,6 +231,28 @@ def test_phone_width_screenshot_and_accessibility(open_chat):
     chat.page.wait_for_timeout(600)  # smooth scrolling settles
     chat.page.screenshot(path=str(RESULTS / "widget-360.png"))
     assert chat.axe_violations() == []
+
+
+def test_typing_indicator_while_haven_answers(open_chat):
+    chat = open_chat()
+    held = []
+    chat.route_sockets(held)
+    chat.page.goto(chat.url)
+    chat.page.wait_for_function("() => document.querySelector('.haven-typing')")
+    typing = chat.page.locator(".haven-typing")
+    typing.wait_for(state="visible")  # the greeting is on its way
+    assert typing.get_attribute("aria-hidden") == "true"  # not read out on every message
+    frame, send_on = held.pop()
+    send_on(frame)
+    chat.wait_until_answered()
+    assert typing.is_hidden()
+    chat.type("hello")
+    typing.wait_for(state="visible")
+    assert chat.page.locator(".haven-pending:visible").count() == 0  # sent, not "waiting to send"
+    frame, send_on = held.pop()
+    send_on(frame)
+    chat.wait_until_answered()
+    assert typing.is_hidden()
 
 
 def test_talk_to_a_person(open_chat):
@@ -346,7 +381,7 @@ def test_messages_typed_offline_arrive_in_order_once_back_online(open_chat):
     before = len(chat.bot_texts())
     for text in ("someone says he will post my pics unless i pay", "/step_done", "/step_done"):
         chat.type(text)
-    assert chat.page.locator(".haven-pending").count() == 3
+    assert chat.page.locator(".haven-pending:visible").count() == 3
     assert len(chat.bot_texts()) == before
     chat.context.set_offline(False)
     chat.wait_until_answered()
@@ -562,6 +597,18 @@ def test_odd_input_gets_kind_replies_and_the_channel_keeps_serving(haven):
         await client.disconnect()
 
     run_async(scenario())
+
+
+def test_the_page_is_served_with_strict_headers(haven):
+    with urllib.request.urlopen(f"http://127.0.0.1:{haven.rasa_port}/", timeout=10) as page:
+        headers = page.headers
+        assert b'src="/widget/haven.js"' in page.read()
+    policy = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert "Set-Cookie" not in headers
 
 
 def test_another_site_cannot_open_a_socket(haven):

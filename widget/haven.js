@@ -304,8 +304,15 @@
     }
   }
 
+  // The typing dots while Haven answers; "waiting to send" on messages that cannot go yet.
   function updateTyping() {
     var waiting = ready && (inflight || outbox.length);
+    outbox.forEach(function (item) {
+      var pending = item.bubble && item.bubble.querySelector('.haven-pending');
+      if (pending) {
+        pending.hidden = ready;
+      }
+    });
     ui.typing.hidden = !waiting;
     if (waiting && !(inflight && inflight.item.quiet)) {
       scrollToEnd();
