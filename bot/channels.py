@@ -79,7 +79,7 @@ def parse_rest_body(raw: bytes) -> tuple[str, str, dict[str, str]]:
 
 
 def allowed_metadata(metadata: Any) -> dict[str, str]:
-    """The `language` and `region` metadata, if they are short strings; nothing else."""
+    """The metadata keys in `ALLOWED_METADATA` whose values are short strings; nothing else."""
     if not isinstance(metadata, dict):
         return {}
     return {
@@ -87,28 +87,6 @@ def allowed_metadata(metadata: Any) -> dict[str, str]:
         for key, value in metadata.items()
         if key in ALLOWED_METADATA and isinstance(value, str) and 0 < len(value) <= 16
     }
-
-
-async def collect_replies(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    text: str,
-    sender: str,
-    input_channel: str,
-    metadata: dict[str, str],
-) -> list[dict[str, Any]] | None:
-    """Has the assistant answer one message: its replies, or None if handling it failed.
-
-    A failure is logged by its kind only: the message text must never reach a log.
-    """
-    collector = CollectingOutputChannel()
-    try:
-        await on_new_message(
-            UserMessage(text, collector, sender, input_channel=input_channel, metadata=metadata)
-        )
-    except Exception as error:  # the user gets a kind reply, never a stack trace
-        logger.error("Handling a %s message failed: %s", input_channel, type(error).__name__)
-        return None
-    return collector.messages
 
 
 class HavenRestInput(InputChannel):
@@ -144,9 +122,17 @@ class HavenRestInput(InputChannel):
             if not text.strip():
                 return self._reply("empty_message")
 
-            replies = await collect_replies(on_new_message, text, sender, self.name(), metadata)
-            if replies is None:
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text, collector, sender, input_channel=self.name(), metadata=metadata
+                    )
+                )
+            except Exception as error:  # the user gets a kind reply, never a stack trace
+                # Log the kind of failure only: the message text must never reach a log.
+                logger.error("Handling a REST message failed: %s", type(error).__name__)
                 return self._reply("service_error", status=500)
-            return response.json(replies)
+            return response.json(collector.messages)
 
         return webhook

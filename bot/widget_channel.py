@@ -54,7 +54,6 @@ from bot.channels import (
     MAX_MESSAGE_CHARS,
     InvalidRequest,
     allowed_metadata,
-    collect_replies,
     load_channel_messages,
 )
 from bot.widget_web import WidgetSite
@@ -133,13 +132,13 @@ def parse_widget_message(data: Any) -> tuple[str, int, dict[str, str]]:
     when even the sequence number is unusable (the browser should not send it again).
     """
     if not isinstance(data, dict):
-        raise InvalidRequest(400, "unreadable_message")
+        raise InvalidRequest(400, "empty_message")
     seq = data.get("seq")
     if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < MAX_SEQ:
-        raise InvalidRequest(400, "unreadable_message")
+        raise InvalidRequest(400, "empty_message")
     text = data.get("message")
     if not isinstance(text, str):
-        raise InvalidRequest(422, "unreadable_message")
+        raise InvalidRequest(422, "empty_message")  # "I didn't get any words there."
     if len(text) > MAX_MESSAGE_CHARS:
         raise InvalidRequest(413, "message_too_long")
     return text.replace("\x00", ""), seq, allowed_metadata(data.get("metadata"))
@@ -336,12 +335,17 @@ class HavenWidgetInput(InputChannel):
     ) -> list[dict[str, Any]]:
         if not text.strip():
             return self._kind("empty_message")
-        replies = await collect_replies(
-            on_new_message, text, conversation_id, self.name(), metadata
+        collector = CollectingOutputChannel()
+        message = UserMessage(
+            text, collector, conversation_id, input_channel=self.name(), metadata=metadata
         )
-        if replies is None:
+        try:
+            await on_new_message(message)
+        except Exception as error:  # the user gets a kind reply, never a stack trace
+            # Log the kind of failure only: the message text must never reach a log.
+            logger.error("Handling a web chat message failed: %s", type(error).__name__)
             return self._kind("service_error")
-        return widget_messages(replies)
+        return widget_messages(collector.messages)
 
 
 class _WidgetBlueprint(SocketBlueprint):

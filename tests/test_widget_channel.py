@@ -90,7 +90,7 @@ def test_without_a_usable_sequence_number_the_message_is_refused(data):
 def test_a_message_that_is_not_text_gets_a_kind_reply(message):
     with pytest.raises(InvalidRequest) as caught:
         parse_widget_message({"message": message, "seq": 1})
-    assert str(caught.value) == "unreadable_message"
+    assert str(caught.value) == "empty_message"
 
 
 def test_a_message_over_the_limit_gets_a_kind_reply():
