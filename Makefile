@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell test lint unit validate test-conversations test-server test-browser vendor eval-nlu bench keys rotate-keys purge clean
+.PHONY: help install train run shell test lint unit validate test-conversations test-server eval-nlu bench keys rotate-keys purge clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ test-conversations: $(TRAINED) ## conversation tests: tests/stories/ through the
 test-server: $(TRAINED) ## end-to-end tests against a real Rasa and action server on loopback
 	$(PY) -m pytest -q -m server
 
+test: lint unit validate train test-conversations test-server test-browser ## everything CI runs
+
+.PHONY: test-browser vendor
 CHROMIUM ?= /usr/bin/chromium
 NODE_PACKAGES := node_modules/.package-lock.json
 
@@ -85,8 +88,6 @@ vendor: $(NODE_PACKAGES) ## copy socket.io-client from node_modules into widget/
 	sed '/^\/\/# sourceMappingURL=/d' node_modules/socket.io-client/dist/socket.io.min.js \
 		> widget/vendor/socket.io.min.js
 	cp node_modules/socket.io-client/LICENSE widget/vendor/socket.io.LICENSE
-
-test: lint unit validate train test-conversations test-server test-browser ## everything CI runs
 
 eval-nlu: $(INSTALLED) ## 5-fold cross-validation of the NLU pipeline; prints macro F1
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \
