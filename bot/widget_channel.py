@@ -10,7 +10,7 @@ Unlike Rasa's `SocketIOInput`, where the browser names the conversation it joins
   knows what arrived. The same message (number and text) sent again after a lost
   acknowledgement is not handled twice: the reply to it is sent again instead.
 - messages get the same checks as the REST channel (bot/channels.py): wrong types, empty and too
-  long messages get a kind reply from content/channel_messages.yml, never an error.
+  long messages get the channel's own kind replies (`load_channel_messages`), never an error.
 - user text never reaches a log.
 
 Socket.IO events (namespace `/`, path `/socket.io`):
@@ -128,7 +128,7 @@ def default_tokens() -> ConversationTokens:
 def parse_widget_message(data: Any) -> tuple[str, int, dict[str, str]]:
     """Validates a `user_uttered` payload and returns (text, seq, metadata).
 
-    Raises `InvalidRequest` whose message is a key of content/channel_messages.yml; status 400
+    Raises `InvalidRequest` whose message is a key of `load_channel_messages()`; status 400
     when even the sequence number is unusable (the browser should not send it again).
     """
     if not isinstance(data, dict):
