@@ -55,7 +55,7 @@ lint: $(INSTALLED) ## ruff
 	$(VENV)/bin/ruff format --check bot actions tests scripts
 
 unit: $(INSTALLED) ## unit tests for bot/ and actions/ (no Rasa server needed)
-	$(PY) -m pytest -q -m "not server and not model"
+	$(PY) -m pytest -q -m "not server and not model and not browser"
 
 check-content: $(INSTALLED) ## check every content pack (docs/localize.md); lists what to verify
 	$(PY) -m bot.content_check
@@ -71,7 +71,29 @@ test-conversations: $(TRAINED) ## conversation tests: tests/stories/ through the
 test-server: $(TRAINED) ## end-to-end tests against a real Rasa and action server on loopback
 	$(PY) -m pytest -q -m server
 
-test: lint unit check-content validate train test-conversations test-server ## everything CI runs
+test: lint unit check-content validate train test-conversations test-server test-browser ## everything CI runs
+
+.PHONY: test-browser vendor
+CHROMIUM ?= /usr/bin/chromium
+NODE_PACKAGES := node_modules/.package-lock.json
+
+# Debian's Chromium drives the browser tests (Playwright cannot download its own browser here).
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Install Chromium at $(CHROMIUM) (Debian: apt-get install chromium)"; exit 1; }
+	@sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver
+
+# axe-core for the accessibility checks, and socket.io-client (vendored by `make vendor`).
+$(NODE_PACKAGES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+test-browser: $(TRAINED) $(CHROMIUM) $(NODE_PACKAGES) ## the web chat in headless Chromium; screenshots in results/widget/
+	HAVEN_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q -m browser
+
+vendor: $(NODE_PACKAGES) ## copy socket.io-client from node_modules into widget/vendor/ (after changing its version)
+	sed '/^\/\/# sourceMappingURL=/d' node_modules/socket.io-client/dist/socket.io.min.js \
+		> widget/vendor/socket.io.min.js
+	cp node_modules/socket.io-client/LICENSE widget/vendor/socket.io.LICENSE
 
 eval-nlu: $(INSTALLED) ## 5-fold cross-validation of the NLU pipeline; prints macro F1
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \
@@ -94,5 +116,5 @@ rotate-keys: $(INSTALLED) ## re-encrypt every stored conversation with the first
 purge: $(INSTALLED) ## delete conversations past the retention period (the server also does it hourly)
 	$(PY) -m bot.storage_cli purge
 
-clean: ## remove trained models and test results (keeps .venv)
+clean: ## remove trained models and test results (keeps .venv and node_modules)
 	rm -rf models results .pytest_cache

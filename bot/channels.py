@@ -95,10 +95,11 @@ def parse_rest_body(raw: bytes) -> tuple[str, str, dict[str, str]]:
         raise InvalidRequest(400, "'message' must be a string.")
     if len(text) > MAX_MESSAGE_CHARS:
         raise InvalidRequest(413, "message_too_long")
-    return sender, text.replace("\x00", ""), _allowed_metadata(body.get("metadata"))
+    return sender, text.replace("\x00", ""), allowed_metadata(body.get("metadata"))
 
 
-def _allowed_metadata(metadata: Any) -> dict[str, str]:
+def allowed_metadata(metadata: Any) -> dict[str, str]:
+    """The metadata keys in `ALLOWED_METADATA` whose values are short strings; nothing else."""
     if not isinstance(metadata, dict):
         return {}
     return {

@@ -5,8 +5,9 @@ rows written with an older key stay readable until `python -m bot.storage_cli ro
 re-encrypted them. Keys are written as `id:base64` (standard base64 of 32 random bytes), several
 joined by commas in `HAVEN_KEYS` or one per line in the key file.
 
-From each key, HKDF-SHA256 derives two independent subkeys: one for AES-256-GCM and one for the
-HMAC-SHA256 of conversation ids. Every record gets a fresh random 12-byte nonce, and the
+From each key, HKDF-SHA256 derives three independent subkeys: one for AES-256-GCM, one for the
+HMAC-SHA256 of conversation ids, and one for the tokens with which a web chat proves it owns a
+conversation (bot/widget_channel.py). Every record gets a fresh random 12-byte nonce, and the
 conversation hash is bound as associated data, so a record moved to another conversation fails
 to decrypt instead of showing someone else's conversation.
 """
@@ -64,6 +65,7 @@ class _Key:
     key_id: str
     cipher: AESGCM
     id_key: bytes
+    token_key: bytes
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class KeyRing:
                 key_id,
                 AESGCM(_derive(master, b"haven aes-256-gcm records")),
                 _derive(master, b"haven hmac-sha256 conversation ids"),
+                _derive(master, b"haven web chat conversation tokens"),
             )
         self._keys = keys
         self.current_key_id = entries[0][0]
@@ -146,6 +149,10 @@ class KeyRing:
     def all_conversation_hashes(self, conversation_id: str) -> list[str]:
         """The conversation's hash under every key (rows not yet rotated carry an older one)."""
         return [self.conversation_hash(conversation_id, key_id) for key_id in self._keys]
+
+    def token_keys(self) -> list[bytes]:
+        """Keys for web chat conversation tokens: the current key's first, then the older ones."""
+        return [key.token_key for key in self._keys.values()]
 
     def seal(self, plaintext: bytes, conversation_hash: str) -> Sealed:
         """Encrypts with the current key and a fresh random nonce, bound to the conversation."""

@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from bot.crypto import generate_key_line
-from tests.servers import Haven, new_sender
+from tests.running_haven import Haven, new_sender
 
 pytestmark = pytest.mark.server
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Haven, new_sender, port_open, texts
+from tests.running_haven import Haven, new_sender, port_open, texts
 
 PROJECT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.server

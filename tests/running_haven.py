@@ -1,4 +1,7 @@
-"""Starting real Haven servers for the end-to-end tests, as `make run` does (scripts/run-haven)."""
+"""`Haven`: the real action and Rasa servers, started by `scripts/run-haven` as `make run` does,
+on free loopback ports, for the end-to-end tests (test_server.py, test_multi_instance.py,
+test_widget_browser.py). Extra environment variables choose a profile (test_multi_instance.py).
+"""
 
 import json
 import os

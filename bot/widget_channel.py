@@ -1,0 +1,370 @@
+"""`HavenWidgetInput`: the Socket.IO channel of Haven's web chat widget (widget/haven.js).
+
+Unlike Rasa's `SocketIOInput`, where the browser names the conversation it joins:
+- the server issues every conversation id (`secrets.token_urlsafe(24)`, unguessable) together
+  with a token, an HMAC of the id under a key derived from the storage key ring. A browser that
+  reconnects gets its conversation back only by presenting both; any other id or token gets a new,
+  empty conversation. Messages are always filed under the conversation of the socket's session,
+  never under an id the browser sends with them.
+- each message carries a sequence number and is answered in its acknowledgement, so the browser
+  knows what arrived. The same message (number and text) sent again after a lost
+  acknowledgement is not handled twice: the reply to it is sent again instead.
+- messages get the same checks as the REST channel (bot/channels.py): wrong types, empty and too
+  long messages get the channel's own kind replies (`load_channel_messages`), never an error.
+- user text never reaches a log.
+
+Socket.IO events (namespace `/`, path `/socket.io`):
+
+- `session_request`, browser sends `{session_id?, token?}`; acknowledged with
+  `{session_id, token, resumed}`.
+- `user_uttered`, browser sends `{message, seq, metadata: {language?}}`; acknowledged with
+  `{ok: true, seq, messages}`, or `{ok: false, error}` ("no_session", "bad_request").
+- `bot_uttered`, server to browser: one message outside a reply (e.g. from a counselor).
+
+A message in `messages` is `{"text": str}` with an optional `"buttons": [{title, payload}]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from rasa.core.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    OutputChannel,
+    UserMessage,
+)
+from rasa.core.channels.socketio import SocketBlueprint
+from sanic import Blueprint, Sanic
+from socketio import AsyncServer
+
+from bot.action_failures import abort_turn_on_action_failure
+from bot.channels import (
+    MAX_BODY_BYTES,
+    MAX_MESSAGE_CHARS,
+    InvalidRequest,
+    allowed_metadata,
+    load_channel_messages,
+)
+from bot.widget_web import WidgetSite
+
+logger = logging.getLogger(__name__)
+
+CONVERSATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+MAX_SEQ = 2**31
+REMEMBERED_REPLIES = 10_000
+"""How many conversations' last reply are kept in memory, to answer a message sent twice."""
+
+
+class ConversationTokens:
+    """Issues conversation ids and the tokens that prove a browser owns one.
+
+    The first key signs; every key verifies, so tokens survive a key rotation until the old key
+    is retired.
+    """
+
+    def __init__(self, keys: Iterable[bytes]) -> None:
+        self._keys = list(keys)
+        if not self._keys:
+            raise ValueError("ConversationTokens needs at least one key.")
+
+    @staticmethod
+    def new_conversation_id() -> str:
+        """A fresh random id: 24 bytes, 32 URL-safe characters."""
+        return secrets.token_urlsafe(24)
+
+    def token_for(self, conversation_id: str) -> str:
+        """The token for a conversation, under the current key."""
+        return self._sign(self._keys[0], conversation_id)
+
+    def owns(self, conversation_id: Any, token: Any) -> bool:
+        """Whether `token` is the token of `conversation_id` under any key."""
+        if not isinstance(conversation_id, str) or not isinstance(token, str):
+            return False
+        if not CONVERSATION_ID_PATTERN.match(conversation_id) or not TOKEN_PATTERN.match(token):
+            return False
+        return any(
+            hmac.compare_digest(self._sign(key, conversation_id), token) for key in self._keys
+        )
+
+    @staticmethod
+    def _sign(key: bytes, conversation_id: str) -> str:
+        digest = hmac.new(key, b"v1:" + conversation_id.encode("ascii"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def default_tokens() -> ConversationTokens:
+    """Tokens keyed by the storage key ring, so conversations survive a server restart.
+
+    Without a usable key ring (Haven's storage not configured), a random key for this process.
+    """
+    from bot.crypto import load_key_ring
+    from bot.settings import StorageConfigError, StorageSettings
+
+    try:
+        settings = StorageSettings.load()
+        ring = load_key_ring(settings.keys_spec, settings.key_file)
+    except StorageConfigError as error:
+        logger.warning(
+            "Web chat tokens use a key for this process only (%s); a browser cannot resume its "
+            "conversation after a restart.",
+            error,
+        )
+        return ConversationTokens([secrets.token_bytes(32)])
+    return ConversationTokens(ring.token_keys())
+
+
+def parse_widget_message(data: Any) -> tuple[str, int, dict[str, str]]:
+    """Validates a `user_uttered` payload and returns (text, seq, metadata).
+
+    Raises `InvalidRequest` whose message is a key of `load_channel_messages()`; status 400
+    when even the sequence number is unusable (the browser should not send it again).
+    """
+    if not isinstance(data, dict):
+        raise InvalidRequest(400, "empty_message")
+    seq = data.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < MAX_SEQ:
+        raise InvalidRequest(400, "empty_message")
+    text = data.get("message")
+    if not isinstance(text, str):
+        raise InvalidRequest(422, "empty_message")  # "I didn't get any words there."
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidRequest(413, "message_too_long")
+    return text.replace("\x00", ""), seq, allowed_metadata(data.get("metadata"))
+
+
+def _button(button: Any) -> dict[str, str] | None:
+    if not isinstance(button, dict):
+        return None
+    title, payload = button.get("title"), button.get("payload")
+    if not isinstance(title, str) or not title:
+        return None
+    return {"title": title, "payload": payload if isinstance(payload, str) else title}
+
+
+def widget_messages(collected: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the widget shows of Rasa's output: text and buttons, nothing else."""
+    messages = []
+    for message in collected:
+        text = message.get("text")
+        buttons = [b for b in map(_button, message.get("buttons") or []) if b]
+        if not isinstance(text, str):
+            text = ""
+        if not text and not buttons:
+            continue
+        shown: dict[str, Any] = {"text": text}
+        if buttons:
+            shown["buttons"] = buttons
+        messages.append(shown)
+    return messages
+
+
+class WidgetPushOutput(CollectingOutputChannel):
+    """Sends messages that are not replies (e.g. from a counselor) to the conversation's room."""
+
+    def __init__(self, sio: AsyncServer) -> None:
+        super().__init__()
+        self.sio = sio
+
+    @classmethod
+    def name(cls) -> str:
+        """The same name as the input channel, so Rasa finds this output for it."""
+        return HavenWidgetInput.name()
+
+    async def _persist_message(self, message: dict[str, Any]) -> None:
+        for shown in widget_messages([message]):
+            await self.sio.emit("bot_uttered", shown, room=message["recipient_id"])
+
+
+def origin_checker(allowed_origins: Iterable[str]) -> Callable[[str | None, dict], bool]:
+    """Socket.IO accepts the page's own origin, the NGO sites listed, and non-browser clients."""
+    allowed = {origin.rstrip("/").lower() for origin in allowed_origins}
+
+    def allowed_origin(origin: str | None, environ: dict) -> bool:
+        if not origin:
+            return True  # not a browser: no cross-site risk
+        origin = origin.rstrip("/").lower()
+        if origin in allowed:
+            return True
+        return urlsplit(origin).netloc == str(environ.get("HTTP_HOST", "")).lower()
+
+    return allowed_origin
+
+
+class HavenWidgetInput(InputChannel):
+    """The web chat channel: Socket.IO at /socket.io, the widget files and the demo page."""
+
+    def __init__(
+        self,
+        allowed_origins: Iterable[str] = (),
+        frame_ancestors: Iterable[str] = (),
+        demo_page: bool = True,
+        tokens: ConversationTokens | None = None,
+    ) -> None:
+        self.allowed_origins = list(allowed_origins)
+        self.site = WidgetSite(frame_ancestors=frame_ancestors, demo_page=demo_page)
+        self.tokens = tokens or default_tokens()
+        self.messages = load_channel_messages()
+        self.sio: AsyncServer | None = None
+        # Per conversation: (sequence number, digest of the text) of the last message, and the
+        # reply, to answer a message sent twice without handling it twice.
+        self._last_reply: OrderedDict[str, tuple[tuple[int, bytes], list[dict[str, Any]]]] = (
+            OrderedDict()
+        )
+        self._digest_key = secrets.token_bytes(32)
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @classmethod
+    def name(cls) -> str:
+        """Health check at /webhooks/haven_widget/."""
+        return "haven_widget"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Reads `allowed_origins`, `frame_ancestors` and `demo_page` from credentials.yml."""
+        credentials = credentials or {}
+        unknown = set(credentials) - {"allowed_origins", "frame_ancestors", "demo_page"}
+        if unknown:
+            raise ValueError(
+                f"Unknown option(s) for the web chat channel in credentials.yml: "
+                f"{', '.join(sorted(unknown))}."
+            )
+        return cls(
+            allowed_origins=credentials.get("allowed_origins") or (),
+            frame_ancestors=credentials.get("frame_ancestors") or (),
+            demo_page=bool(credentials.get("demo_page", True)),
+        )
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Where messages outside a reply go (Rasa's external events, a counselor)."""
+        return WidgetPushOutput(self.sio) if self.sio else None
+
+    def _kind(self, key: str, metadata: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """The channel's own reply `key`, in the metadata's language and region when given."""
+        if metadata:
+            return [{"text": load_channel_messages(metadata)[key]}]
+        return [{"text": self.messages[key]}]
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[conversation_id] = lock
+        return lock
+
+    def _digest(self, text: str) -> bytes:
+        # Keyed per process, so the memory never holds a plain hash of what someone typed.
+        return hashlib.blake2b(text.encode("utf-8"), key=self._digest_key, digest_size=16).digest()
+
+    def _remember(
+        self, conversation_id: str, fingerprint: tuple[int, bytes], reply: list[dict[str, Any]]
+    ) -> None:
+        self._last_reply[conversation_id] = (fingerprint, reply)
+        self._last_reply.move_to_end(conversation_id)
+        while len(self._last_reply) > REMEMBERED_REPLIES:
+            self._last_reply.popitem(last=False)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Socket.IO, the widget's files and the demo page, with their security headers."""
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=origin_checker(self.allowed_origins),
+            max_http_buffer_size=MAX_BODY_BYTES,
+            ping_interval=15,
+            ping_timeout=10,
+        )
+        self.sio = sio
+        channel = _WidgetBlueprint(self.site, sio, "/socket.io", "haven_widget", __name__)
+        self.site.add_health_route(channel)
+
+        @sio.on("session_request")
+        async def session_request(sid: str, data: Any = None) -> dict[str, Any]:
+            claimed = data if isinstance(data, dict) else {}
+            resumed = self.tokens.owns(claimed.get("session_id"), claimed.get("token"))
+            conversation_id = (
+                claimed["session_id"] if resumed else self.tokens.new_conversation_id()
+            )
+            session = await sio.get_session(sid)
+            previous = session.get("conversation")
+            if previous and previous != conversation_id:
+                await sio.leave_room(sid, previous)
+            await sio.save_session(sid, {"conversation": conversation_id})
+            await sio.enter_room(sid, conversation_id)
+            return {
+                "session_id": conversation_id,
+                "token": self.tokens.token_for(conversation_id),
+                "resumed": resumed,
+            }
+
+        @sio.on("user_uttered")
+        async def user_uttered(sid: str, data: Any = None) -> dict[str, Any]:
+            conversation_id = (await sio.get_session(sid)).get("conversation")
+            if not conversation_id:
+                return {"ok": False, "error": "no_session"}
+            try:
+                text, seq, metadata = parse_widget_message(data)
+            except InvalidRequest as error:
+                if error.status == 400:
+                    return {"ok": False, "error": "bad_request", "messages": self._kind(str(error))}
+                return {"ok": True, "seq": data["seq"], "messages": self._kind(str(error))}
+            fingerprint = (seq, self._digest(text))
+            async with self._lock(conversation_id):
+                last = self._last_reply.get(conversation_id)
+                if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
+                    return {"ok": True, "seq": seq, "messages": last[1]}
+                reply = await self._answer(on_new_message, conversation_id, text, metadata)
+                self._remember(conversation_id, fingerprint, reply)
+            return {"ok": True, "seq": seq, "messages": reply}
+
+        return channel
+
+    async def _answer(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        conversation_id: str,
+        text: str,
+        metadata: dict[str, str],
+    ) -> list[dict[str, Any]]:
+        if not text.strip():
+            return self._kind("empty_message", metadata)
+        collector = CollectingOutputChannel()
+        message = UserMessage(
+            text, collector, conversation_id, input_channel=self.name(), metadata=metadata
+        )
+        try:
+            # A failed custom action (the action server is down) ends the turn unsaved, and the
+            # user gets the kind error with the crisis lines (bot/action_failures.py).
+            with abort_turn_on_action_failure():
+                await on_new_message(message)
+        except Exception as error:  # the user gets a kind reply, never a stack trace
+            # Log the kind of failure only: the message text must never reach a log.
+            logger.error("Handling a web chat message failed: %s", type(error).__name__)
+            return self._kind("service_error", metadata)
+        if not collector.messages:
+            return self._kind("service_error", metadata)
+        return widget_messages(collector.messages)
+
+
+class _WidgetBlueprint(SocketBlueprint):
+    """Rasa's Socket.IO blueprint that also serves the widget's files and the demo page."""
+
+    def __init__(self, site: WidgetSite, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ctx.site = site
+
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
+        """Attaches Socket.IO and the widget's routes to the app, then the channel's own."""
+        self.ctx.site.register(app)
+        super().register(app, options)

@@ -1,0 +1,136 @@
+"""The web chat channel's rules (bot/widget_channel.py), without a running Rasa: conversation
+ids and tokens, message checks, what of Rasa's output reaches the browser, allowed origins.
+"""
+
+import pytest
+
+from bot.channels import MAX_MESSAGE_CHARS, InvalidRequest, load_channel_messages
+from bot.crypto import KeyRing, generate_key_line
+from bot.widget_channel import (
+    ConversationTokens,
+    HavenWidgetInput,
+    origin_checker,
+    parse_widget_message,
+    widget_messages,
+)
+
+
+@pytest.fixture
+def tokens():
+    return ConversationTokens([b"k" * 32])
+
+
+def test_conversation_ids_are_random_and_long(tokens):
+    ids = {tokens.new_conversation_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(conversation_id) == 32 for conversation_id in ids)
+
+
+def test_only_the_issued_token_proves_a_conversation(tokens):
+    mine, other = tokens.new_conversation_id(), tokens.new_conversation_id()
+    token = tokens.token_for(mine)
+    assert tokens.owns(mine, token)
+    assert not tokens.owns(other, token)  # a token opens its own conversation only
+    assert not tokens.owns(mine, tokens.token_for(other))
+    assert not tokens.owns(mine, token[:-1] + ("A" if token[-1] != "A" else "B"))
+    assert not ConversationTokens([b"x" * 32]).owns(mine, token)  # another server's key
+
+
+@pytest.mark.parametrize(
+    ("conversation_id", "token"),
+    [(None, None), ("", ""), (5, 5), (["a"], {"b": 1}), ("a" * 32, None), ("../../etc", "x")],
+)
+def test_odd_claims_own_nothing(tokens, conversation_id, token):
+    assert not tokens.owns(conversation_id, token)
+
+
+def test_tokens_survive_a_restart_and_a_key_rotation():
+    old, new = generate_key_line("k1"), generate_key_line("k2")
+    before = ConversationTokens(KeyRing.parse(old).token_keys())
+    conversation_id = before.new_conversation_id()
+    token = before.token_for(conversation_id)
+    assert ConversationTokens(KeyRing.parse(old).token_keys()).owns(conversation_id, token)
+    rotated = ConversationTokens(KeyRing.parse(f"{new},{old}").token_keys())
+    assert rotated.owns(conversation_id, token)
+    assert rotated.token_for(conversation_id) != token  # new tokens use the new key
+
+
+def test_token_keys_are_not_the_storage_keys():
+    ring = KeyRing.parse(generate_key_line("k1"))
+    assert ring.token_keys()[0] != ring._keys["k1"].id_key
+
+
+def test_a_normal_message_is_accepted():
+    data = {"message": "hi", "seq": 3, "metadata": {"language": "es", "ip": "1.2.3.4"}}
+    assert parse_widget_message(data) == ("hi", 3, {"language": "es"})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "hi",
+        b"\x00\xff",
+        [1],
+        {"message": "hi"},
+        {"message": "hi", "seq": "1"},
+        {"message": "hi", "seq": True},
+        {"message": "hi", "seq": 0},
+        {"message": "hi", "seq": 2**40},
+    ],
+)
+def test_without_a_usable_sequence_number_the_message_is_refused(data):
+    with pytest.raises(InvalidRequest) as caught:
+        parse_widget_message(data)
+    assert caught.value.status == 400
+    assert str(caught.value) in load_channel_messages()
+
+
+@pytest.mark.parametrize("message", [None, 5, ["hi"], {"text": "hi"}, b"\x89PNG\r\n"])
+def test_a_message_that_is_not_text_gets_a_kind_reply(message):
+    with pytest.raises(InvalidRequest) as caught:
+        parse_widget_message({"message": message, "seq": 1})
+    assert str(caught.value) == "empty_message"
+
+
+def test_a_message_over_the_limit_gets_a_kind_reply():
+    with pytest.raises(InvalidRequest) as caught:
+        parse_widget_message({"message": "a" * (MAX_MESSAGE_CHARS + 1), "seq": 1})
+    assert str(caught.value) == "message_too_long"
+
+
+def test_null_characters_are_removed():
+    assert parse_widget_message({"message": "h\x00i", "seq": 1})[0] == "hi"
+
+
+def test_only_text_and_buttons_reach_the_browser():
+    collected = [
+        {"recipient_id": "x", "text": "Step 1", "buttons": [{"title": "Done", "payload": "/d"}]},
+        {"recipient_id": "x", "image": "https://example.org/a.png"},
+        {"recipient_id": "x", "custom": {"html": "<script>"}},
+        {"recipient_id": "x", "text": "ok", "buttons": [{"payload": "/x"}, "odd", {"title": 5}]},
+    ]
+    assert widget_messages(collected) == [
+        {"text": "Step 1", "buttons": [{"title": "Done", "payload": "/d"}]},
+        {"text": "ok"},
+    ]
+
+
+def test_allowed_origins():
+    allowed = origin_checker(["https://www.example.org"])
+    host = {"HTTP_HOST": "haven.example.net"}
+    assert allowed("https://www.example.org", host)
+    assert allowed("https://haven.example.net", host)  # Haven's own pages
+    assert allowed(None, host)  # not a browser
+    assert not allowed("https://evil.example", host)
+    assert not allowed("https://www.example.org.evil.example", host)
+
+
+def test_unknown_credentials_are_refused():
+    with pytest.raises(ValueError, match="allowed_origin"):
+        HavenWidgetInput.from_credentials({"allowed_origin": ["https://example.org"]})
+
+
+def test_frame_ancestors_must_be_origins():
+    with pytest.raises(ValueError, match="frame_ancestors"):
+        HavenWidgetInput.from_credentials({"frame_ancestors": ["https://a.org; script-src *"]})
