@@ -148,7 +148,7 @@ def test_action_server_down_gets_crisis_lines_and_the_bot_recovers(haven):
     sender = new_sender()
     haven.say(sender, "hi")
     action_server = subprocess.run(
-        ["pgrep", "-f", f"rasa_sdk --actions actions --port {haven.action_port}"],
+        ["pgrep", "-f", f"bot.action_server --actions actions --port {haven.action_port}"],
         capture_output=True,
         text=True,
     ).stdout.split()
