@@ -5,19 +5,31 @@ handled one at a time, in order, whichever process receives them. Rasa's own `Re
 takes host, port and password from endpoints.yml, where a password must not sit; this one reads
 `HAVEN_REDIS_URL` (`redis://[:password@]host[:port][/db]`, `rediss://` for TLS) and fails at start
 with one clear sentence when it is missing or malformed. Used by deploy/endpoints.prod.yml.
+
+When Redis cannot be reached, at start or for a message, the log says so in one line naming
+Redis and its address (never a password, a conversation or what anyone typed), and the message is
+refused with `LockStoreUnavailable`; the channels answer it with their kind `service_error`
+reply and the crisis lines, and serve again as soon as Redis is back.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from rasa.core.lock_store import RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.settings import StorageConfigError
+
+logger = logging.getLogger(__name__)
+
+
+class LockStoreUnavailable(RuntimeError):
+    """Redis could not be reached, so a message could not be handled in order; safe to log."""
 
 
 def redis_options(url: str) -> dict[str, Any]:
@@ -56,4 +68,41 @@ class RedisUrlLockStore(RedisLockStore):
                 "Rasa servers from handling one conversation at once."
             )
         options = dict(endpoint_config.kwargs) if endpoint_config else {}
-        super().__init__(key_prefix=options.get("key_prefix"), **redis_options(url))
+        connection = redis_options(url)
+        self.where = f"{connection['host']}:{connection['port']}/{connection['db']}"
+        super().__init__(
+            key_prefix=options.get("key_prefix"),
+            socket_timeout=float(options.get("socket_timeout", 5)),
+            **connection,
+        )
+        self._check_reachable()
+
+    def _check_reachable(self) -> None:
+        import redis
+
+        try:
+            self.red.ping()
+        except redis.exceptions.RedisError as error:
+            # The server still starts: Redis may come up after it.
+            self._log_unavailable(error)
+
+    def _log_unavailable(self, error: BaseException) -> None:
+        logger.error(
+            "Redis (the lock store, HAVEN_REDIS_URL) at %s is unavailable (%s): every message "
+            "gets the service_error reply until it is back.",
+            self.where,
+            type(error).__name__,
+        )
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """Rasa's ticket, or `LockStoreUnavailable` (logged once per message) without Redis."""
+        import redis
+
+        try:
+            return super().issue_ticket(conversation_id, lock_lifetime)
+        except LockError as error:
+            cause = error.__context__
+            if isinstance(cause, redis.exceptions.RedisError):
+                self._log_unavailable(cause)
+                raise LockStoreUnavailable("Redis is unavailable.") from None
+            raise
