@@ -23,7 +23,8 @@ pytestmark = pytest.mark.server
 
 @pytest.fixture(scope="module")
 def haven(tmp_path_factory):
-    running = Haven(tmp_path_factory.mktemp("haven"))
+    # As behind one reverse proxy (docs/deploy.md): the client's address is X-Forwarded-For.
+    running = Haven(tmp_path_factory.mktemp("haven"), SANIC_PROXIES_COUNT="1")
     yield running
     if running.process.poll() is None:
         os.killpg(running.process.pid, signal.SIGKILL)
@@ -116,6 +117,27 @@ def test_a_conversation_sending_too_fast_gets_a_kind_429_and_others_go_on(haven)
     status, replies = haven.post(spanish)
     assert status == 429 and replies[0]["text"].startswith("Estás mandando mensajes muy rápido")
     assert "Take your time" in texts(haven.say(new_sender(), " "))
+
+
+def test_one_address_is_limited_across_conversations_and_never_logged(haven):
+    def from_address(address: str, sender: str) -> int:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{haven.rasa_port}/webhooks/rest/webhook",
+            data=f'{{"sender": "{sender}", "message": " "}}'.encode(),
+            headers={"X-Forwarded-For": address},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return reply.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    busy, other = "198.51.100.77", "203.0.113.55"
+    statuses = [from_address(busy, new_sender()) for _ in range(124)]  # 120 a minute by default
+    assert statuses[:120] == [200] * 120 and statuses[-1] == 429
+    assert from_address(other, new_sender()) == 200
+    logs = "".join(path.read_text(errors="replace") for path in haven.log_dir.glob("*.log"))
+    assert busy not in logs and other not in logs
 
 
 def test_the_web_chat_sending_too_fast_gets_the_kind_message(haven):
