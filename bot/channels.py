@@ -4,8 +4,11 @@ Compared with Rasa's own `RestInput` it:
 - answers malformed JSON, wrong types and a missing `sender` with a clear 400,
 - answers an empty or whitespace-only message kindly, without bothering the assistant,
 - refuses messages longer than `MAX_MESSAGE_CHARS` with a kind 413,
+- answers messages over the per-conversation or per-address rate limit (bot/rate_limit.py) with
+  a kind 429, without handling them,
 - keeps only the `language`, `region` and `locale` metadata keys (nothing that identifies a
   device), and answers in that language, with that region's help lines, when it answers itself,
+- puts the security headers on every response of the server (bot/web_security.py),
 - never logs what the user typed, even when handling the message fails,
 - answers with a kind message and the crisis lines when a custom action failed (the action
   server is down; the turn is not saved, bot/action_failures.py) or nothing was said, so nobody is
@@ -29,7 +32,9 @@ from sanic.response import HTTPResponse
 from bot.action_failures import ActionFailed, abort_turn_on_action_failure
 from bot.content import content
 from bot.localization import LocaleFinder
+from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
 from bot.render import Renderer
+from bot.web_security import SecureBlueprint
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +44,7 @@ MAX_MESSAGE_CHARS = 10_000
 MAX_BODY_BYTES = 64 * 1024
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 ALLOWED_METADATA = ("language", "region", "locale")
-CHANNEL_MESSAGES = ("empty_message", "message_too_long", "service_error")
+CHANNEL_MESSAGES = ("empty_message", "message_too_long", "service_error", "too_fast")
 """What the channel says itself: `channel:` in content/languages/<language>/language.yml."""
 
 
@@ -112,8 +117,9 @@ def allowed_metadata(metadata: Any) -> dict[str, str]:
 class HavenRestInput(InputChannel):
     """The REST channel at /webhooks/rest/webhook, with input checks and no text in logs."""
 
-    def __init__(self) -> None:
+    def __init__(self, limiter: MessageRateLimiter | None = None) -> None:
         load_channel_messages()  # read the content packs now: a broken pack stops the start
+        self.limiter = limiter or shared_limiter()
 
     @classmethod
     def name(cls) -> str:
@@ -128,7 +134,7 @@ class HavenRestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The channel's routes: a health check and the webhook."""
-        webhook = Blueprint("haven_rest_webhook", __name__)
+        webhook = SecureBlueprint("haven_rest_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -142,6 +148,10 @@ class HavenRestInput(InputChannel):
                 if str(error) in CHANNEL_MESSAGES:
                     return self._reply(str(error), status=error.status)
                 return response.json({"error": str(error)}, status=error.status)
+            if not self.limiter.allow(sender, self.limiter.address_key(client_address(request))):
+                # Neither the address nor the text is logged.
+                logger.info("A message over the rate limit got the too_fast message.")
+                return self._reply("too_fast", status=429, metadata=metadata)
             if not text.strip():
                 return self._reply("empty_message", metadata=metadata)
 

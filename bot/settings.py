@@ -84,6 +84,11 @@ class StorageSettings:
         data_dir = Path(env.get("HAVEN_DATA_DIR") or PROJECT_ROOT / "var").resolve()
         db_url = (env.get("HAVEN_DB_URL") or "").strip()
         embedded = not db_url
+        if embedded and options.get("require_db_url"):
+            raise StorageConfigError(
+                "HAVEN_DB_URL must be set: this profile (require_db_url in the endpoints file) "
+                "stores conversations in PostgreSQL, never in the embedded SQLite file."
+            )
         if embedded:
             db_url = f"sqlite:///{data_dir / DATABASE_FILE_NAME}"
         keys_spec = (env.get("HAVEN_KEYS") or "").strip() or None
@@ -126,6 +131,7 @@ _OPTION_NAMES = {
     "keep_slots",
     "keep_metadata",
     "forget_action",
+    "require_db_url",
 }
 
 

@@ -10,7 +10,9 @@ Unlike Rasa's `SocketIOInput`, where the browser names the conversation it joins
   knows what arrived. The same message (number and text) sent again after a lost
   acknowledgement is not handled twice: the reply to it is sent again instead.
 - messages get the same checks as the REST channel (bot/channels.py): wrong types, empty and too
-  long messages get the channel's own kind replies (`load_channel_messages`), never an error.
+  long messages get the channel's own kind replies (`load_channel_messages`), never an error,
+  and so do messages over the per-conversation or per-address rate limit (bot/rate_limit.py,
+  shared with the REST channel); the address is kept only as a keyed hash in the socket's session.
 - user text never reaches a log.
 
 Socket.IO events (namespace `/`, path `/socket.io`):
@@ -57,6 +59,8 @@ from bot.channels import (
     allowed_metadata,
     load_channel_messages,
 )
+from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
+from bot.web_security import install_security_headers
 from bot.widget_web import WidgetSite
 
 logger = logging.getLogger(__name__)
@@ -212,8 +216,10 @@ class HavenWidgetInput(InputChannel):
         frame_ancestors: Iterable[str] = (),
         demo_page: bool = True,
         tokens: ConversationTokens | None = None,
+        limiter: MessageRateLimiter | None = None,
     ) -> None:
         self.allowed_origins = list(allowed_origins)
+        self.limiter = limiter or shared_limiter()
         self.site = WidgetSite(frame_ancestors=frame_ancestors, demo_page=demo_page)
         self.tokens = tokens or default_tokens()
         self.messages = load_channel_messages()
@@ -289,6 +295,12 @@ class HavenWidgetInput(InputChannel):
         channel = _WidgetBlueprint(self.site, sio, "/socket.io", "haven_widget", __name__)
         self.site.add_health_route(channel)
 
+        @sio.on("connect")
+        async def connect(sid: str, environ: dict, auth: Any = None) -> None:
+            request = environ.get("sanic.request")
+            address = client_address(request) if request is not None else None
+            await sio.save_session(sid, {"address": self.limiter.address_key(address)})
+
         @sio.on("session_request")
         async def session_request(sid: str, data: Any = None) -> dict[str, Any]:
             claimed = data if isinstance(data, dict) else {}
@@ -300,7 +312,8 @@ class HavenWidgetInput(InputChannel):
             previous = session.get("conversation")
             if previous and previous != conversation_id:
                 await sio.leave_room(sid, previous)
-            await sio.save_session(sid, {"conversation": conversation_id})
+            session["conversation"] = conversation_id
+            await sio.save_session(sid, session)
             await sio.enter_room(sid, conversation_id)
             return {
                 "session_id": conversation_id,
@@ -310,7 +323,8 @@ class HavenWidgetInput(InputChannel):
 
         @sio.on("user_uttered")
         async def user_uttered(sid: str, data: Any = None) -> dict[str, Any]:
-            conversation_id = (await sio.get_session(sid)).get("conversation")
+            session = await sio.get_session(sid)
+            conversation_id = session.get("conversation")
             if not conversation_id:
                 return {"ok": False, "error": "no_session"}
             try:
@@ -324,6 +338,11 @@ class HavenWidgetInput(InputChannel):
                 last = self._last_reply.get(conversation_id)
                 if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
                     return {"ok": True, "seq": seq, "messages": last[1]}
+                address = session.get("address") or self.limiter.address_key(None)
+                if not self.limiter.allow(conversation_id, address):
+                    # Not remembered: the same message sent again later is handled then.
+                    logger.info("A message over the rate limit got the too_fast message.")
+                    return {"ok": True, "seq": seq, "messages": self._kind("too_fast", metadata)}
                 reply = await self._answer(on_new_message, conversation_id, text, metadata)
                 self._remember(conversation_id, fingerprint, reply)
             return {"ok": True, "seq": seq, "messages": reply}
@@ -366,5 +385,6 @@ class _WidgetBlueprint(SocketBlueprint):
 
     def register(self, app: Sanic, options: dict[str, Any]) -> None:
         """Attaches Socket.IO and the widget's routes to the app, then the channel's own."""
+        install_security_headers(app)
         self.ctx.site.register(app)
         super().register(app, options)

@@ -202,6 +202,10 @@ def start_haven(port: int, log_dir: Path) -> subprocess.Popen:
         "HAVEN_ACTION_PORT": str(free_port()),
         "HAVEN_LOG_DIR": str(log_dir),
         "HAVEN_DATA_DIR": str(WORK / "haven-data"),
+        # The load generator sends from one address far faster than a person types; stock Rasa
+        # has no limits, so none apply here either.
+        "HAVEN_RATE_PER_CONVERSATION": "1000000",
+        "HAVEN_RATE_PER_ADDRESS": "1000000",
     }
     return subprocess.Popen(
         [str(PROJECT / "scripts" / "run-haven")],

@@ -96,11 +96,13 @@ def test_empty_text_is_valid_here_so_the_channel_can_answer_it_kindly():
 
 def test_every_channel_message_is_plain_and_kind():
     messages = load_channel_messages()
-    assert set(messages) == {"empty_message", "message_too_long", "service_error"}
+    assert set(messages) == {"empty_message", "message_too_long", "service_error", "too_fast"}
     assert all(text and "<" not in text for text in messages.values())
-    # A failure never hides the crisis line; with no region, help that works anywhere.
-    assert "local emergency number" in messages["service_error"]
-    assert "childhelplineinternational.org" in messages["service_error"]
+    # A failure or a refused message never hides the crisis line; with no region, help that
+    # works anywhere.
+    for key in ("service_error", "too_fast"):
+        assert "local emergency number" in messages[key]
+        assert "childhelplineinternational.org" in messages[key]
 
 
 def test_channel_messages_use_the_metadata_region_and_language():

@@ -2,6 +2,7 @@
 keys, rotation, retention and forgetting."""
 
 import json
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +13,8 @@ from bot.settings import StorageConfigError, StorageSettings
 
 TYPED_NAME = "zorblax_the_blackmailer"
 PHONE = "+1 555 867 5309"
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 def conversation(sender: str = "sender-1") -> list[dict]:
@@ -195,6 +198,19 @@ def test_forget_deletes_the_conversation_and_nothing_else(database_url):
     assert store.forget("alice") == 1
     assert store.load("alice") is None
     assert store.load("bob") is not None
+
+
+def test_the_production_profile_never_falls_back_to_the_embedded_file(tmp_path):
+    from bot.storage_cli import tracker_store_options
+
+    options = tracker_store_options(PROJECT / "deploy" / "endpoints.prod.yml")
+    with pytest.raises(StorageConfigError, match="^HAVEN_DB_URL must be set"):
+        StorageSettings.load({"HAVEN_DATA_DIR": str(tmp_path)}, **options)
+    keys = "k1:" + "A" * 43 + "="
+    settings = StorageSettings.load(
+        {"HAVEN_DB_URL": "postgresql://h@db/haven", "HAVEN_KEYS": keys}, **options
+    )
+    assert not settings.embedded
 
 
 def test_the_embedded_default_is_a_private_sqlite_file_under_the_data_dir(tmp_path):

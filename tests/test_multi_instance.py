@@ -9,6 +9,7 @@ Needs the real PostgreSQL and Redis of this machine; skips, saying why, where th
 
 import concurrent.futures
 import os
+import secrets
 import signal
 import socket
 import uuid
@@ -59,6 +60,7 @@ def two_servers(tmp_path_factory):
         "HAVEN_DB_URL": f"{POSTGRES_URL}?options=-csearch_path%3D{schema}",
         "HAVEN_KEYS": generate_key_line("multi"),
         "HAVEN_REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/1",
+        "HAVEN_ACTION_SECRET": secrets.token_hex(32),
     }
     first = Haven(tmp_path_factory.mktemp("first"), **env)
     second = None

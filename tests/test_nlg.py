@@ -23,7 +23,10 @@ def domain() -> Domain:
 
 @pytest.fixture(scope="module")
 def nlg(domain) -> NaturalLanguageGenerator:
-    config = read_endpoint_config(str(PROJECT / "endpoints.yml"), "nlg")
+    # Rasa expands every ${VARIABLE} of the file; scripts/run-haven sets the action secret.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HAVEN_ACTION_SECRET", "unit-test")
+        config = read_endpoint_config(str(PROJECT / "endpoints.yml"), "nlg")
     return NaturalLanguageGenerator.create(config, domain)
 
 

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.server
 
 @pytest.fixture(scope="module")
 def haven(tmp_path_factory):
-    running = Haven(tmp_path_factory.mktemp("haven"))
+    # As behind one reverse proxy (docs/deploy.md): the client's address is X-Forwarded-For.
+    running = Haven(tmp_path_factory.mktemp("haven"), SANIC_PROXIES_COUNT="1")
     yield running
     if running.process.poll() is None:
         os.killpg(running.process.pid, signal.SIGKILL)
@@ -108,6 +109,65 @@ def test_too_long_message_gets_a_kind_413(haven):
     assert "shorter parts" in replies[0]["text"]
 
 
+def test_a_conversation_sending_too_fast_gets_a_kind_429_and_others_go_on(haven):
+    sender = new_sender()
+    spanish = {"sender": sender, "message": " ", "metadata": {"language": "es"}}
+    statuses = []  # 20 a minute by default
+    while 429 not in statuses and len(statuses) < 60:
+        statuses.append(haven.post(spanish)[0])
+    assert statuses[:20] == [200] * 20 and statuses[-1] == 429
+    status, replies = haven.post(spanish)
+    assert status == 429 and replies[0]["text"].startswith("Estás mandando mensajes muy rápido")
+    assert "Take your time" in texts(haven.say(new_sender(), " "))
+
+
+def test_one_address_is_limited_across_conversations_and_never_logged(haven):
+    def from_address(address: str, sender: str) -> int:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{haven.rasa_port}/webhooks/rest/webhook",
+            data=f'{{"sender": "{sender}", "message": " "}}'.encode(),
+            headers={"X-Forwarded-For": address},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return reply.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    busy, other = "198.51.100.77", "203.0.113.55"
+    statuses = []  # 120 a minute by default, refilled at 2 a second: sent faster, 429 comes
+    while 429 not in statuses and len(statuses) < 400:
+        statuses.append(from_address(busy, new_sender()))
+    assert statuses[:120] == [200] * 120 and statuses[-1] == 429
+    assert from_address(other, new_sender()) == 200
+    logs = "".join(path.read_text(errors="replace") for path in haven.log_dir.glob("*.log"))
+    assert busy not in logs and other not in logs
+
+
+def test_the_web_chat_sending_too_fast_gets_the_kind_message(haven):
+    import asyncio
+
+    import socketio
+
+    async def scenario() -> list[str]:
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(
+            f"http://127.0.0.1:{haven.rasa_port}", transports=["polling"], wait_timeout=10
+        )
+        await client.call("session_request", {}, timeout=10)
+        said: list[str] = []
+        while not any("very fast" in text for text in said) and len(said) < 60:
+            seq = len(said) + 1
+            reply = await client.call("user_uttered", {"message": " ", "seq": seq}, timeout=10)
+            said.append(reply["messages"][0]["text"])
+        await client.disconnect()
+        return said
+
+    said = asyncio.run(scenario())
+    assert all("Take your time" in text for text in said[:20])
+    assert said[-1].startswith("You're sending messages very fast")
+
+
 @pytest.mark.parametrize(
     "body",
     [b"{not json", b"\xff\xfe", b"[]", {"sender": "x"}, {"message": "hi"}, {"sender": 5}],
@@ -116,6 +176,60 @@ def test_malformed_requests_get_a_clear_400(haven, body):
     status, reply = haven.post(body)
     assert status == 400
     assert reply["error"]
+
+
+def fetch(haven, path: str, method: str = "GET", body: bytes | None = None, **headers: str):
+    """(status, headers) of a request to the Rasa server, errors included."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{haven.rasa_port}{path}", data=body, method=method, headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, reply.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body", "status"),
+    [
+        ("/webhooks/rest/webhook", "POST", b'{"sender": "h1", "message": " "}', 200),
+        ("/webhooks/rest/webhook", "POST", b"{not json", 400),
+        ("/webhooks/rest/", "GET", None, 200),
+        ("/webhooks/haven_widget/", "GET", None, 200),
+        ("/socket.io/?EIO=4&transport=polling", "GET", None, 200),
+        ("/no/such/page", "GET", None, 404),
+        ("/model/parse", "POST", b"{}", 404),
+    ],
+)
+def test_every_response_carries_the_security_headers(haven, path, method, body, status):
+    got, headers = fetch(haven, path, method, body)
+    assert got == status
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_the_demo_page_keeps_its_own_policy(haven):
+    status, headers = fetch(haven, "/")
+    assert status == 200 and "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "POST"])
+def test_other_sites_get_no_cors_permission(haven, method):
+    body = b'{"sender": "cors-1", "message": " "}' if method == "POST" else None
+    _, headers = fetch(
+        haven,
+        "/webhooks/rest/webhook",
+        method,
+        body,
+        Origin="https://evil.example",
+        **{"Access-Control-Request-Method": "POST"},
+    )
+    assert "Access-Control-Allow-Origin" not in headers
+    assert "Access-Control-Allow-Credentials" not in headers
 
 
 def test_rasa_http_api_is_not_exposed(haven):
@@ -148,7 +262,7 @@ def test_action_server_down_gets_crisis_lines_and_the_bot_recovers(haven):
     sender = new_sender()
     haven.say(sender, "hi")
     action_server = subprocess.run(
-        ["pgrep", "-f", f"rasa_sdk --actions actions --port {haven.action_port}"],
+        ["pgrep", "-f", f"bot.action_server --actions actions --port {haven.action_port}"],
         capture_output=True,
         text=True,
     ).stdout.split()
