@@ -97,7 +97,7 @@ vendor: $(NODE_PACKAGES) ## copy socket.io-client from node_modules into widget/
 
 eval-nlu: $(INSTALLED) ## 5-fold cross-validation of the NLU pipeline; prints macro F1
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \
-		--out results/nlu
+		--successes --out results/nlu
 	$(PY) scripts/nlu-summary results/nlu/intent_report.json
 
 LEVELS ?= 1,5,10,20
