@@ -131,3 +131,33 @@ def test_a_counselor_takes_over_and_hands_back(haven):
     for words in (YOUNG_WORDS, COUNSELOR_WORDS):
         assert words.encode() not in stored
         assert words.encode() not in logs
+
+
+def test_the_counselor_sees_when_the_young_person_leaves(haven):
+    counselor = Browser(haven.rasa_port)
+    assert counselor.login("ana")[0].status == 303
+
+    async def scenario():
+        import json
+
+        client, pushed = await young_person(haven)
+        await client.call("user_uttered", {"message": "/request_human", "seq": 1}, timeout=60)
+        await client.call("user_uttered", {"message": "/affirm", "seq": 2}, timeout=60)
+        state = json.loads(counselor.request("GET", "/counselor/api/state")[1])
+        # The first test leaves a request waiting, without a summary; this one shares it.
+        (mine,) = [item for item in state["queue"] if item["shared"]]
+        status, claimed = counselor.post("/counselor/api/claim", {"id": mine["id"]})
+        assert status == 200
+        await wait_for(lambda: pushed)
+        await client.disconnect()  # what quick exit does to the connection
+        chat_path = f"/counselor/api/chats/{claimed['id']}"
+
+        def left():
+            chat = json.loads(counselor.request("GET", chat_path)[1])
+            return [m for m in chat["messages"] if m["from"] == "notice" and m["text"] == "left"]
+
+        await wait_for(left)
+        assert counselor.post(f"{chat_path}/end")[0] == 200
+        assert stored_events(haven, client.conversation_id)[-1] == "resume"
+
+    asyncio.run(scenario())

@@ -93,6 +93,11 @@ def test_running_the_forget_action_deletes_the_conversation(database_url, domain
     tracker = full_tracker(domain)
     asyncio.run(store.save(tracker))
     asyncio.run(store.save(full_tracker(domain, "someone-else")))
+    handoffs = store._handoffs()
+    for sender in ("sender-1", "someone-else"):
+        handoffs.request(
+            sender, language="en", region=None, age_band=None, steps_done=[], risk=False
+        )
     tracker.update(UserUttered("delete my chat", {"name": "delete_my_data", "confidence": 1.0}))
     tracker.update(ActionExecuted("action_forget_me"))
     tracker.update(ActionExecuted("action_listen"))
@@ -100,6 +105,8 @@ def test_running_the_forget_action_deletes_the_conversation(database_url, domain
 
     assert asyncio.run(store.retrieve("sender-1")) is None
     assert store.conversations.key_usage() == {"k1": 1}  # the other conversation stays
+    assert handoffs.open_for("sender-1") is None  # a request for a person goes too
+    assert handoffs.open_for("someone-else") is not None
 
 
 def test_an_event_broker_or_a_url_in_endpoints_is_refused(tmp_path, domain):
