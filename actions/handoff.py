@@ -40,14 +40,26 @@ def crisis_seen(tracker: Tracker) -> bool:
 
 def file_request(tracker: Tracker) -> str:
     """Files (or refreshes) this conversation's request; returns "online" or "offline"."""
+    # The chat's metadata (the widget's language) when the conversation has not set a slot yet.
+    metadata = tracker.latest_message.get("metadata") or {}
     return desk().ask(
         tracker.sender_id,
-        language=tracker.get_slot("language") or tracker.get_slot("language_hint"),
+        language=tracker.get_slot("language")
+        or tracker.get_slot("language_hint")
+        or _code(metadata.get("language")),
         region=tracker.get_slot("region") or tracker.get_slot("region_hint"),
         age_band=tracker.get_slot("age_band"),
         steps_done=list(tracker.get_slot("steps_done") or []),
         risk=crisis_seen(tracker),
     )
+
+
+def _code(value: object) -> str | None:
+    """A language code from metadata ("es-MX" gives "es"), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    code = value.split("-")[0].lower()
+    return code if code.isalpha() and len(code) <= 3 else None
 
 
 class ActionRequestHuman(Action):

@@ -46,10 +46,13 @@ COOKIE = "haven_counselor"
 MAX_TEXT = 4000
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 PAGE_HEADERS = {
     **COMMON_HEADERS,
+    # Not no-referrer: with it, Chromium sends `Origin: null` on the login form, which the
+    # same-origin check must refuse. Same-origin requests only ever carry the console's address.
+    "Referrer-Policy": "same-origin",
     "Content-Security-Policy": CSP,
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",

@@ -57,6 +57,15 @@ def test_a_counselor_online_files_the_request_with_the_risk_flag(make_desk, doma
     assert request.risk and request.language == "es" and request.steps_done == ["dont_pay"]
 
 
+def test_without_slots_the_chat_metadata_gives_the_language(make_desk, domain):
+    desk = make_desk(online=True)
+    the_tracker = tracker(slots={"language": None, "region": None})
+    the_tracker.latest_message["metadata"] = {"language": "es-MX"}
+    run(handoff_actions.ActionRequestHuman(), the_tracker, domain)
+    (request,) = desk.queue.waiting()
+    assert request.language == "es" and request.region is None
+
+
 def test_nobody_logged_in_is_said_honestly_and_the_request_is_kept(make_desk, domain):
     desk = make_desk(online=False)
     events, _ = run(handoff_actions.ActionRequestHuman(), tracker(), domain)

@@ -19,22 +19,27 @@ YOUNG_WORDS = "zorblax keeps messaging me"
 COUNSELOR_WORDS = "quibbleflux here for you"
 
 
-@pytest.fixture(scope="module")
-def haven(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("handoff")
+def haven_with_counselor(tmp, name: str, password: str) -> Haven:
+    """A running Haven in `tmp` with one counselor account, made with the command line."""
     running = Haven(tmp)
     subprocess.run(
-        [sys.executable, "-m", "bot.counselor_cli", "add", "ana"],
+        [sys.executable, "-m", "bot.counselor_cli", "add", name],
         cwd=PROJECT,
         env={
             **os.environ,
             "HAVEN_DATA_DIR": str(tmp / "data"),
-            "HAVEN_COUNSELOR_PASSWORD": PASSWORD,
+            "HAVEN_COUNSELOR_PASSWORD": password,
         },
         check=True,
         capture_output=True,
     )
     running.tmp = tmp
+    return running
+
+
+@pytest.fixture(scope="module")
+def haven(tmp_path_factory):
+    running = haven_with_counselor(tmp_path_factory.mktemp("handoff"), "ana", PASSWORD)
     yield running
     running.stop()
 

@@ -1,0 +1,78 @@
+"""A counselor handoff in two real Chromium contexts: the young person asks for a person in the
+web chat, a counselor logs in to the console, claims, they write to each other, the counselor
+hands back and the bot answers again. Neither page logs an error (a CSP violation would)."""
+
+import pytest
+
+from tests.test_handoff_server import haven_with_counselor
+from tests.test_widget_browser import DESKTOP, RESULTS, Chat, browser  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a long test password"  # noqa: S105 - a test account's password
+
+
+@pytest.fixture(scope="module")
+def haven(tmp_path_factory):
+    running = haven_with_counselor(tmp_path_factory.mktemp("handoff-browser"), "ana", PASSWORD)
+    yield running
+    running.stop()
+
+
+def test_young_person_and_counselor_talk_then_haven_takes_over_again(haven, browser):  # noqa: F811
+    base = f"http://127.0.0.1:{haven.rasa_port}"
+    console = browser.new_context(viewport=DESKTOP).new_page()
+    console_errors = []
+    console.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+    console.on("pageerror", lambda error: console_errors.append(str(error)))
+    console.goto(f"{base}/counselor")
+    console.fill("#name", "ana")
+    console.fill("#password", PASSWORD)
+    console.click("text=Log in")
+    console.wait_for_selector("text=Logged in as")
+
+    young = Chat(browser.new_context(viewport=DESKTOP), f"{base}/").open()
+    before = len(young.bot_texts())
+    young.page.get_by_role("button", name="Talk to a person").click()
+    young.wait_until_answered()
+    answer = young.bot_texts()[before:]
+    assert any("usually joins within" in text for text in answer)
+    assert any("short summary" in text for text in answer)
+    young.click_reply("Yes, share it")
+
+    claim = console.locator("#queue button", has_text="Claim")
+    claim.first.wait_for()
+    assert "steps done" in console.locator("#queue li").first.inner_text()
+    claim.first.click()
+    console.wait_for_selector("#messages li.notice")
+    young.page.wait_for_function(
+        "() => [...document.querySelectorAll('.haven-msg--bot')]"
+        ".some(m => m.textContent.includes('A counselor has joined'))"
+    )
+
+    young.type("thank you for coming <b>really</b>")
+    young.wait_until_answered()
+    console.wait_for_selector("#messages li.young_person")
+    assert console.locator("#messages li.young_person").inner_text() == (
+        "Young person: thank you for coming <b>really</b>"
+    )
+
+    console.fill("#text", "Hi, I'm Ana. You did the right thing asking.")
+    console.click("#send button[type=submit]")
+    counselor_message = young.page.locator(".haven-msg--counselor")
+    counselor_message.wait_for()
+    assert "Counselor:" in counselor_message.inner_text()
+    assert "You did the right thing asking." in counselor_message.inner_text()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    console.screenshot(path=str(RESULTS / "counselor-console.png"))
+    young.page.screenshot(path=str(RESULTS / "handoff-young-person.png"))
+
+    console.click("#hand-back")
+    young.page.wait_for_function(
+        "() => [...document.querySelectorAll('.haven-msg--bot')]"
+        ".some(m => m.textContent.includes('handed you back'))"
+    )
+    again = young.say("what should i do now")
+    assert again and all(text for text in again)  # the bot answers again
+    assert console.locator("#chat").is_hidden()
+    assert not young.errors and not console_errors, (young.errors, console_errors)
