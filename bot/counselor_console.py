@@ -235,7 +235,7 @@ class CounselorConsole:
             claimed.language,
             claimed.region,
         )
-        self.relay.open(chat)
+        await self.relay.open(chat)
         await set_paused(request.app, claimed.conversation_id, True)
         await self._notice(claimed, "handoff_joined")
         return _json({"id": claimed.request_id})
@@ -300,7 +300,7 @@ class CounselorConsole:
             ended = self.queue.end(request_id, session.counselor, action)
         except HandoffError:
             return _json({"error": "not found"}, 404)
-        self.relay.close(ended.conversation_id)
+        await self.relay.close(ended.conversation_id)
         await set_paused(request.app, ended.conversation_id, False)
         await self._notice(
             ended, "handoff_back_to_bot" if action == "hand_back" else "handoff_ended"
@@ -353,6 +353,10 @@ class CounselorConsole:
             serve.__name__ = name.replace(".", "_")
             return serve
 
+        async def start_relay(app: Sanic, _loop: Any) -> None:
+            await self.relay.start()
+
+        app.register_listener(start_relay, "after_server_start")
         add = app.add_route
         add(guarded(self.page), "/counselor", methods=["GET"], name="counselor_page")
         for name in ("console.js", "console.css"):

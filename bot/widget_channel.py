@@ -62,7 +62,7 @@ from bot.channels import (
     allowed_metadata,
     load_channel_messages,
 )
-from bot.handoff_relay import HandoffRelay
+from bot.handoff_relay import HandoffRelay, relay_for_environment
 from bot.widget_web import WidgetSite
 
 logger = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ class HavenWidgetInput(InputChannel):
         relay: HandoffRelay | None = None,
         counselor_console: bool = True,
     ) -> None:
-        self.relay = relay or HandoffRelay()
+        self.relay = relay or relay_for_environment()
         self.counselor_console = counselor_console
         self.allowed_origins = list(allowed_origins)
         self.site = WidgetSite(frame_ancestors=frame_ancestors, demo_page=demo_page)
@@ -318,7 +318,7 @@ class HavenWidgetInput(InputChannel):
         async def disconnect(sid: str) -> None:
             conversation_id = (await sio.get_session(sid)).get("conversation")
             if conversation_id:
-                self.relay.young_person_left(conversation_id)
+                await self.relay.young_person_left(conversation_id)
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any = None) -> dict[str, Any]:
@@ -355,7 +355,7 @@ class HavenWidgetInput(InputChannel):
                 last = self._last_reply.get(conversation_id)
                 if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
                     return {"ok": True, "seq": seq, "messages": last[1]}
-                if text.strip() and self.relay.from_young_person(conversation_id, text):
+                if text.strip() and await self.relay.from_young_person(conversation_id, text):
                     self._remember(conversation_id, fingerprint, [])
                     return {"ok": True, "seq": seq, "messages": []}  # a counselor has the chat
                 reply = await self._answer(on_new_message, conversation_id, text, metadata)
