@@ -46,6 +46,7 @@ CHANNEL_MESSAGES = (
     "handoff_joined",
     "handoff_back_to_bot",
     "handoff_ended",
+    "handoff_crisis",
 )
 """What the channel says itself: `channel:` in content/languages/<language>/language.yml."""
 

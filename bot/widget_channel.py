@@ -63,6 +63,7 @@ from bot.channels import (
     load_channel_messages,
 )
 from bot.handoff_relay import HandoffRelay, relay_for_environment
+from bot.safety import mentions_crisis
 from bot.widget_web import WidgetSite
 
 logger = logging.getLogger(__name__)
@@ -356,8 +357,10 @@ class HavenWidgetInput(InputChannel):
                 if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
                     return {"ok": True, "seq": seq, "messages": last[1]}
                 if text.strip() and await self.relay.from_young_person(conversation_id, text):
-                    self._remember(conversation_id, fingerprint, [])
-                    return {"ok": True, "seq": seq, "messages": []}  # a counselor has the chat
+                    # A counselor has the chat; crisis words still get the crisis lines at once.
+                    reply = self._kind("handoff_crisis", metadata) if mentions_crisis(text) else []
+                    self._remember(conversation_id, fingerprint, reply)
+                    return {"ok": True, "seq": seq, "messages": reply}
                 reply = await self._answer(on_new_message, conversation_id, text, metadata)
                 self._remember(conversation_id, fingerprint, reply)
             return {"ok": True, "seq": seq, "messages": reply}

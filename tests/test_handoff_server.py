@@ -116,6 +116,11 @@ def test_a_counselor_takes_over_and_hands_back(haven):
         chat_path = f"/counselor/api/chats/{claimed['id']}"
         chat = json.loads(counselor.request("GET", chat_path)[1])
         assert [m["text"] for m in chat["messages"] if m["from"] == "young_person"] == [YOUNG_WORDS]
+        assert not chat["messages"][-1]["risk"]
+
+        said = await client.call("user_uttered", {"message": "i want to die", "seq": 9}, timeout=30)
+        assert "The counselor is reading your message" in said["messages"][0]["text"]
+        assert "emergency" in said["messages"][0]["text"]
 
         status, _ = counselor.post(f"{chat_path}/send", {"text": COUNSELOR_WORDS})
         assert status == 200
