@@ -21,11 +21,10 @@ def haven(tmp_path_factory):
 
 def test_young_person_and_counselor_talk_then_haven_takes_over_again(haven, browser):  # noqa: F811
     base = f"http://127.0.0.1:{haven.rasa_port}"
-    console = browser.new_context(viewport=DESKTOP).new_page()
-    console_errors = []
-    console.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
-    console.on("pageerror", lambda error: console_errors.append(str(error)))
-    console.goto(f"{base}/counselor")
+    console_tab = Chat(browser.new_context(viewport=DESKTOP), f"{base}/counselor")
+    console, console_errors = console_tab.page, console_tab.errors
+    console.goto(console_tab.url)
+    assert console_tab.axe_violations() == []  # the login page
     console.fill("#name", "ana")
     console.fill("#password", PASSWORD)
     console.click("text=Log in")
@@ -63,6 +62,7 @@ def test_young_person_and_counselor_talk_then_haven_takes_over_again(haven, brow
     counselor_message.wait_for()
     assert "Counselor:" in counselor_message.inner_text()
     assert "You did the right thing asking." in counselor_message.inner_text()
+    assert console_tab.axe_violations() == []  # the console with a chat open
     RESULTS.mkdir(parents=True, exist_ok=True)
     console.screenshot(path=str(RESULTS / "counselor-console.png"))
     young.page.screenshot(path=str(RESULTS / "handoff-young-person.png"))
