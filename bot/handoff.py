@@ -176,6 +176,12 @@ class HandoffQueue:
         self._save(updated)
         return updated
 
+    def mark_risk(self, conversation_id: str) -> None:
+        """Crisis came up after the request was made: it moves up the queue."""
+        existing = self.open_for(conversation_id)
+        if existing is not None and not existing.risk:
+            self._save(replace(existing, risk=True))
+
     def cancel(self, conversation_id: str) -> None:
         """Deletes the conversation's requests (the young person left, or asked to be forgotten)."""
         table = self.table

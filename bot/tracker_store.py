@@ -84,6 +84,9 @@ class EncryptedTrackerStore(TrackerStore):
             logger.info("A conversation was deleted at the user's request.")
             return
         self.conversations.store(tracker.sender_id, events)
+        latest = tracker.latest_message
+        if latest is not None and latest.intent.get("name") == "crisis":
+            self._handoffs().mark_risk(tracker.sender_id)  # a waiting request moves up
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's stored (latest) session, or None if nothing is stored."""

@@ -52,6 +52,14 @@ def test_asking_again_keeps_one_request_and_never_lowers_the_risk(queue, clock):
     assert len(queue.waiting()) == 1
 
 
+def test_crisis_later_marks_the_open_request(queue):
+    ask(queue, "calm")
+    ask(queue, "later-crisis")
+    queue.mark_risk("later-crisis")
+    queue.mark_risk("no-request")  # nothing to mark
+    assert [r.conversation_id for r in queue.waiting()] == ["later-crisis", "calm"]
+
+
 def test_a_waiting_request_expires_after_keep_minutes(queue, clock):
     ask(queue, "c1")
     clock.now += 59 * 60

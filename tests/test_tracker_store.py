@@ -301,3 +301,17 @@ def test_a_real_conversation_leaves_no_typed_word_in_postgresql(tmp_path, postgr
     assert_no_typed_word_in(dump, "the PostgreSQL dump")
     assert_no_typed_word_in(haven.logs(), "the logs")
     assert b"privacy-postgres" not in dump
+
+
+def test_crisis_after_asking_for_a_person_moves_the_request_up(tmp_path, domain):
+    store = make_store(f"sqlite:///{tmp_path / 'haven.db'}", domain)
+    handoffs = store._handoffs()
+    handoffs.request(
+        "sender-1", language="en", region=None, age_band=None, steps_done=[], risk=False
+    )
+    tracker = full_tracker(domain)
+    asyncio.run(store.save(tracker))
+    assert not handoffs.open_for("sender-1").risk
+    tracker.update(UserUttered("...", {"name": "crisis", "confidence": 1.0}))
+    asyncio.run(store.save(tracker))
+    assert handoffs.open_for("sender-1").risk
