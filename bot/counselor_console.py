@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
 COOKIE = "haven_counselor"
 MAX_TEXT = 4000
+TOUCH_SECONDS = 30
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -124,8 +125,11 @@ class CounselorConsole:
 
     def _session(self, request: Request) -> ConsoleSession | None:
         session = self.sessions.get(request.cookies.get(COOKIE))
-        if session is not None:
+        now = self.queue.clock()
+        # "Online" is refreshed at most every 30 seconds, not on every poll of the console.
+        if session is not None and now - session.last_touch >= TOUCH_SECONDS:
             self.accounts.touch(session.counselor)
+            session.last_touch = now
         return session
 
     @staticmethod

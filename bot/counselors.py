@@ -137,6 +137,7 @@ class ConsoleSession:
     csrf: str
     started: float
     expires: float
+    last_touch: float = 0.0
 
 
 class ConsoleSessions:
@@ -151,6 +152,8 @@ class ConsoleSessions:
         """A new session; returns the cookie's token (never stored) and the session."""
         token = secrets.token_urlsafe(32)
         now = self.clock()
+        for key in [k for k, s in self._sessions.items() if now >= s.expires]:
+            del self._sessions[key]  # sessions nobody came back to
         session = ConsoleSession(counselor, secrets.token_urlsafe(32), now, now + self.idle_seconds)
         self._sessions[_digest(token)] = session
         return token, session
