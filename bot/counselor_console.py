@@ -232,20 +232,17 @@ class CounselorConsole:
             claimed = self.queue.claim(str(body.get("id", "")), session.counselor)
         except HandoffError:
             return _json({"error": "gone"}, 409)
-        chat = LiveChat(
-            claimed.request_id,
-            claimed.conversation_id,
-            session.counselor,
-            claimed.language,
-            claimed.region,
-        )
-        await self.relay.open(chat)
+        await self.relay.open(_live(claimed, session.counselor))
         await set_paused(request.app, claimed.conversation_id, True)
         await self._notice(claimed, "handoff_joined")
         return _json({"id": claimed.request_id})
 
-    def chat(self, request: Request, request_id: str) -> HTTPResponse:
-        """The live messages of one of my chats."""
+    async def chat(self, request: Request, request_id: str) -> HTTPResponse:
+        """The live messages of one of my chats.
+
+        A chat this process does not hold (the server restarted since the claim) is opened again
+        here, so the young person's messages reach the counselor instead of the paused bot.
+        """
         session = self._session(request)
         if session is None:
             return _json({"error": "login"}, 401)
@@ -253,6 +250,9 @@ class CounselorConsole:
         if found is None:
             return _json({"error": "not found"}, 404)
         chat = self.relay.by_request(request_id)
+        if chat is None:
+            chat = _live(found, session.counselor)
+            await self.relay.open(chat)
         try:
             after = int(request.args.get("after", "0"))
         except ValueError:
@@ -399,6 +399,12 @@ class CounselorConsole:
                 methods=["POST"],
                 name=f"counselor_{action}",
             )
+
+
+def _live(request: HandoffRequest, counselor: str) -> LiveChat:
+    return LiveChat(
+        request.request_id, request.conversation_id, counselor, request.language, request.region
+    )
 
 
 def _read(name: str) -> str:

@@ -180,6 +180,20 @@ def test_the_queue_is_risk_first_and_only_the_claimer_opens_the_chat(console):
     assert queue.open_for("urgent-conversation") is None
 
 
+def test_a_chat_claimed_before_a_restart_goes_on_when_opened(console):
+    port, queue = console
+    request = ask(queue, "restart-conversation")
+    queue.claim(request.request_id, "ana")  # as if claimed before this server started
+    ana = Browser(port)
+    ana.login("ana")
+    _, text = ana.request("GET", "/counselor/api/state")
+    (mine,) = [c for c in json.loads(text)["chats"] if c["id"] == request.request_id]
+    assert mine["live"] is False
+    reply, text = ana.request("GET", f"/counselor/api/chats/{request.request_id}")
+    assert reply.status == 200 and json.loads(text)["live"] is True
+    assert ana.post(f"/counselor/api/chats/{request.request_id}/end")[0] == 200
+
+
 def test_a_session_expires_after_the_idle_time():
     now = [1000.0]
     sessions = ConsoleSessions(idle_minutes=30, clock=lambda: now[0])
