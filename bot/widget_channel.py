@@ -311,8 +311,12 @@ class HavenWidgetInput(InputChannel):
         channel = _WidgetBlueprint(self.site, sio, "/socket.io", "haven_widget", __name__)
         if self.counselor_console:
             from bot.counselor_console import CounselorConsole
+            from bot.settings import StorageConfigError
 
-            channel.ctx.console = CounselorConsole.default(self.relay)
+            try:
+                channel.ctx.console = CounselorConsole.default(self.relay)
+            except StorageConfigError as error:  # the chat works on; nobody can take over
+                logger.warning("The counselor console is off: %s", error)
         self.site.add_health_route(channel)
 
         @sio.on("disconnect")
