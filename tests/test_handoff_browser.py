@@ -19,16 +19,22 @@ def haven(tmp_path_factory):
     running.stop()
 
 
+def log_in(browser, base: str) -> Chat:  # noqa: F811
+    """The counselor's tab, logged in (axe-core checks the login page on the way)."""
+    console_tab = Chat(browser.new_context(viewport=DESKTOP), f"{base}/counselor")
+    console_tab.page.goto(console_tab.url)
+    assert console_tab.axe_violations() == []
+    console_tab.page.fill("#name", "ana")
+    console_tab.page.fill("#password", PASSWORD)
+    console_tab.page.click("text=Log in")
+    console_tab.page.wait_for_selector("text=Logged in as")
+    return console_tab
+
+
 def test_young_person_and_counselor_talk_then_haven_takes_over_again(haven, browser):  # noqa: F811
     base = f"http://127.0.0.1:{haven.rasa_port}"
-    console_tab = Chat(browser.new_context(viewport=DESKTOP), f"{base}/counselor")
+    console_tab = log_in(browser, base)
     console, console_errors = console_tab.page, console_tab.errors
-    console.goto(console_tab.url)
-    assert console_tab.axe_violations() == []  # the login page
-    console.fill("#name", "ana")
-    console.fill("#password", PASSWORD)
-    console.click("text=Log in")
-    console.wait_for_selector("text=Logged in as")
 
     young = Chat(browser.new_context(viewport=DESKTOP), f"{base}/").open()
     before = len(young.bot_texts())
@@ -76,3 +82,28 @@ def test_young_person_and_counselor_talk_then_haven_takes_over_again(haven, brow
     assert again and all(text for text in again)  # the bot answers again
     assert console.locator("#chat").is_hidden()
     assert not young.errors and not console_errors, (young.errors, console_errors)
+
+
+def test_quick_exit_mid_handoff_tells_the_counselor(haven, browser):  # noqa: F811
+    base = f"http://127.0.0.1:{haven.rasa_port}"
+    console_tab = log_in(browser, base)
+    console = console_tab.page
+    context = browser.new_context(viewport=DESKTOP)
+    context.route(
+        "https://www.google.com/**",
+        lambda route: route.fulfill(body="<title>Weather</title>", content_type="text/html"),
+    )
+    young = Chat(context, f"{base}/").open()
+    young.page.get_by_role("button", name="Talk to a person").click()
+    young.wait_until_answered()
+    console.locator("#queue button", has_text="Claim").first.click()
+    young.page.wait_for_function(
+        "() => [...document.querySelectorAll('.haven-msg--bot')]"
+        ".some(m => m.textContent.includes('A counselor has joined'))"
+    )
+    young.page.get_by_role("button", name="Quick exit").click()
+    young.page.wait_for_url("https://www.google.com/**")
+    console.locator("#messages li.notice", has_text="left the chat").wait_for()
+    console.click("#end")
+    console.locator("#chat").wait_for(state="hidden")
+    assert not console_tab.errors and not young.errors, (console_tab.errors, young.errors)
