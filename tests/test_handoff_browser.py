@@ -19,7 +19,7 @@ def haven(tmp_path_factory):
     running.stop()
 
 
-def log_in(browser, base: str) -> Chat:  # noqa: F811
+def log_in(browser, base: str) -> Chat:
     """The counselor's tab, logged in (axe-core checks the login page on the way)."""
     console_tab = Chat(browser.new_context(viewport=DESKTOP), f"{base}/counselor")
     console_tab.page.goto(console_tab.url)
