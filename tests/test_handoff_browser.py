@@ -19,9 +19,9 @@ def haven(tmp_path_factory):
     running.stop()
 
 
-def log_in(browser, base: str) -> Chat:
+def log_in(chromium, base: str) -> Chat:
     """The counselor's tab, logged in (axe-core checks the login page on the way)."""
-    console_tab = Chat(browser.new_context(viewport=DESKTOP), f"{base}/counselor")
+    console_tab = Chat(chromium.new_context(viewport=DESKTOP), f"{base}/counselor")
     console_tab.page.goto(console_tab.url)
     assert console_tab.axe_violations() == []
     console_tab.page.fill("#name", "ana")
