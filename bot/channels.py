@@ -44,7 +44,16 @@ MAX_MESSAGE_CHARS = 10_000
 MAX_BODY_BYTES = 64 * 1024
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 ALLOWED_METADATA = ("language", "region", "locale")
-CHANNEL_MESSAGES = ("empty_message", "message_too_long", "service_error", "too_fast")
+CHANNEL_MESSAGES = (
+    "empty_message",
+    "message_too_long",
+    "service_error",
+    "too_fast",
+    "handoff_joined",
+    "handoff_back_to_bot",
+    "handoff_ended",
+    "handoff_crisis",
+)
 """What the channel says itself: `channel:` in content/languages/<language>/language.yml."""
 
 

@@ -167,3 +167,76 @@ def _names(options: Mapping[str, Any], key: str, default: Iterable[str]) -> tupl
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise StorageConfigError(f"tracker_store option '{key}' must be a list of names.")
     return tuple(value)
+
+
+HANDOFF_FILE = PROJECT_ROOT / "handoff.yml"
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    """Counselor handoff: duty hours, the usual wait, how long requests and sessions last.
+
+    Read from `handoff.yml`; `HAVEN_HANDOFF_KEEP_MINUTES` overrides `keep_minutes`.
+    """
+
+    timezone: str = "UTC"
+    days: tuple[str, ...] = DAY_NAMES
+    opens: str = "00:00"
+    closes: str = "24:00"
+    usual_wait_minutes: int = 5
+    keep_minutes: float = 60.0
+    session_minutes: float = 60.0
+
+    @classmethod
+    def load(
+        cls, path: Path = HANDOFF_FILE, environ: Mapping[str, str] | None = None
+    ) -> HandoffSettings:
+        """Reads the file (defaults if missing); raises `StorageConfigError` on a bad value."""
+        import yaml
+
+        env = os.environ if environ is None else environ
+        data: dict[str, Any] = {}
+        if path.exists():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        hours = data.get("hours") or {}
+        days = tuple(str(day).lower()[:3] for day in hours.get("days", DAY_NAMES))
+        if not set(days) <= set(DAY_NAMES):
+            raise StorageConfigError(f"{path.name}: hours.days must be names like mon, tue.")
+        opens, closes = str(hours.get("from", "00:00")), str(hours.get("to", "24:00"))
+        for value in (opens, closes):
+            if not _clock_time(value):
+                raise StorageConfigError(f"{path.name}: hours must be written as HH:MM.")
+        keep = env.get("HAVEN_HANDOFF_KEEP_MINUTES") or data.get("keep_minutes", 60)
+        options = {
+            "keep_minutes": keep,
+            "session_minutes": data.get("session_minutes", 60),
+            "usual_wait_minutes": data.get("usual_wait_minutes", 5),
+        }
+        return cls(
+            timezone=str(hours.get("timezone", "UTC")),
+            days=days,
+            opens=opens,
+            closes=closes,
+            usual_wait_minutes=int(_positive(options, "usual_wait_minutes", 5)),
+            keep_minutes=_positive(options, "keep_minutes", 60),
+            session_minutes=_positive(options, "session_minutes", 60),
+        )
+
+    def on_duty(self, when: float) -> bool:
+        """Whether `when` (Unix time) is within the configured hours."""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        local = datetime.fromtimestamp(when, ZoneInfo(self.timezone))
+        if DAY_NAMES[local.weekday()] not in self.days:
+            return False
+        now = local.strftime("%H:%M")
+        return self.opens <= now < self.closes
+
+
+def _clock_time(value: str) -> bool:
+    hours, colon, minutes = value.partition(":")
+    return bool(colon and hours.isdigit() and minutes.isdigit() and len(minutes) == 2) and (
+        int(hours) < 24 and int(minutes) < 60 or value == "24:00"
+    )

@@ -22,6 +22,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot import log_safety
 from bot.conversations import ConversationStore
 from bot.crypto import KeyRing
+from bot.handoff import HandoffQueue
 from bot.settings import StorageConfigError, StorageSettings
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class EncryptedTrackerStore(TrackerStore):
         purged = self.conversations.purge_expired()
         self._last_purge = time.monotonic()
         self._purge_task: asyncio.Task[None] | None = None
+        self._handoff_queue: HandoffQueue | None = None
         logger.info(
             "Conversations are stored encrypted in %s (table %s); %d expired ones were purged.",
             self.conversations.engine.dialect.name,
@@ -78,9 +80,13 @@ class EncryptedTrackerStore(TrackerStore):
         forget_action = self.conversations.settings.forget_action
         if any(e.get("event") == "action" and e.get("name") == forget_action for e in events):
             self.conversations.forget(tracker.sender_id)
+            self._handoffs().cancel(tracker.sender_id)  # a request for a person goes too
             logger.info("A conversation was deleted at the user's request.")
             return
         self.conversations.store(tracker.sender_id, events)
+        latest = tracker.latest_message
+        if latest is not None and latest.intent.get("name") == "crisis":
+            self._handoffs().mark_risk(tracker.sender_id)  # a waiting request moves up
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's stored (latest) session, or None if nothing is stored."""
@@ -97,6 +103,15 @@ class EncryptedTrackerStore(TrackerStore):
     async def keys(self) -> Iterable[str]:
         """The ids of all stored conversations (decrypted with the configured keys)."""
         return self.conversations.sender_ids()
+
+    def _handoffs(self) -> HandoffQueue:
+        # The handoff requests live in the same database, under the same keys.
+        if self._handoff_queue is None:
+            self._handoff_queue = HandoffQueue(
+                self.conversations.settings.db_url, self.conversations.key_ring
+            )
+            self._handoff_queue.create_schema()
+        return self._handoff_queue
 
     def _start_periodic_purge(self) -> None:
         # Started lazily from the first save or retrieve, because only then is Rasa's event loop

@@ -21,7 +21,12 @@ Socket.IO events (namespace `/`, path `/socket.io`):
   `{session_id, token, resumed}`.
 - `user_uttered`, browser sends `{message, seq, metadata: {language?}}`; acknowledged with
   `{ok: true, seq, messages}`, or `{ok: false, error}` ("no_session", "bad_request").
-- `bot_uttered`, server to browser: one message outside a reply (e.g. from a counselor).
+- `bot_uttered`, server to browser: one message outside a reply; `{"from": "counselor"}` marks a
+  counselor's.
+
+While a counselor has the conversation (bot/handoff_relay.py, bot/counselor_console.py), the
+young person's messages go to the counselor instead of the bot, and are acknowledged with no
+messages; the bot is paused with Rasa's `ConversationPaused` until the counselor hands back.
 
 A message in `messages` is `{"text": str}` with an optional `"buttons": [{title, payload}]`.
 """
@@ -59,7 +64,9 @@ from bot.channels import (
     allowed_metadata,
     load_channel_messages,
 )
+from bot.handoff_relay import HandoffRelay, relay_for_environment
 from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
+from bot.safety import mentions_crisis
 from bot.web_security import install_security_headers
 from bot.widget_web import WidgetSite
 
@@ -217,7 +224,11 @@ class HavenWidgetInput(InputChannel):
         demo_page: bool = True,
         tokens: ConversationTokens | None = None,
         limiter: MessageRateLimiter | None = None,
+        relay: HandoffRelay | None = None,
+        counselor_console: bool = True,
     ) -> None:
+        self.relay = relay or relay_for_environment()
+        self.counselor_console = counselor_console
         self.allowed_origins = list(allowed_origins)
         self.limiter = limiter or shared_limiter()
         self.site = WidgetSite(frame_ancestors=frame_ancestors, demo_page=demo_page)
@@ -241,7 +252,12 @@ class HavenWidgetInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Reads `allowed_origins`, `frame_ancestors` and `demo_page` from credentials.yml."""
         credentials = credentials or {}
-        unknown = set(credentials) - {"allowed_origins", "frame_ancestors", "demo_page"}
+        unknown = set(credentials) - {
+            "allowed_origins",
+            "frame_ancestors",
+            "demo_page",
+            "counselor_console",
+        }
         if unknown:
             raise ValueError(
                 f"Unknown option(s) for the web chat channel in credentials.yml: "
@@ -251,6 +267,7 @@ class HavenWidgetInput(InputChannel):
             allowed_origins=credentials.get("allowed_origins") or (),
             frame_ancestors=credentials.get("frame_ancestors") or (),
             demo_page=bool(credentials.get("demo_page", True)),
+            counselor_console=bool(credentials.get("counselor_console", True)),
         )
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -292,7 +309,20 @@ class HavenWidgetInput(InputChannel):
             ping_timeout=10,
         )
         self.sio = sio
+
+        async def push(conversation_id: str, message: dict[str, Any]) -> None:
+            await sio.emit("bot_uttered", message, room=conversation_id)
+
+        self.relay.push_to_young_person = push
         channel = _WidgetBlueprint(self.site, sio, "/socket.io", "haven_widget", __name__)
+        if self.counselor_console:
+            from bot.counselor_console import CounselorConsole
+            from bot.settings import StorageConfigError
+
+            try:
+                channel.ctx.console = CounselorConsole.default(self.relay)
+            except StorageConfigError as error:  # the chat works on; nobody can take over
+                logger.warning("The counselor console is off: %s", error)
         self.site.add_health_route(channel)
 
         @sio.on("connect")
@@ -300,6 +330,12 @@ class HavenWidgetInput(InputChannel):
             request = environ.get("sanic.request")
             address = client_address(request) if request is not None else None
             await sio.save_session(sid, {"address": self.limiter.address_key(address)})
+
+        @sio.on("disconnect")
+        async def disconnect(sid: str) -> None:
+            conversation_id = (await sio.get_session(sid)).get("conversation")
+            if conversation_id:
+                await self.relay.young_person_left(conversation_id)
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any = None) -> dict[str, Any]:
@@ -343,6 +379,11 @@ class HavenWidgetInput(InputChannel):
                     # Not remembered: the same message sent again later is handled then.
                     logger.info("A message over the rate limit got the too_fast message.")
                     return {"ok": True, "seq": seq, "messages": self._kind("too_fast", metadata)}
+                if text.strip() and await self.relay.from_young_person(conversation_id, text):
+                    # A counselor has the chat; crisis words still get the crisis lines at once.
+                    reply = self._kind("handoff_crisis", metadata) if mentions_crisis(text) else []
+                    self._remember(conversation_id, fingerprint, reply)
+                    return {"ok": True, "seq": seq, "messages": reply}
                 reply = await self._answer(on_new_message, conversation_id, text, metadata)
                 self._remember(conversation_id, fingerprint, reply)
             return {"ok": True, "seq": seq, "messages": reply}
@@ -382,9 +423,12 @@ class _WidgetBlueprint(SocketBlueprint):
     def __init__(self, site: WidgetSite, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ctx.site = site
+        self.ctx.console = None
 
     def register(self, app: Sanic, options: dict[str, Any]) -> None:
         """Attaches Socket.IO and the widget's routes to the app, then the channel's own."""
         install_security_headers(app)
         self.ctx.site.register(app)
+        if self.ctx.console is not None:
+            self.ctx.console.register(app)
         super().register(app, options)

@@ -71,6 +71,7 @@ def two_servers(tmp_path_factory):
             HAVEN_ACTION_PORT=str(first.action_port),
             **env,
         )
+        first.env = second.env = env  # for tests that reach the shared database themselves
         yield first, second
     finally:
         for server in (second, first):

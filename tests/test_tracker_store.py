@@ -93,6 +93,11 @@ def test_running_the_forget_action_deletes_the_conversation(database_url, domain
     tracker = full_tracker(domain)
     asyncio.run(store.save(tracker))
     asyncio.run(store.save(full_tracker(domain, "someone-else")))
+    handoffs = store._handoffs()
+    for sender in ("sender-1", "someone-else"):
+        handoffs.request(
+            sender, language="en", region=None, age_band=None, steps_done=[], risk=False
+        )
     tracker.update(UserUttered("delete my chat", {"name": "delete_my_data", "confidence": 1.0}))
     tracker.update(ActionExecuted("action_forget_me"))
     tracker.update(ActionExecuted("action_listen"))
@@ -100,6 +105,8 @@ def test_running_the_forget_action_deletes_the_conversation(database_url, domain
 
     assert asyncio.run(store.retrieve("sender-1")) is None
     assert store.conversations.key_usage() == {"k1": 1}  # the other conversation stays
+    assert handoffs.open_for("sender-1") is None  # a request for a person goes too
+    assert handoffs.open_for("someone-else") is not None
 
 
 def test_an_event_broker_or_a_url_in_endpoints_is_refused(tmp_path, domain):
@@ -294,3 +301,17 @@ def test_a_real_conversation_leaves_no_typed_word_in_postgresql(tmp_path, postgr
     assert_no_typed_word_in(dump, "the PostgreSQL dump")
     assert_no_typed_word_in(haven.logs(), "the logs")
     assert b"privacy-postgres" not in dump
+
+
+def test_crisis_after_asking_for_a_person_moves_the_request_up(tmp_path, domain):
+    store = make_store(f"sqlite:///{tmp_path / 'haven.db'}", domain)
+    handoffs = store._handoffs()
+    handoffs.request(
+        "sender-1", language="en", region=None, age_band=None, steps_done=[], risk=False
+    )
+    tracker = full_tracker(domain)
+    asyncio.run(store.save(tracker))
+    assert not handoffs.open_for("sender-1").risk
+    tracker.update(UserUttered("...", {"name": "crisis", "confidence": 1.0}))
+    asyncio.run(store.save(tracker))
+    assert handoffs.open_for("sender-1").risk

@@ -255,7 +255,13 @@
     if (!message || typeof message !== 'object') {
       return;
     }
-    var bubble = el('div', { className: 'haven-msg haven-msg--bot' }, [srOnly('bot_said')]);
+    // A counselor's message (during a handoff) is labelled as coming from a person.
+    var counselor = message.from === 'counselor';
+    var bubble = counselor
+      ? el('div', { className: 'haven-msg haven-msg--bot haven-msg--counselor' }, [
+          bind(el('span', { className: 'haven-who' }), 'counselor_said')
+        ])
+      : el('div', { className: 'haven-msg haven-msg--bot' }, [srOnly('bot_said')]);
     var text = typeof message.text === 'string' ? message.text : '';
     text.split(/\n{2,}/).forEach(function (part) {
       if (part.trim()) {

@@ -1,0 +1,98 @@
+"""Asking for a person: files a handoff request and answers honestly (logic in `bot.handoff`).
+
+`action_request_human` sets `handoff_status` ("online" or "offline") and `handoff_wait`; the rule
+that follows (data/rules/crisis.yml) shows `utter_request_human`, whose variation depends on
+them, and asks whether the counselor may see a short summary. `action_handoff_consent` records
+the answer (affirm or deny) and the rule confirms it. Nothing typed goes into the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.handoff import HandoffDesk
+
+logger = logging.getLogger(__name__)
+_DESK: HandoffDesk | None = None
+
+
+def desk() -> HandoffDesk:
+    """One desk per action server process, made on first use (no I/O at import)."""
+    global _DESK  # noqa: PLW0603 - a lazily built per-process singleton
+    if _DESK is None:
+        _DESK = HandoffDesk.default()
+    return _DESK
+
+
+def crisis_seen(tracker: Tracker) -> bool:
+    """Whether any message in this conversation was understood as crisis."""
+    return any(
+        event.get("event") == "user"
+        and ((event.get("parse_data") or {}).get("intent") or {}).get("name") == "crisis"
+        for event in tracker.events
+    )
+
+
+def file_request(tracker: Tracker) -> str:
+    """Files (or refreshes) this conversation's request; returns "online" or "offline"."""
+    # The chat's metadata (the widget's language) when the conversation has not set a slot yet.
+    metadata = tracker.latest_message.get("metadata") or {}
+    return desk().ask(
+        tracker.sender_id,
+        language=tracker.get_slot("language")
+        or tracker.get_slot("language_hint")
+        or _code(metadata.get("language")),
+        region=tracker.get_slot("region") or tracker.get_slot("region_hint"),
+        age_band=tracker.get_slot("age_band"),
+        steps_done=list(tracker.get_slot("steps_done") or []),
+        risk=crisis_seen(tracker),
+    )
+
+
+def _code(value: object) -> str | None:
+    """A language code from metadata ("es-MX" gives "es"), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    code = value.split("-")[0].lower()
+    return code if code.isalpha() and len(code) <= 3 else None
+
+
+class ActionRequestHuman(Action):
+    """Files a request for a counselor and sets what the honest answer needs."""
+
+    def name(self) -> str:
+        """The action name the rules use."""
+        return "action_request_human"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Sets `handoff_status` and `handoff_wait`; the rule then answers."""
+        status = file_request(tracker)
+        logger.info("A handoff request was filed (a counselor is %s).", status)
+        wait = str(desk().settings.usual_wait_minutes)
+        return [SlotSet("handoff_status", status), SlotSet("handoff_wait", wait)]
+
+
+class ActionHandoffConsent(Action):
+    """Records whether the counselor may see the summary; the rule then confirms the answer."""
+
+    def name(self) -> str:
+        """The action name the rules use."""
+        return "action_handoff_consent"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Stores the answer (affirm: share) on the open request, filing it again if it expired."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        share = intent == "affirm"
+        if desk().queue.set_share_summary(tracker.sender_id, share) is None:
+            file_request(tracker)
+            desk().queue.set_share_summary(tracker.sender_id, share)
+        return []

@@ -1,0 +1,423 @@
+"""`CounselorConsole`: the counselors' web console at /counselor, served by the Rasa server.
+
+| path                                    | what                                                 |
+|-----------------------------------------|------------------------------------------------------|
+| `GET /counselor`                        | the login page, or the console once logged in        |
+| `GET /counselor/console.js`, `.css`     | the console's script and style (no inline code)      |
+| `POST /counselor/login`, `/logout`      | form posts; login is rate-limited                    |
+| `GET /counselor/api/state`              | the queue (risk, then waiting time) and my chats      |
+| `GET /counselor/api/chats/<id>`         | a chat of mine: its messages after `?after=N`        |
+| `POST /counselor/api/claim`             | claim a waiting request `{id}`                       |
+| `POST /counselor/api/chats/<id>/send`   | send `{text}` to the young person                    |
+| `GET /counselor/api/chats/<id>/resources` | the region's help lines, in the chat's language   |
+| `POST /counselor/api/chats/<id>/hand_back`, `/end` | back to the bot, or end                   |
+
+Closed by default: the server listens on loopback only, and the console also refuses any request
+that does not come from a loopback address unless `HAVEN_COUNSELOR_REMOTE=1` (behind a proxy
+that terminates TLS). Every page and API needs a session; every POST needs the session's CSRF
+token (a form field or the `X-CSRF-Token` header) and a same-origin `Origin` when one is sent.
+A counselor sees the queue and only the chats they claimed: anyone else's chat is a 404.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import logging
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels import load_channel_messages
+from bot.counselors import ConsoleSession, ConsoleSessions, CounselorAccounts, LoginLimiter
+from bot.handoff import HandoffError, HandoffQueue, HandoffRequest
+from bot.handoff_relay import NOTICE, HandoffRelay, LiveChat
+from bot.widget_web import COMMON_HEADERS
+
+logger = logging.getLogger(__name__)
+
+CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+COOKIE = "haven_counselor"
+MAX_TEXT = 4000
+TOUCH_SECONDS = 30
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    **COMMON_HEADERS,
+    # Not no-referrer: with it, Chromium sends `Origin: null` on the login form, which the
+    # same-origin check must refuse. Same-origin requests only ever carry the console's address.
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+async def set_paused(app: Sanic, conversation_id: str, paused: bool) -> None:
+    """Pauses or resumes the bot for a conversation with Rasa's own events, under its lock."""
+    from rasa.shared.core.events import ConversationPaused, ConversationResumed
+
+    agent = getattr(app.ctx, "agent", None)
+    if agent is None or agent.processor is None:
+        return  # no model loaded: there is no bot to pause
+    async with agent.lock_store.lock(conversation_id):
+        tracker = await agent.processor.fetch_tracker_with_initial_session(conversation_id)
+        tracker.update(ConversationPaused() if paused else ConversationResumed())
+        await agent.tracker_store.save(tracker)
+
+
+class CounselorConsole:
+    """Routes of the console, its sessions and its login limit."""
+
+    def __init__(
+        self,
+        relay: HandoffRelay,
+        queue: HandoffQueue,
+        accounts: CounselorAccounts,
+        sessions: ConsoleSessions,
+        limiter: LoginLimiter | None = None,
+        allow_remote: bool | None = None,
+        secure_cookie: bool = False,
+    ) -> None:
+        self.relay = relay
+        self.queue = queue
+        self.accounts = accounts
+        self.sessions = sessions
+        self.limiter = limiter or LoginLimiter()
+        self.allow_remote = (
+            os.environ.get("HAVEN_COUNSELOR_REMOTE") == "1"
+            if allow_remote is None
+            else allow_remote
+        )
+        self.secure_cookie = secure_cookie
+        self.renderer = None
+
+    @classmethod
+    def default(cls, relay: HandoffRelay) -> CounselorConsole:
+        """The console over Haven's configured database, keys and `handoff.yml`."""
+        from bot.handoff import default_queue
+        from bot.settings import HandoffSettings, StorageSettings
+
+        accounts = CounselorAccounts(StorageSettings.load().db_url)
+        accounts.create_schema()
+        sessions = ConsoleSessions(HandoffSettings.load().session_minutes)
+        return cls(relay, default_queue(), accounts, sessions)
+
+    # --- checks ---------------------------------------------------------------------------
+
+    def _refused(self, request: Request) -> HTTPResponse | None:
+        if self.allow_remote:
+            return None
+        try:
+            loopback = ipaddress.ip_address(request.ip).is_loopback
+        except ValueError:
+            loopback = False
+        return None if loopback else _text("Not found", 404)
+
+    def _session(self, request: Request) -> ConsoleSession | None:
+        session = self.sessions.get(request.cookies.get(COOKIE))
+        now = self.queue.clock()
+        # "Online" is refreshed at most every 30 seconds, not on every poll of the console.
+        if session is not None and now - session.last_touch >= TOUCH_SECONDS:
+            self.accounts.touch(session.counselor)
+            session.last_touch = now
+        return session
+
+    @staticmethod
+    def _same_origin(request: Request) -> bool:
+        origin = request.headers.get("origin")
+        if not origin:
+            return True  # not sent by every browser for same-origin requests
+        return urlsplit(origin).netloc == request.host
+
+    def _post_session(self, request: Request, sent: str | None) -> ConsoleSession | None:
+        session = self._session(request)
+        if session is None or not self._same_origin(request):
+            return None
+        return session if self.sessions.csrf_ok(session, sent) else None
+
+    # --- pages ----------------------------------------------------------------------------
+
+    def page(self, request: Request) -> HTTPResponse:
+        """The login form, or the console for a logged-in counselor."""
+        session = self._session(request)
+        if session is None:
+            return _html(_read("login.html").replace("{error}", ""))
+        body = _read("console.html")
+        body = body.replace("{csrf}", html.escape(session.csrf, quote=True))
+        body = body.replace("{name}", html.escape(session.counselor))
+        return _html(body)
+
+    async def login(self, request: Request) -> HTTPResponse:
+        """Checks name and password; too many failures lock the account and address for a while."""
+        name = (request.form.get("name") or "").strip().lower()
+        password = request.form.get("password") or ""
+        address = request.ip
+        if not self._same_origin(request):
+            return _text("Refused", 403)
+        if not self.limiter.allowed(name, address):
+            page = _read("login.html").replace(
+                "{error}", '<p class="error" role="alert">Too many attempts. Wait 15 minutes.</p>'
+            )
+            return _html(page, 429)
+        if not self.accounts.verify(name, password):
+            self.limiter.failed(name, address)
+            page = _read("login.html").replace(
+                "{error}", '<p class="error" role="alert">That name or password is not right.</p>'
+            )
+            return _html(page, 401)
+        self.limiter.succeeded(name)
+        token, _ = self.sessions.start(name)
+        self.accounts.touch(name)
+        self.queue.record(name, "login")
+        reply = response.redirect("/counselor", status=303, headers=PAGE_HEADERS)
+        # Sanic 21.12's cookie jar: HttpOnly, SameSite=Strict, only sent to the console's paths.
+        reply.cookies[COOKIE] = token
+        cookie = reply.cookies[COOKIE]
+        cookie["path"] = "/counselor"
+        cookie["httponly"] = True
+        cookie["samesite"] = "Strict"
+        if self.secure_cookie:
+            cookie["secure"] = True
+        return reply
+
+    async def logout(self, request: Request) -> HTTPResponse:
+        """Ends the session (needs its CSRF token) and marks the counselor offline."""
+        session = self._post_session(request, request.form.get("csrf"))
+        if session is None:
+            return _text("Refused", 403)
+        self.sessions.end(request.cookies.get(COOKIE))
+        self.accounts.touch(session.counselor, online=False)
+        self.queue.record(session.counselor, "logout")
+        reply = response.redirect("/counselor", status=303, headers=PAGE_HEADERS)
+        reply.cookies[COOKIE] = ""
+        reply.cookies[COOKIE]["path"] = "/counselor"
+        reply.cookies[COOKIE]["max-age"] = 0
+        return reply
+
+    # --- API ------------------------------------------------------------------------------
+
+    def state(self, request: Request) -> HTTPResponse:
+        """The queue and this counselor's chats."""
+        session = self._session(request)
+        if session is None:
+            return _json({"error": "login"}, 401)
+        now = self.queue.clock()
+        return _json(
+            {
+                "counselor": session.counselor,
+                "queue": [r.summary(now) for r in self.queue.waiting()],
+                "chats": [
+                    {**r.summary(now), "live": self.relay.live(r.conversation_id) is not None}
+                    for r in self.queue.chats_of(session.counselor)
+                ],
+            }
+        )
+
+    async def claim(self, request: Request) -> HTTPResponse:
+        """Claims a waiting request, pauses the bot and tells the young person."""
+        session, body = self._api_post(request)
+        if session is None:
+            return _json({"error": "refused"}, 403)
+        try:
+            claimed = self.queue.claim(str(body.get("id", "")), session.counselor)
+        except HandoffError:
+            return _json({"error": "gone"}, 409)
+        await self.relay.open(_live(claimed, session.counselor))
+        await set_paused(request.app, claimed.conversation_id, True)
+        await self._notice(claimed, "handoff_joined")
+        return _json({"id": claimed.request_id})
+
+    async def chat(self, request: Request, request_id: str) -> HTTPResponse:
+        """The live messages of one of my chats.
+
+        A chat this process does not hold (the server restarted since the claim) is opened again
+        here, so the young person's messages reach the counselor instead of the paused bot.
+        """
+        session = self._session(request)
+        if session is None:
+            return _json({"error": "login"}, 401)
+        found = self._mine(request_id, session)
+        if found is None:
+            return _json({"error": "not found"}, 404)
+        chat = self.relay.by_request(request_id)
+        if chat is None:
+            chat = _live(found, session.counselor)
+            await self.relay.open(chat)
+        try:
+            after = int(request.args.get("after", "0"))
+        except ValueError:
+            after = 0
+        return _json(
+            {
+                "summary": found.summary(self.queue.clock()),
+                "live": chat is not None,
+                "messages": chat.after(after) if chat else [],
+            }
+        )
+
+    async def send(self, request: Request, request_id: str) -> HTTPResponse:
+        """Sends a counselor's message to the young person."""
+        session, body = self._api_post(request)
+        if session is None:
+            return _json({"error": "refused"}, 403)
+        found = self._mine(request_id, session)
+        text = body.get("text")
+        if found is None or self.relay.live(found.conversation_id) is None:
+            return _json({"error": "not found"}, 404)
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+            return _json({"error": "text"}, 400)
+        await self.relay.from_counselor(found.conversation_id, text.strip())
+        return _json({"ok": True})
+
+    def resources(self, request: Request, request_id: str) -> HTTPResponse:
+        """The region's crisis lines and helplines, as the young person would read them."""
+        session = self._session(request)
+        found = self._mine(request_id, session) if session else None
+        if found is None:
+            return _json({"error": "not found"}, 404)
+        from bot.content import content
+        from bot.render import Renderer
+
+        if self.renderer is None:
+            self.renderer = Renderer(content())
+        lines = self.renderer.render(
+            "utter_crisis", language=found.language, region=found.region, slots={}
+        )
+        return _json({"text": lines["text"] if lines else ""})
+
+    async def finish(self, request: Request, request_id: str, action: str) -> HTTPResponse:
+        """Hands the chat back to the bot ("hand_back") or ends it ("end"); the bot resumes."""
+        session, _ = self._api_post(request)
+        if session is None:
+            return _json({"error": "refused"}, 403)
+        try:
+            ended = self.queue.end(request_id, session.counselor, action)
+        except HandoffError:
+            return _json({"error": "not found"}, 404)
+        await self.relay.close(ended.conversation_id)
+        await set_paused(request.app, ended.conversation_id, False)
+        await self._notice(
+            ended, "handoff_back_to_bot" if action == "hand_back" else "handoff_ended"
+        )
+        return _json({"ok": True})
+
+    def _api_post(self, request: Request) -> tuple[ConsoleSession | None, dict[str, Any]]:
+        body = request.json if isinstance(request.json, dict) else {}
+        return self._post_session(request, request.headers.get("x-csrf-token")), body
+
+    def _mine(self, request_id: str, session: ConsoleSession) -> HandoffRequest | None:
+        try:
+            return self.queue.get_for(request_id, session.counselor)
+        except HandoffError:
+            return None
+
+    async def _notice(self, request: HandoffRequest, key: str) -> None:
+        metadata = {"language": request.language or "en", "region": request.region or ""}
+        text = load_channel_messages(metadata)[key]
+        chat = self.relay.by_request(request.request_id)
+        if chat is not None:
+            chat.add(NOTICE, key)
+        await self.relay.to_young_person(request.conversation_id, {"text": text})
+
+    # --- routes ---------------------------------------------------------------------------
+
+    def register(self, app: Sanic) -> None:
+        """Adds the console's routes to the Rasa server's app."""
+
+        def guarded(handler: Any) -> Any:
+            async def route(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+                refused = self._refused(request)
+                if refused is not None:
+                    return refused
+                result = handler(request, *args, **kwargs)
+                return await result if hasattr(result, "__await__") else result
+
+            route.__name__ = f"counselor_{handler.__name__}"
+            return route
+
+        def asset(name: str) -> Any:
+            def serve(request: Request) -> HTTPResponse:
+                content_type = "text/javascript" if name.endswith(".js") else "text/css"
+                return response.raw(
+                    (CONSOLE_DIR / name).read_bytes(),
+                    content_type=f"{content_type}; charset=utf-8",
+                    headers=PAGE_HEADERS,
+                )
+
+            serve.__name__ = name.replace(".", "_")
+            return serve
+
+        async def start_relay(app: Sanic, _loop: Any) -> None:
+            await self.relay.start()
+
+        app.register_listener(start_relay, "after_server_start")
+        add = app.add_route
+        add(guarded(self.page), "/counselor", methods=["GET"], name="counselor_page")
+        for name in ("console.js", "console.css"):
+            add(guarded(asset(name)), f"/counselor/{name}", methods=["GET"], name=name)
+        add(guarded(self.login), "/counselor/login", methods=["POST"], name="counselor_login")
+        add(guarded(self.logout), "/counselor/logout", methods=["POST"], name="counselor_logout")
+        add(guarded(self.state), "/counselor/api/state", methods=["GET"], name="counselor_state")
+        add(guarded(self.claim), "/counselor/api/claim", methods=["POST"], name="counselor_claim")
+        add(
+            guarded(self.chat),
+            "/counselor/api/chats/<request_id>",
+            methods=["GET"],
+            name="counselor_chat",
+        )
+        add(
+            guarded(self.send),
+            "/counselor/api/chats/<request_id>/send",
+            methods=["POST"],
+            name="counselor_send",
+        )
+        add(
+            guarded(self.resources),
+            "/counselor/api/chats/<request_id>/resources",
+            methods=["GET"],
+            name="counselor_resources",
+        )
+        for action in ("hand_back", "end"):
+
+            async def finish(request: Request, request_id: str, action: str = action) -> Any:
+                return await self.finish(request, request_id, action)
+
+            finish.__name__ = action
+            add(
+                guarded(finish),
+                f"/counselor/api/chats/<request_id>/{action}",
+                methods=["POST"],
+                name=f"counselor_{action}",
+            )
+
+
+def _live(request: HandoffRequest, counselor: str) -> LiveChat:
+    return LiveChat(
+        request.request_id, request.conversation_id, counselor, request.language, request.region
+    )
+
+
+def _read(name: str) -> str:
+    return (CONSOLE_DIR / name).read_text(encoding="utf-8")
+
+
+def _html(body: str, status: int = 200) -> HTTPResponse:
+    return response.html(body, status=status, headers=PAGE_HEADERS)
+
+
+def _json(body: Any, status: int = 200) -> HTTPResponse:
+    return response.json(body, status=status, headers=PAGE_HEADERS)
+
+
+def _text(body: str, status: int) -> HTTPResponse:
+    return response.text(body, status=status, headers=COMMON_HEADERS)

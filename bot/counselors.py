@@ -1,0 +1,228 @@
+"""Counselor accounts, console sessions and the login rate limit.
+
+- `CounselorAccounts`: the table `haven_counselors` (name, scrypt hash with a random salt, when
+  last seen in the console). Accounts are made with `python -m bot.counselor_cli add NAME`.
+  "Last seen" is how another process (the action server) knows a counselor is online.
+- `ConsoleSessions`: server-side sessions in memory. The browser holds only a random token in an
+  HttpOnly, SameSite=Strict cookie; the server keeps its SHA-256, the counselor's name, a CSRF
+  token and when it expires (after `session_minutes` without activity, at most 12 hours).
+- `LoginLimiter`: after 5 failed logins in 15 minutes for an account, or 20 from one address (an
+  office may share one), further attempts are refused until the window has passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.conversations import engine_for
+
+ACCOUNTS_TABLE = "haven_counselors"
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+MIN_PASSWORD_CHARS = 12
+SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+ONLINE_SECONDS = 120
+"""A counselor counts as online this long after the console last reached the server."""
+SESSION_MAX_SECONDS = 12 * 3600
+
+
+class AccountError(ValueError):
+    """A name or password that cannot be used; the message says why in one sentence."""
+
+
+def hash_password(password: str, salt: bytes) -> bytes:
+    """scrypt (n=2^14, r=8, p=1) of the password with the account's salt."""
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, maxmem=64 * 1024 * 1024, **SCRYPT)
+
+
+class CounselorAccounts:
+    """Counselor accounts in the shared database; each method is one transaction."""
+
+    def __init__(self, db_url: str, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine_for(db_url)
+        self.clock = clock
+        self.table = sa.Table(
+            ACCOUNTS_TABLE,
+            sa.MetaData(),
+            sa.Column("name", sa.String(32), primary_key=True),
+            sa.Column("salt", sa.LargeBinary(16), nullable=False),
+            sa.Column("password_hash", sa.LargeBinary(32), nullable=False),
+            sa.Column("last_seen", sa.BigInteger(), nullable=False, default=0),
+        )
+        # A fixed dummy, so a login for an unknown name costs as much as one for a real name.
+        self._dummy_salt = os.urandom(16)
+
+    def create_schema(self) -> None:
+        """Creates the table if it does not exist yet."""
+        self.table.metadata.create_all(self.engine, checkfirst=True)
+
+    def add(self, name: str, password: str) -> None:
+        """Creates an account; `AccountError` if the name is taken or either is unusable."""
+        if not NAME_PATTERN.match(name):
+            raise AccountError(
+                "A name is 2 to 32 lowercase letters, digits, '.', '_' or '-', starting with a "
+                "letter or digit."
+            )
+        if len(password) < MIN_PASSWORD_CHARS:
+            raise AccountError(f"A password needs at least {MIN_PASSWORD_CHARS} characters.")
+        salt = os.urandom(16)
+        with Session(self.engine) as session, session.begin():
+            if self._exists(session, name):
+                raise AccountError(f"There is already a counselor called '{name}'.")
+            session.execute(
+                sa.insert(self.table).values(
+                    name=name, salt=salt, password_hash=hash_password(password, salt), last_seen=0
+                )
+            )
+
+    def remove(self, name: str) -> bool:
+        """Deletes an account; False if there was none."""
+        with Session(self.engine) as session, session.begin():
+            deleted = session.execute(sa.delete(self.table).where(self.table.c.name == name))
+        return bool(deleted.rowcount)
+
+    def names(self) -> list[str]:
+        """Every counselor's name."""
+        with Session(self.engine) as session:
+            return list(session.execute(sa.select(self.table.c.name)).scalars())
+
+    def verify(self, name: str, password: str) -> bool:
+        """Whether the password is this counselor's (constant time, also for unknown names)."""
+        with Session(self.engine) as session:
+            row = session.execute(sa.select(self.table).where(self.table.c.name == name)).first()
+        salt = bytes(row.salt) if row else self._dummy_salt
+        computed = hash_password(password, salt)
+        expected = bytes(row.password_hash) if row else os.urandom(32)
+        return hmac.compare_digest(computed, expected) and row is not None
+
+    def touch(self, name: str, online: bool = True) -> None:
+        """Marks the counselor as seen now (or as gone, at logout)."""
+        seen = int(self.clock()) if online else 0
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                sa.update(self.table).where(self.table.c.name == name).values(last_seen=seen)
+            )
+
+    def anyone_online(self) -> bool:
+        """Whether a counselor's console reached the server in the last two minutes."""
+        cutoff = int(self.clock() - ONLINE_SECONDS)
+        with Session(self.engine) as session:
+            found = session.execute(
+                sa.select(self.table.c.name).where(self.table.c.last_seen >= cutoff).limit(1)
+            ).first()
+        return found is not None
+
+    def _exists(self, session: Session, name: str) -> bool:
+        return (
+            session.execute(sa.select(self.table.c.name).where(self.table.c.name == name)).first()
+            is not None
+        )
+
+
+@dataclass
+class ConsoleSession:
+    """One logged-in console: whose it is, its CSRF token, and when it expires."""
+
+    counselor: str
+    csrf: str
+    started: float
+    expires: float
+    last_touch: float = 0.0
+
+
+class ConsoleSessions:
+    """Server-side sessions keyed by the SHA-256 of the cookie's random token."""
+
+    def __init__(self, idle_minutes: float, clock: Callable[[], float] = time.time) -> None:
+        self.idle_seconds = idle_minutes * 60
+        self.clock = clock
+        self._sessions: dict[str, ConsoleSession] = {}
+
+    def start(self, counselor: str) -> tuple[str, ConsoleSession]:
+        """A new session; returns the cookie's token (never stored) and the session."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        for key in [k for k, s in self._sessions.items() if now >= s.expires]:
+            del self._sessions[key]  # sessions nobody came back to
+        session = ConsoleSession(counselor, secrets.token_urlsafe(32), now, now + self.idle_seconds)
+        self._sessions[_digest(token)] = session
+        return token, session
+
+    def get(self, token: str | None) -> ConsoleSession | None:
+        """The live session for a cookie token (extending it), or None if unknown or expired."""
+        if not token:
+            return None
+        key = _digest(token)
+        session = self._sessions.get(key)
+        now = self.clock()
+        if session is None:
+            return None
+        if now >= session.expires or now - session.started >= SESSION_MAX_SECONDS:
+            del self._sessions[key]
+            return None
+        session.expires = now + self.idle_seconds
+        return session
+
+    def end(self, token: str | None) -> None:
+        """Logs out: the token no longer opens anything."""
+        if token:
+            self._sessions.pop(_digest(token), None)
+
+    def csrf_ok(self, session: ConsoleSession, sent: str | None) -> bool:
+        """Whether a POST carries the session's CSRF token."""
+        return isinstance(sent, str) and hmac.compare_digest(session.csrf, sent)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class LoginLimiter:
+    """Counts failed logins per account and per address over a sliding window (in memory)."""
+
+    def __init__(
+        self,
+        max_failures: int = 5,
+        max_per_address: int = 20,
+        window_seconds: float = 900,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_failures = max_failures
+        self.max_per_address = max_per_address
+        self.window = window_seconds
+        self.clock = clock
+        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
+
+    def allowed(self, name: str, address: str) -> bool:
+        """Whether another attempt may be checked now."""
+        return (
+            len(self._recent(f"name:{name}")) < self.max_failures
+            and len(self._recent(f"addr:{address}")) < self.max_per_address
+        )
+
+    def failed(self, name: str, address: str) -> None:
+        """Counts a failed attempt against the account and the address."""
+        now = self.clock()
+        for key in (f"name:{name}", f"addr:{address}"):
+            self._failures[key].append(now)
+
+    def succeeded(self, name: str) -> None:
+        """A right password clears the account's count (not the address's)."""
+        self._failures.pop(f"name:{name}", None)
+
+    def _recent(self, key: str) -> deque[float]:
+        times = self._failures[key]
+        cutoff = self.clock() - self.window
+        while times and times[0] < cutoff:
+            times.popleft()
+        return times

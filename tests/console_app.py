@@ -1,0 +1,19 @@
+"""A Sanic app with only the counselor console (no Rasa model), for tests/test_counselor_console.py.
+
+    python -m tests.console_app PORT
+
+Storage comes from the environment (HAVEN_DATA_DIR, HAVEN_KEYS) as for the real server.
+"""
+
+import sys
+
+from sanic import Sanic
+
+from bot.counselor_console import CounselorConsole
+from bot.handoff_relay import HandoffRelay
+
+app = Sanic("console_test")
+CounselorConsole.default(HandoffRelay()).register(app)
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=int(sys.argv[1]), access_log=False, workers=1)

@@ -1,0 +1,124 @@
+"""action_request_human and action_handoff_consent: the request filed, the honest answer's slots."""
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.handoff as handoff_actions
+from bot.crypto import KeyRing, generate_key_line
+from bot.handoff import HandoffDesk, HandoffQueue
+from bot.settings import HandoffSettings
+
+
+class Accounts:
+    def __init__(self, online: bool) -> None:
+        self.online = online
+
+    def anyone_online(self) -> bool:
+        return self.online
+
+
+NOW = 1_764_000_000.0  # a Monday, 16:00 UTC
+
+
+@pytest.fixture
+def make_desk(tmp_path, monkeypatch):
+    def make(online: bool, settings: HandoffSettings | None = None) -> HandoffDesk:
+        ring = KeyRing.parse(generate_key_line("k1"))
+        queue = HandoffQueue(f"sqlite:///{tmp_path / 'h.db'}", ring, clock=lambda: NOW)
+        queue.create_schema()
+        desk = HandoffDesk(queue, Accounts(online), settings or HandoffSettings(), lambda: NOW)
+        monkeypatch.setattr(handoff_actions, "_DESK", desk)
+        return desk
+
+    return make
+
+
+def tracker(intent="request_human", crisis=False, slots=None):
+    events = [{"event": "user", "parse_data": {"intent": {"name": "greet"}}}]
+    if crisis:
+        events.append({"event": "user", "parse_data": {"intent": {"name": "crisis"}}})
+    values = {"language": "es", "region": "uk", "steps_done": ["dont_pay"], **(slots or {})}
+    return Tracker("conv-1", values, {"intent": {"name": intent}}, events, False, None, {}, "")
+
+
+def run(action, the_tracker, domain):
+    dispatcher = CollectingDispatcher()
+    return action.run(dispatcher, the_tracker, domain), dispatcher.messages
+
+
+def test_a_counselor_online_files_the_request_with_the_risk_flag(make_desk, domain):
+    desk = make_desk(online=True)
+    events, messages = run(handoff_actions.ActionRequestHuman(), tracker(crisis=True), domain)
+    assert events == [SlotSet("handoff_status", "online"), SlotSet("handoff_wait", "5")]
+    assert messages == []  # the rule answers with utter_request_human
+    (request,) = desk.queue.waiting()
+    assert request.risk and request.language == "es" and request.steps_done == ["dont_pay"]
+
+
+def test_without_slots_the_chat_metadata_gives_the_language(make_desk, domain):
+    desk = make_desk(online=True)
+    the_tracker = tracker(slots={"language": None, "region": None})
+    the_tracker.latest_message["metadata"] = {"language": "es-MX"}
+    run(handoff_actions.ActionRequestHuman(), the_tracker, domain)
+    (request,) = desk.queue.waiting()
+    assert request.language == "es" and request.region is None
+
+
+def test_nobody_logged_in_is_said_honestly_and_the_request_is_kept(make_desk, domain):
+    desk = make_desk(online=False)
+    events, _ = run(handoff_actions.ActionRequestHuman(), tracker(), domain)
+    assert SlotSet("handoff_status", "offline") in events
+    assert len(desk.queue.waiting()) == 1
+
+
+def test_outside_the_hours_nobody_can_come_even_if_logged_in(make_desk, domain):
+    closed = HandoffSettings(days=("sat", "sun"))
+    make_desk(online=True, settings=closed)
+    events, _ = run(handoff_actions.ActionRequestHuman(), tracker(), domain)
+    assert SlotSet("handoff_status", "offline") in events
+
+
+def test_consent_is_recorded_and_refiles_an_expired_request(make_desk, domain):
+    desk = make_desk(online=True)
+    run(handoff_actions.ActionHandoffConsent(), tracker(intent="affirm"), domain)
+    assert desk.queue.waiting()[0].share_summary is True
+    run(handoff_actions.ActionHandoffConsent(), tracker(intent="deny"), domain)
+    assert desk.queue.waiting()[0].share_summary is False
+
+
+def test_the_rules_answer_after_the_actions(domain):
+    import yaml
+
+    from tests.conftest import PROJECT
+
+    rules = yaml.safe_load((PROJECT / "data" / "rules" / "crisis.yml").read_text())["rules"]
+    asked = [r["steps"] for r in rules if {"intent": "request_human"} in r["steps"]]
+    assert asked == [
+        [
+            {"intent": "request_human"},
+            {"action": "action_request_human"},
+            {"action": "utter_request_human"},
+            {"action": "utter_ask_share_summary"},
+        ]
+    ]
+    for name in ("action_request_human", "action_handoff_consent"):
+        assert name in domain["actions"]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_answer_is_honest_and_always_has_the_crisis_lines(language):
+    from bot.content import content
+    from bot.render import Renderer
+
+    renderer = Renderer(content())
+    crisis = renderer.render("utter_crisis", language=language, region="uk", slots={})["text"]
+    first_line = next(line for line in crisis.splitlines() if line.startswith("- "))
+    for status in ("online", "offline"):
+        slots = {"handoff_status": status, "handoff_wait": "5"}
+        text = renderer.render("utter_request_human", language=language, region="uk", slots=slots)[
+            "text"
+        ]
+        assert first_line in text
+        assert ("5 minutes" in text or "5 minutos" in text) == (status == "online")

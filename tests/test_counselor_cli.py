@@ -1,0 +1,51 @@
+"""`python -m bot.counselor_cli`: accounts and the audit trail, with one-sentence failures."""
+
+import pytest
+
+from bot import counselor_cli
+from bot.conversations import close_engines
+from bot.handoff import default_queue
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("HAVEN_DATA_DIR", str(tmp_path))
+    from bot.crypto import generate_key_line
+
+    monkeypatch.setenv("HAVEN_KEYS", generate_key_line("k1"))
+    monkeypatch.setenv("HAVEN_DB_URL", f"sqlite:///{tmp_path / 'haven.db'}")
+    monkeypatch.setenv("HAVEN_COUNSELOR_PASSWORD", "twelve characters")
+    yield
+    close_engines()
+
+
+def test_add_list_remove(env, capsys):
+    assert counselor_cli.main(["add", "ana"]) == 0
+    assert counselor_cli.main(["add", "ana"]) == 1
+    assert "already a counselor called 'ana'" in capsys.readouterr().err
+    assert counselor_cli.main(["list"]) == 0
+    assert capsys.readouterr().out.strip() == "ana"
+    assert counselor_cli.main(["remove", "ana"]) == 0
+    assert counselor_cli.main(["list"]) == 0
+    assert "No counselor accounts" in capsys.readouterr().out
+
+
+def test_a_short_password_or_odd_name_is_refused(env, monkeypatch, capsys):
+    monkeypatch.setenv("HAVEN_COUNSELOR_PASSWORD", "short")
+    assert counselor_cli.main(["add", "ana"]) == 1
+    assert "at least 12 characters" in capsys.readouterr().err
+    monkeypatch.setenv("HAVEN_COUNSELOR_PASSWORD", "twelve characters")
+    assert counselor_cli.main(["add", "Ana Smith"]) == 1
+    assert "lowercase" in capsys.readouterr().err
+
+
+def test_the_audit_trail_is_readable_with_the_keys(env, capsys):
+    queue = default_queue()
+    request = queue.request(
+        "conv-1", language="en", region=None, age_band=None, steps_done=[], risk=False
+    )
+    queue.claim(request.request_id, "ana")
+    queue.end(request.request_id, "ana", "end")
+    assert counselor_cli.main(["audit"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[3:5] for line in lines] == [["ana", "claim"], ["ana", "end"]]

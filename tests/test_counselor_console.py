@@ -1,0 +1,228 @@
+"""The counselor console over HTTP: login, sessions, rate limit, CSRF, who sees which chat."""
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import pytest
+
+from bot.counselors import ConsoleSessions, CounselorAccounts, LoginLimiter
+from bot.crypto import generate_key_line
+from bot.handoff import HandoffQueue
+from tests.running_haven import PROJECT, free_port, port_open
+
+PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    """A running console with two counselors, ana and ben, and a queue."""
+    data = tmp_path_factory.mktemp("console")
+    env = {**os.environ, "HAVEN_DATA_DIR": str(data), "HAVEN_KEYS": generate_key_line("k1")}
+    env["HAVEN_DB_URL"] = f"sqlite:///{data / 'haven.db'}"
+    for name in ("ana", "ben"):
+        subprocess.run(
+            [sys.executable, "-m", "bot.counselor_cli", "add", name],
+            cwd=PROJECT,
+            env={**env, "HAVEN_COUNSELOR_PASSWORD": PASSWORD},
+            check=True,
+            capture_output=True,
+        )
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.console_app", str(port)],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not port_open("127.0.0.1", port):
+        assert process.poll() is None and time.monotonic() < deadline, "console did not start"
+        time.sleep(0.2)
+    from bot.crypto import KeyRing
+
+    queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
+    yield port, queue
+    process.terminate()
+    process.wait(timeout=10)
+
+
+class Browser:
+    """One counselor's browser: keeps the session cookie, sends the CSRF token when told to."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookie = ""
+        self.csrf = ""
+
+    def request(self, method, path, body=None, form=None, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        sent = dict(headers or {})
+        if self.cookie:
+            sent["Cookie"] = self.cookie
+        data = None
+        if form is not None:
+            data = urllib.parse.urlencode(form)
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body)
+            sent["Content-Type"] = "application/json"
+        connection.request(method, path, body=data, headers=sent)
+        reply = connection.getresponse()
+        text = reply.read().decode()
+        connection.close()
+        return reply, text
+
+    def login(self, name, password=PASSWORD):
+        reply, text = self.request(
+            "POST", "/counselor/login", form={"name": name, "password": password}
+        )
+        cookie = reply.getheader("Set-Cookie") or ""
+        if reply.status == 303:
+            self.cookie = cookie.split(";")[0]
+            _, page = self.request("GET", "/counselor")
+            self.csrf = page.split('name="haven-csrf" content="')[1].split('"')[0]
+        return reply, cookie
+
+    def post(self, path, body=None, csrf=True):
+        headers = {"X-CSRF-Token": self.csrf} if csrf else {}
+        reply, text = self.request("POST", path, body=body or {}, headers=headers)
+        return reply.status, json.loads(text) if text.startswith("{") else text
+
+
+def ask(queue, conversation, risk=False):
+    return queue.request(
+        conversation, language="en", region="uk", age_band=None, steps_done=[], risk=risk
+    )
+
+
+def test_without_login_there_is_only_the_login_form(console):
+    port, _ = console
+    browser = Browser(port)
+    reply, page = browser.request("GET", "/counselor")
+    assert reply.status == 200 and 'action="/counselor/login"' in page
+    csp = reply.getheader("Content-Security-Policy")
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    reply, _ = browser.request("GET", "/counselor/api/state")
+    assert reply.status == 401
+
+
+def test_a_wrong_password_is_refused_and_a_right_one_gets_a_strict_cookie(console):
+    port, _ = console
+    browser = Browser(port)
+    reply, cookie = browser.login("ana", "wrong password here")
+    assert reply.status == 401 and not cookie
+    reply, cookie = browser.login("ana")
+    assert reply.status == 303
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    reply, text = browser.request("GET", "/counselor/api/state")
+    assert reply.status == 200 and json.loads(text)["counselor"] == "ana"
+
+
+def test_too_many_failures_lock_the_account_even_with_the_right_password(console):
+    port, _ = console
+    browser = Browser(port)
+    for _ in range(5):
+        assert browser.login("ben", "not the password")[0].status == 401
+    assert browser.login("ben")[0].status == 429
+
+
+def test_a_forged_claim_without_the_csrf_token_is_refused(console):
+    port, queue = console
+    request = ask(queue, "forged-claim-conversation")
+    browser = Browser(port)
+    browser.login("ana")
+    status, _ = browser.post("/counselor/api/claim", {"id": request.request_id}, csrf=False)
+    assert status == 403
+    reply, _ = browser.request(
+        "POST",
+        "/counselor/api/claim",
+        body={"id": request.request_id},
+        headers={"X-CSRF-Token": browser.csrf, "Origin": "https://evil.example"},
+    )
+    assert reply.status == 403
+    assert queue.open_for("forged-claim-conversation").status == "waiting"
+    queue.cancel("forged-claim-conversation")
+
+
+def test_the_queue_is_risk_first_and_only_the_claimer_opens_the_chat(console):
+    port, queue = console
+    calm = ask(queue, "calm-conversation")
+    urgent = ask(queue, "urgent-conversation", risk=True)
+    ana = Browser(port)
+    ana.login("ana")
+    _, text = ana.request("GET", "/counselor/api/state")
+    assert [item["id"] for item in json.loads(text)["queue"]] == [
+        urgent.request_id,
+        calm.request_id,
+    ]
+    status, reply = ana.post("/counselor/api/claim", {"id": urgent.request_id})
+    assert status == 200 and reply["id"] == urgent.request_id
+    reply, _ = ana.request("GET", f"/counselor/api/chats/{urgent.request_id}")
+    assert reply.status == 200
+
+    intruder = Browser(port)  # not logged in
+    queue.claim(calm.request_id, "someone-else")
+    reply, _ = ana.request("GET", f"/counselor/api/chats/{calm.request_id}")
+    assert reply.status == 404
+    status, _ = ana.post(f"/counselor/api/chats/{calm.request_id}/send", {"text": "hi"})
+    assert status == 404
+    status, _ = ana.post(f"/counselor/api/chats/{calm.request_id}/end")
+    assert status == 404
+    assert intruder.request("GET", f"/counselor/api/chats/{urgent.request_id}")[0].status == 401
+    status, _ = ana.post(f"/counselor/api/chats/{urgent.request_id}/hand_back")
+    assert status == 200
+    assert queue.open_for("urgent-conversation") is None
+
+
+def test_a_chat_claimed_before_a_restart_goes_on_when_opened(console):
+    port, queue = console
+    request = ask(queue, "restart-conversation")
+    queue.claim(request.request_id, "ana")  # as if claimed before this server started
+    ana = Browser(port)
+    ana.login("ana")
+    _, text = ana.request("GET", "/counselor/api/state")
+    (mine,) = [c for c in json.loads(text)["chats"] if c["id"] == request.request_id]
+    assert mine["live"] is False
+    reply, text = ana.request("GET", f"/counselor/api/chats/{request.request_id}")
+    assert reply.status == 200 and json.loads(text)["live"] is True
+    assert ana.post(f"/counselor/api/chats/{request.request_id}/end")[0] == 200
+
+
+def test_a_session_expires_after_the_idle_time():
+    now = [1000.0]
+    sessions = ConsoleSessions(idle_minutes=30, clock=lambda: now[0])
+    token, _ = sessions.start("ana")
+    now[0] += 29 * 60
+    assert sessions.get(token).counselor == "ana"  # activity extends it
+    now[0] += 29 * 60
+    assert sessions.get(token) is not None
+    now[0] += 31 * 60
+    assert sessions.get(token) is None
+    assert sessions.get("made-up-token") is None
+
+
+def test_the_limit_counts_per_address_too():
+    limiter = LoginLimiter(max_failures=5, max_per_address=3, clock=lambda: 0.0)
+    for name in ("a1", "a2", "a3"):
+        limiter.failed(name, "10.0.0.9")
+    assert not limiter.allowed("a4", "10.0.0.9")
+    assert limiter.allowed("a4", "10.0.0.10")
+
+
+def test_passwords_are_salted_scrypt_hashes(tmp_path):
+    accounts = CounselorAccounts(f"sqlite:///{tmp_path / 'a.db'}")
+    accounts.create_schema()
+    accounts.add("ana", PASSWORD)
+    accounts.add("ben", PASSWORD)
+    with accounts.engine.connect() as connection:
+        rows = connection.execute(accounts.table.select()).all()
+    assert rows[0].password_hash != rows[1].password_hash  # different salts
+    assert PASSWORD.encode() not in b"".join(bytes(r.password_hash) + bytes(r.salt) for r in rows)
+    assert accounts.verify("ana", PASSWORD) and not accounts.verify("ana", "wrong")
+    assert not accounts.verify("nobody", PASSWORD)

@@ -1,0 +1,134 @@
+"""The handoff queue on real SQLite and PostgreSQL: order, expiry, claims, encryption, audit."""
+
+import pytest
+import sqlalchemy as sa
+
+from bot.crypto import KeyRing, generate_key_line
+from bot.handoff import CLAIMED, HandoffError, HandoffQueue
+from bot.settings import HandoffSettings
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def queue(database_url, clock):
+    ring = KeyRing.parse(generate_key_line("k1"))
+    made = HandoffQueue(database_url, ring, keep_minutes=60, clock=clock)
+    made.create_schema()
+    return made
+
+
+def ask(queue, conversation, risk=False, **extra):
+    values = {"language": "es", "region": "uk", "age_band": "13_15", "steps_done": ["dont_pay"]}
+    values.update(extra)
+    return queue.request(conversation, risk=risk, **values)
+
+
+def test_risk_comes_first_then_the_longest_waiting(queue, clock):
+    ask(queue, "first")
+    clock.now += 60
+    ask(queue, "second")
+    clock.now += 60
+    ask(queue, "at-risk", risk=True)
+    assert [r.conversation_id for r in queue.waiting()] == ["at-risk", "first", "second"]
+
+
+def test_asking_again_keeps_one_request_and_never_lowers_the_risk(queue, clock):
+    first = ask(queue, "c1", risk=True)
+    clock.now += 30
+    again = ask(queue, "c1", risk=False)
+    assert again.request_id == first.request_id and again.risk
+    assert len(queue.waiting()) == 1
+
+
+def test_crisis_later_marks_the_open_request(queue):
+    ask(queue, "calm")
+    ask(queue, "later-crisis")
+    queue.mark_risk("later-crisis")
+    queue.mark_risk("no-request")  # nothing to mark
+    assert [r.conversation_id for r in queue.waiting()] == ["later-crisis", "calm"]
+
+
+def test_a_waiting_request_expires_after_keep_minutes(queue, clock):
+    ask(queue, "c1")
+    clock.now += 59 * 60
+    assert len(queue.waiting()) == 1
+    clock.now += 2 * 60
+    assert queue.waiting() == []
+    assert queue.open_for("c1") is None
+
+
+def test_keep_minutes_comes_from_the_environment(tmp_path):
+    settings = HandoffSettings.load(tmp_path / "none.yml", {"HAVEN_HANDOFF_KEEP_MINUTES": "15"})
+    assert settings.keep_minutes == 15
+
+
+def test_claim_once_then_only_the_claimer_sees_the_chat(queue):
+    request = ask(queue, "c1")
+    claimed = queue.claim(request.request_id, "ana")
+    assert claimed.status == CLAIMED and claimed.claimed_by == "ana"
+    assert queue.claimed_for("c1").claimed_by == "ana"
+    with pytest.raises(HandoffError):
+        queue.claim(request.request_id, "ben")  # already taken
+    with pytest.raises(HandoffError):
+        queue.get_for(request.request_id, "ben")
+    assert queue.chats_of("ben") == [] and len(queue.chats_of("ana")) == 1
+    assert queue.waiting() == []
+
+
+def test_ending_deletes_the_request_and_the_audit_trail_says_who_and_when(queue, clock):
+    request = ask(queue, "c1")
+    queue.claim(request.request_id, "ana")
+    clock.now += 120
+    with pytest.raises(HandoffError):
+        queue.end(request.request_id, "ben")
+    queue.end(request.request_id, "ana", "hand_back")
+    assert queue.open_for("c1") is None
+    trail = queue.audit_trail()
+    assert [(line["counselor"], line["action"]) for line in trail] == [
+        ("ana", "claim"),
+        ("ana", "hand_back"),
+    ]
+    assert trail[1]["at"] - trail[0]["at"] == 120
+
+
+def test_the_summary_is_shown_only_with_consent(queue, clock):
+    request = ask(queue, "c1", risk=True)
+    clock.now += 300
+    hidden = request.summary(clock.now)
+    assert hidden == {
+        "id": request.request_id,
+        "risk": True,
+        "waiting_minutes": 5,
+        "status": "waiting",
+        "shared": False,
+    }
+    shared = queue.set_share_summary("c1", True).summary(clock.now)
+    assert shared["language"] == "es" and shared["steps_done"] == ["dont_pay"]
+    assert shared["region"] == "uk" and shared["age_band"] == "13_15"
+
+
+def test_nothing_readable_is_in_the_tables(queue):
+    request = ask(queue, "conversation-xyz", risk=True)
+    queue.set_share_summary("conversation-xyz", True)
+    queue.claim(request.request_id, "counselor_ana")
+    dump = b""
+    with queue.engine.connect() as connection:
+        for table in (queue.table, queue.audit_table):
+            for row in connection.execute(sa.select(table)).all():
+                dump += b"|".join(
+                    bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row
+                )
+    for secret in ("conversation-xyz", "counselor_ana", "dont_pay", "13_15", '"uk"', "risk"):
+        assert secret.encode() not in dump

@@ -1,0 +1,109 @@
+"""A counselor handoff in two real Chromium contexts: the young person asks for a person in the
+web chat, a counselor logs in to the console, claims, they write to each other, the counselor
+hands back and the bot answers again. Neither page logs an error (a CSP violation would)."""
+
+import pytest
+
+from tests.test_handoff_server import haven_with_counselor
+from tests.test_widget_browser import DESKTOP, RESULTS, Chat, browser  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a long test password"  # noqa: S105 - a test account's password
+
+
+@pytest.fixture(scope="module")
+def haven(tmp_path_factory):
+    running = haven_with_counselor(tmp_path_factory.mktemp("handoff-browser"), "ana", PASSWORD)
+    yield running
+    running.stop()
+
+
+def log_in(chromium, base: str) -> Chat:
+    """The counselor's tab, logged in (axe-core checks the login page on the way)."""
+    console_tab = Chat(chromium.new_context(viewport=DESKTOP), f"{base}/counselor")
+    console_tab.page.goto(console_tab.url)
+    assert console_tab.axe_violations() == []
+    console_tab.page.fill("#name", "ana")
+    console_tab.page.fill("#password", PASSWORD)
+    console_tab.page.click("text=Log in")
+    console_tab.page.wait_for_selector("text=Logged in as")
+    return console_tab
+
+
+def test_young_person_and_counselor_talk_then_haven_takes_over_again(haven, browser):  # noqa: F811
+    base = f"http://127.0.0.1:{haven.rasa_port}"
+    console_tab = log_in(browser, base)
+    console, console_errors = console_tab.page, console_tab.errors
+
+    young = Chat(browser.new_context(viewport=DESKTOP), f"{base}/").open()
+    before = len(young.bot_texts())
+    young.page.get_by_role("button", name="Talk to a person").click()
+    young.wait_until_answered()
+    answer = young.bot_texts()[before:]
+    assert any("usually joins within" in text for text in answer)
+    assert any("short summary" in text for text in answer)
+    young.click_reply("Yes, share it")
+
+    claim = console.locator("#queue button", has_text="Claim")
+    claim.first.wait_for()
+    assert "steps done" in console.locator("#queue li").first.inner_text()
+    claim.first.click()
+    console.wait_for_selector("#messages li.notice")
+    young.page.wait_for_function(
+        "() => [...document.querySelectorAll('.haven-msg--bot')]"
+        ".some(m => m.textContent.includes('A counselor has joined'))"
+    )
+
+    young.type("thank you for coming <b>really</b>")
+    young.wait_until_answered()
+    console.wait_for_selector("#messages li.young_person")
+    assert console.locator("#messages li.young_person").inner_text() == (
+        "Young person: thank you for coming <b>really</b>"
+    )
+
+    console.fill("#text", "Hi, I'm Ana. You did the right thing asking.")
+    console.click("#send button[type=submit]")
+    counselor_message = young.page.locator(".haven-msg--counselor")
+    counselor_message.wait_for()
+    assert "Counselor:" in counselor_message.inner_text()
+    assert "You did the right thing asking." in counselor_message.inner_text()
+    assert console_tab.axe_violations() == []  # the console with a chat open
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    console.screenshot(path=str(RESULTS / "counselor-console.png"))
+    young.page.screenshot(path=str(RESULTS / "handoff-young-person.png"))
+
+    console.click("#hand-back")
+    young.page.wait_for_function(
+        "() => [...document.querySelectorAll('.haven-msg--bot')]"
+        ".some(m => m.textContent.includes('handed you back'))"
+    )
+    again = young.say("what should i do now")
+    assert again and all(text for text in again)  # the bot answers again
+    assert console.locator("#chat").is_hidden()
+    assert not young.errors and not console_errors, (young.errors, console_errors)
+
+
+def test_quick_exit_mid_handoff_tells_the_counselor(haven, browser):  # noqa: F811
+    base = f"http://127.0.0.1:{haven.rasa_port}"
+    console_tab = log_in(browser, base)
+    console = console_tab.page
+    context = browser.new_context(viewport=DESKTOP)
+    context.route(
+        "https://www.google.com/**",
+        lambda route: route.fulfill(body="<title>Weather</title>", content_type="text/html"),
+    )
+    young = Chat(context, f"{base}/").open()
+    young.page.get_by_role("button", name="Talk to a person").click()
+    young.wait_until_answered()
+    console.locator("#queue button", has_text="Claim").first.click()
+    young.page.wait_for_function(
+        "() => [...document.querySelectorAll('.haven-msg--bot')]"
+        ".some(m => m.textContent.includes('A counselor has joined'))"
+    )
+    young.page.get_by_role("button", name="Quick exit").click()
+    young.page.wait_for_url("https://www.google.com/**")
+    console.locator("#messages li.notice", has_text="left the chat").wait_for()
+    console.click("#end")
+    console.locator("#chat").wait_for(state="hidden")
+    assert not console_tab.errors and not young.errors, (console_tab.errors, young.errors)

@@ -1,0 +1,61 @@
+"""A handoff across two Rasa servers (PostgreSQL, Redis): the young person's web chat is on one,
+the counselor's console on the other; their messages cross through Redis pub/sub."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.running_haven import PROJECT
+from tests.test_counselor_console import PASSWORD, Browser
+from tests.test_handoff_server import wait_for, young_person
+from tests.test_multi_instance import two_servers  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.server
+
+
+def test_counselor_and_young_person_on_different_servers(two_servers):  # noqa: F811
+    console_server, widget_server = two_servers
+    subprocess.run(
+        [sys.executable, "-m", "bot.counselor_cli", "add", "ana"],
+        cwd=PROJECT,
+        env={**os.environ, **console_server.env, "HAVEN_COUNSELOR_PASSWORD": PASSWORD},
+        check=True,
+        capture_output=True,
+    )
+    counselor = Browser(console_server.rasa_port)
+    assert counselor.login("ana")[0].status == 303
+
+    async def scenario():
+        client, pushed = await young_person(widget_server)
+        said = await client.call(
+            "user_uttered", {"message": "/request_human", "seq": 1}, timeout=60
+        )
+        assert "usually joins within" in said["messages"][0]["text"]  # ana is online elsewhere
+        state = json.loads(counselor.request("GET", "/counselor/api/state")[1])
+        (waiting,) = state["queue"]
+        status, claimed = counselor.post("/counselor/api/claim", {"id": waiting["id"]})
+        assert status == 200
+        await wait_for(lambda: any("counselor has joined" in m["text"] for m in pushed))
+
+        said = await client.call("user_uttered", {"message": "hello from far away", "seq": 2})
+        assert said["messages"] == []
+        chat_path = f"/counselor/api/chats/{claimed['id']}"
+
+        def young_messages():
+            chat = json.loads(counselor.request("GET", chat_path)[1])
+            return [m["text"] for m in chat["messages"] if m["from"] == "young_person"]
+
+        assert await wait_for(young_messages) == ["hello from far away"]
+        assert counselor.post(f"{chat_path}/send", {"text": "hello back"})[0] == 200
+        await wait_for(lambda: any(m.get("from") == "counselor" for m in pushed))
+        assert counselor.post(f"{chat_path}/hand_back")[0] == 200
+        await wait_for(lambda: any("handed you back" in m["text"] for m in pushed))
+        said = await client.call("user_uttered", {"message": "/show_menu", "seq": 3}, timeout=60)
+        assert said["messages"]  # the bot, on the other server, answers again
+        await client.disconnect()
+
+    asyncio.run(scenario())

@@ -1,0 +1,99 @@
+"""The handoff relay: in-process, and across two processes' relays through real Redis pub/sub."""
+
+import asyncio
+import socket
+
+import pytest
+
+from bot.handoff_relay import (
+    HandoffRelay,
+    LiveChat,
+    RedisHandoffRelay,
+    relay_for_environment,
+)
+
+REDIS_URL = "redis://127.0.0.1:6379/1"
+
+
+def chat(conversation="conv-1"):
+    return LiveChat("req-1", conversation, "ana", "en", "uk")
+
+
+def test_in_process_the_young_person_reaches_the_counselor_and_back():
+    async def scenario():
+        relay = HandoffRelay()
+        pushed = []
+
+        async def push(conversation_id, message):
+            pushed.append((conversation_id, message))
+
+        relay.push_to_young_person = push
+        assert not await relay.from_young_person("conv-1", "hello")  # nobody has it: the bot
+        live = chat()
+        await relay.open(live)
+        assert await relay.from_young_person("conv-1", "i want to kms")
+        assert live.messages[-1]["risk"] is True  # crisis words are flagged for the counselor
+        await relay.from_counselor("conv-1", "I'm here")
+        assert pushed == [("conv-1", {"text": "I'm here", "from": "counselor"})]
+        await relay.young_person_left("conv-1")
+        assert live.messages[-1]["text"] == "left"
+        await relay.close("conv-1")
+        assert live.messages == [] and relay.live("conv-1") is None
+
+    asyncio.run(scenario())
+
+
+def test_the_environment_chooses_the_relay():
+    assert type(relay_for_environment({})) is HandoffRelay
+    assert isinstance(relay_for_environment({"HAVEN_REDIS_URL": REDIS_URL}), RedisHandoffRelay)
+
+
+def redis_reachable() -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+def test_across_two_processes_through_redis():
+    if not redis_reachable():
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+
+    async def scenario():
+        # The counselor's console is on `console`; the young person's socket is on `widget`.
+        console, widget = RedisHandoffRelay(REDIS_URL), RedisHandoffRelay(REDIS_URL)
+        delivered = {"console": [], "widget": []}
+        for name, relay in (("console", console), ("widget", widget)):
+
+            async def push(conversation_id, message, name=name):
+                delivered[name].append(message)
+
+            relay.push_to_young_person = push
+            await relay.start()
+        live = chat("conv-redis")
+        await console.open(live)
+
+        async def until(check):
+            for _ in range(100):
+                if check():
+                    return
+                await asyncio.sleep(0.05)
+            raise AssertionError("the relay did not deliver")
+
+        await until(lambda: "conv-redis" in widget._elsewhere)
+        assert await widget.from_young_person("conv-redis", "are you a real person")
+        await until(lambda: live.messages)
+        assert live.messages[-1]["text"] == "are you a real person"
+
+        await console.from_counselor("conv-redis", "yes, I'm Ana")
+        await until(lambda: delivered["widget"])
+        assert delivered["widget"] == [{"text": "yes, I'm Ana", "from": "counselor"}]
+
+        await widget.young_person_left("conv-redis")
+        await until(lambda: live.messages[-1]["text"] == "left")
+        await console.close("conv-redis")
+        await until(lambda: "conv-redis" not in widget._elsewhere)
+        assert not await widget.from_young_person("conv-redis", "hi")  # back to the bot
+        for relay in (console, widget):
+            await relay.stop()
+
+    asyncio.run(scenario())

@@ -1,0 +1,173 @@
+"""A handoff end to end on a real Haven: the young person asks for a person over the web chat's
+Socket.IO, a counselor logs in, claims, they talk both ways, the counselor hands back and the
+bot answers again; nothing either typed is on disk or in the logs."""
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.running_haven import PROJECT, Haven
+from tests.test_counselor_console import PASSWORD, Browser
+
+pytestmark = pytest.mark.server
+
+YOUNG_WORDS = "zorblax keeps messaging me"
+COUNSELOR_WORDS = "quibbleflux here for you"
+
+
+def haven_with_counselor(tmp, name: str, password: str) -> Haven:
+    """A running Haven in `tmp` with one counselor account, made with the command line."""
+    running = Haven(tmp)
+    subprocess.run(
+        [sys.executable, "-m", "bot.counselor_cli", "add", name],
+        cwd=PROJECT,
+        env={
+            **os.environ,
+            "HAVEN_DATA_DIR": str(tmp / "data"),
+            "HAVEN_COUNSELOR_PASSWORD": password,
+        },
+        check=True,
+        capture_output=True,
+    )
+    running.tmp = tmp
+    return running
+
+
+@pytest.fixture(scope="module")
+def haven(tmp_path_factory):
+    running = haven_with_counselor(tmp_path_factory.mktemp("handoff"), "ana", PASSWORD)
+    yield running
+    running.stop()
+
+
+async def young_person(haven):
+    import socketio
+
+    client = socketio.AsyncClient(reconnection=False)
+    pushed = []
+    client.on("bot_uttered", lambda message: pushed.append(message))
+    await client.connect(f"http://127.0.0.1:{haven.rasa_port}", transports=["polling"])
+    session = await client.call("session_request", {}, timeout=10)
+    client.conversation_id = session["session_id"]
+    return client, pushed
+
+
+def stored_events(haven, conversation_id):
+    """The conversation's stored events, read with the key file as the server does."""
+    from bot.conversations import ConversationStore
+    from bot.settings import StorageSettings
+
+    settings = StorageSettings.load({"HAVEN_DATA_DIR": str(haven.tmp / "data")})
+    return [e["event"] for e in ConversationStore(settings).load(conversation_id) or []]
+
+
+async def wait_for(check, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        await asyncio.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_nobody_online_is_said_honestly(haven):
+    async def scenario():
+        client, _ = await young_person(haven)
+        said = await client.call(
+            "user_uttered", {"message": "/request_human", "seq": 1}, timeout=60
+        )
+        text = "\n".join(m["text"] for m in said["messages"])
+        assert "no counselor is online" in text
+        await client.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_counselor_takes_over_and_hands_back(haven):
+    counselor = Browser(haven.rasa_port)
+    assert counselor.login("ana")[0].status == 303
+
+    async def scenario():
+        client, pushed = await young_person(haven)
+        said = await client.call(
+            "user_uttered", {"message": "/request_human", "seq": 1}, timeout=60
+        )
+        text = "\n".join(m["text"] for m in said["messages"])
+        assert "usually joins within 5 minutes" in text
+        said = await client.call("user_uttered", {"message": "/affirm", "seq": 2}, timeout=60)
+        assert "will see that summary" in said["messages"][-1]["text"]
+
+        state = counselor.request("GET", "/counselor/api/state")[1]
+        import json
+
+        (waiting,) = [item for item in json.loads(state)["queue"] if item["shared"]]
+        status, claimed = counselor.post("/counselor/api/claim", {"id": waiting["id"]})
+        assert status == 200
+        await wait_for(lambda: any("counselor has joined" in m["text"] for m in pushed))
+        assert stored_events(haven, client.conversation_id)[-1] == "pause"  # Rasa's own event
+
+        said = await client.call("user_uttered", {"message": YOUNG_WORDS, "seq": 3}, timeout=30)
+        assert said["ok"] and said["messages"] == []  # the bot is paused; the counselor reads it
+        chat_path = f"/counselor/api/chats/{claimed['id']}"
+        chat = json.loads(counselor.request("GET", chat_path)[1])
+        assert [m["text"] for m in chat["messages"] if m["from"] == "young_person"] == [YOUNG_WORDS]
+        assert not chat["messages"][-1]["risk"]
+
+        said = await client.call("user_uttered", {"message": "i want to die", "seq": 9}, timeout=30)
+        assert "The counselor is reading your message" in said["messages"][0]["text"]
+        assert "emergency" in said["messages"][0]["text"]
+
+        status, _ = counselor.post(f"{chat_path}/send", {"text": COUNSELOR_WORDS})
+        assert status == 200
+        await wait_for(lambda: any(m.get("from") == "counselor" for m in pushed))
+        assert [m["text"] for m in pushed if m.get("from") == "counselor"] == [COUNSELOR_WORDS]
+
+        status, _ = counselor.post(f"{chat_path}/hand_back")
+        assert status == 200
+        await wait_for(lambda: any("handed you back" in m["text"] for m in pushed))
+        assert stored_events(haven, client.conversation_id)[-1] == "resume"
+        said = await client.call("user_uttered", {"message": "/show_menu", "seq": 4}, timeout=60)
+        assert said["messages"], "the bot answers again"
+        await client.disconnect()
+
+    asyncio.run(scenario())
+    stored = b"".join(p.read_bytes() for p in (haven.tmp / "data").glob("haven.db*"))
+    logs = b"".join(p.read_bytes() for p in haven.log_dir.glob("*"))
+    for words in (YOUNG_WORDS, COUNSELOR_WORDS):
+        assert words.encode() not in stored
+        assert words.encode() not in logs
+
+
+def test_the_counselor_sees_when_the_young_person_leaves(haven):
+    counselor = Browser(haven.rasa_port)
+    assert counselor.login("ana")[0].status == 303
+
+    async def scenario():
+        import json
+
+        client, pushed = await young_person(haven)
+        await client.call("user_uttered", {"message": "/request_human", "seq": 1}, timeout=60)
+        await client.call("user_uttered", {"message": "/affirm", "seq": 2}, timeout=60)
+        state = json.loads(counselor.request("GET", "/counselor/api/state")[1])
+        # The first test leaves a request waiting, without a summary; this one shares it.
+        (mine,) = [item for item in state["queue"] if item["shared"]]
+        status, claimed = counselor.post("/counselor/api/claim", {"id": mine["id"]})
+        assert status == 200
+        await wait_for(lambda: pushed)
+        await client.disconnect()  # what quick exit does to the connection
+        chat_path = f"/counselor/api/chats/{claimed['id']}"
+
+        def left():
+            chat = json.loads(counselor.request("GET", chat_path)[1])
+            return [m for m in chat["messages"] if m["from"] == "notice" and m["text"] == "left"]
+
+        await wait_for(left)
+        assert counselor.post(f"{chat_path}/end")[0] == 200
+        assert stored_events(haven, client.conversation_id)[-1] == "resume"
+
+    asyncio.run(scenario())
