@@ -13,6 +13,7 @@ can show them; they are never written to disk or to a log, and are dropped when 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -149,8 +150,13 @@ class RedisHandoffRelay(HandoffRelay):
         """Stops listening and closes the connection."""
         if self._listener is not None:
             self._listener.cancel()
+            # Wait for the listener to close its pub/sub connection: an event loop cannot close
+            # (and a test cannot end) while a connection is still open.
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
             self._listener = None
         await self.redis.close()
+        await self.redis.connection_pool.disconnect()
 
     async def open(self, chat: LiveChat) -> None:
         """Opens the chat here and tells the other processes a counselor has it."""
@@ -186,16 +192,19 @@ class RedisHandoffRelay(HandoffRelay):
 
     async def _listen(self) -> None:
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(CHANNEL)
-        self._subscribed.set()
-        while True:
-            message = await pubsub.get_message(timeout=1.0)
-            if message is None:
-                continue
-            try:
-                await self._handle(json.loads(message["data"]))
-            except Exception as error:  # one bad event must not stop the relay
-                logger.error("A handoff relay event failed: %s", type(error).__name__)
+        try:
+            await pubsub.subscribe(CHANNEL)
+            self._subscribed.set()
+            while True:
+                message = await pubsub.get_message(timeout=1.0)
+                if message is None:
+                    continue
+                try:
+                    await self._handle(json.loads(message["data"]))
+                except Exception as error:  # one bad event must not stop the relay
+                    logger.error("A handoff relay event failed: %s", type(error).__name__)
+        finally:
+            await pubsub.close()
 
     async def _handle(self, event: dict[str, Any]) -> None:
         kind, conversation_id = event.get("kind"), str(event.get("conversation"))
