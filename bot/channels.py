@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 from bot import rasa_speedups
 from bot.action_failures import ActionFailed, abort_turn_on_action_failure
 from bot.content import content
+from bot.encode_ahead import encode_ahead
 from bot.localization import LocaleFinder
 from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
 from bot.render import Renderer
@@ -171,12 +172,17 @@ class HavenRestInput(InputChannel):
 
             collector = CollectingOutputChannel()
             try:
-                with abort_turn_on_action_failure():
-                    await on_new_message(
-                        UserMessage(
-                            text, collector, sender, input_channel=self.name(), metadata=metadata
+                async with encode_ahead(text):
+                    with abort_turn_on_action_failure():
+                        await on_new_message(
+                            UserMessage(
+                                text,
+                                collector,
+                                sender,
+                                input_channel=self.name(),
+                                metadata=metadata,
+                            )
                         )
-                    )
             except ActionFailed:
                 logger.warning("A custom action failed; the user got the service_error message.")
                 return self._reply("service_error", status=503, metadata=metadata)

@@ -16,6 +16,7 @@ LogisticRegressionClassifier) to about 0.90 (`make eval-nlu`). The model is save
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -32,10 +33,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from bot.encode_ahead import encoded_ahead
 from bot.sentence_encoder import shared_encoder
 
 WORDS = {"analyzer": "word", "ngram_range": (1, 2), "sublinear_tf": True}
 CHARACTERS = {"analyzer": "char_wb", "ngram_range": (1, 4), "sublinear_tf": True}
+# Rasa's form of a message that names its intent (a button's payload): "/intent", "/intent@0.9",
+# '/intent{"entity": "value"}' (rasa/shared/core/training_data/story_reader/yaml_story_reader.py).
+BUTTON_PAYLOAD = re.compile(r"^/(?P<intent>[^{@]+)")
 
 # Training texts already encoded in this process: cross-validation trains five times on the
 # same sentences. Only training data goes here, never what a user types.
@@ -96,21 +101,47 @@ class MeaningAndSpellingClassifier(GraphComponent, IntentClassifier):
         """Sets the intent and the intent ranking of each message that has text."""
         if self.regression is None:
             return messages
-        with_text = [m for m in messages if m.get(TEXT)]
+        with_text = []
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            intent = self._button_intent(text)
+            if intent:
+                self._set_ranking(message, [{"name": intent, "confidence": 1.0}])
+            else:
+                with_text.append(message)
         if not with_text:
             return messages
         texts = [m.get(TEXT) for m in with_text]
-        probabilities = self.regression.predict_proba(
-            self._features(texts, shared_encoder().encode(texts))
-        )
+        probabilities = self.regression.predict_proba(self._features(texts, _embed(texts)))
         names = self.regression.classes_
         for message, row in zip(with_text, probabilities, strict=True):
             ranking = [
                 {"name": str(names[i]), "confidence": float(row[i])} for i in np.argsort(-row)[:10]
             ]
-            message.set(INTENT, ranking[0], add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            self._set_ranking(message, ranking)
         return messages
+
+    @property
+    def _known_intents(self) -> set[str]:
+        return {str(name) for name in self.regression.classes_} if self.regression else set()
+
+    def _button_intent(self, text: str) -> str | None:
+        """The intent a button payload such as "/step_done" names, when it is a known one.
+
+        Rasa's RegexMessageHandler gives such a message that intent after the pipeline anyway,
+        so guessing would be wasted work; a "/" text naming no known intent is read as words.
+        """
+        payload = BUTTON_PAYLOAD.match(text.strip())
+        if payload and payload["intent"].strip() in self._known_intents:
+            return payload["intent"].strip()
+        return None
+
+    @staticmethod
+    def _set_ranking(message: Message, ranking: list[dict[str, Any]]) -> None:
+        message.set(INTENT, ranking[0], add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
     def _features(self, texts: list[str], embeddings: np.ndarray) -> csr_matrix:
         return hstack(
@@ -174,6 +205,14 @@ class MeaningAndSpellingClassifier(GraphComponent, IntentClassifier):
         # one thread made an encoding 2-3 times faster under load (make bench).
         threadpool_limits(limits=1, user_api="blas")
         return component
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    """Vectors for the texts being classified; a message's own comes encoded ahead when it can."""
+    ahead = [encoded_ahead(text) for text in texts]
+    missing = [text for text, vector in zip(texts, ahead, strict=True) if vector is None]
+    encoded = iter(shared_encoder().encode(missing)) if missing else iter(())
+    return np.vstack([next(encoded) if vector is None else vector for vector in ahead])
 
 
 def _embed_training(texts: list[str]) -> np.ndarray:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import TrackerStore
@@ -24,6 +25,8 @@ from bot.conversations import ConversationStore
 from bot.crypto import KeyRing
 from bot.handoff import HandoffQueue
 from bot.settings import StorageConfigError, StorageSettings
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,7 @@ class EncryptedTrackerStore(TrackerStore):
         self._last_purge = time.monotonic()
         self._purge_task: asyncio.Task[None] | None = None
         self._handoff_queue: HandoffQueue | None = None
+        self._database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="haven-store")
         logger.info(
             "Conversations are stored encrypted in %s (table %s); %d expired ones were purged.",
             self.conversations.engine.dialect.name,
@@ -83,7 +87,7 @@ class EncryptedTrackerStore(TrackerStore):
             self._handoffs().cancel(tracker.sender_id)  # a request for a person goes too
             logger.info("A conversation was deleted at the user's request.")
             return
-        self.conversations.store(tracker.sender_id, events)
+        await self._in_database_thread(self.conversations.store, tracker.sender_id, events)
         latest = tracker.latest_message
         if latest is not None and latest.intent.get("name") == "crisis":
             self._handoffs().mark_risk(tracker.sender_id)  # a waiting request moves up
@@ -91,7 +95,7 @@ class EncryptedTrackerStore(TrackerStore):
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's stored (latest) session, or None if nothing is stored."""
         self._start_periodic_purge()
-        events = self.conversations.load(sender_id)
+        events = await self._in_database_thread(self.conversations.load, sender_id)
         if not events:
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
@@ -103,6 +107,13 @@ class EncryptedTrackerStore(TrackerStore):
     async def keys(self) -> Iterable[str]:
         """The ids of all stored conversations (decrypted with the configured keys)."""
         return self.conversations.sender_ids()
+
+    async def _in_database_thread(self, work: Callable[..., T], *arguments: Any) -> T:
+        # Reading and writing a conversation waits on the database (a commit's fsync, a
+        # PostgreSQL round trip); on this thread the event loop serves other conversations
+        # meanwhile. One thread, so this process's database work keeps its order, as before.
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._database_thread, work, *arguments)
 
     def _handoffs(self) -> HandoffQueue:
         # The handoff requests live in the same database, under the same keys.

@@ -64,6 +64,7 @@ from bot.channels import (
     allowed_metadata,
     load_channel_messages,
 )
+from bot.encode_ahead import encode_ahead
 from bot.handoff_relay import HandoffRelay, relay_for_environment
 from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
 from bot.safety import mentions_crisis
@@ -406,8 +407,9 @@ class HavenWidgetInput(InputChannel):
         try:
             # A failed custom action (the action server is down) ends the turn unsaved, and the
             # user gets the kind error with the crisis lines (bot/action_failures.py).
-            with abort_turn_on_action_failure():
-                await on_new_message(message)
+            async with encode_ahead(text):
+                with abort_turn_on_action_failure():
+                    await on_new_message(message)
         except Exception as error:  # the user gets a kind reply, never a stack trace
             # Log the kind of failure only: the message text must never reach a log.
             logger.error("Handling a web chat message failed: %s", type(error).__name__)
