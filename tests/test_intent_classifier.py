@@ -68,3 +68,22 @@ def test_messages_without_text_are_left_alone(trained):
     message = Message(data={"text": ""})
     trained[0].process([message])
     assert message.get("intent") is None
+
+
+def test_a_button_payload_passes_its_intent_on_without_encoding(trained, monkeypatch):
+    classifier = trained[0]
+
+    def no_encoding(*_):
+        raise AssertionError("a button payload must not be encoded")
+
+    monkeypatch.setattr("bot.intent_classifier.shared_encoder", no_encoding)
+    intent, ranking = parse(classifier, "/greet")
+    assert intent == {"name": "greet", "confidence": 1.0}
+    assert ranking == [intent]
+    assert parse(classifier, '/request_human{"x": "y"}')[0]["name"] == "request_human"
+
+
+def test_a_slash_text_naming_no_known_intent_is_read_as_words(trained):
+    intent, _ = parse(trained[0], "/i paid him already")
+    assert intent["name"] == "already_paid"
+    assert intent["confidence"] < 1.0

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -66,6 +67,23 @@ def full_tracker(domain: Domain, sender: str = "sender-1") -> DialogueStateTrack
     ]:
         tracker.update(event)
     return tracker
+
+
+def test_the_database_is_read_and_written_off_the_event_loop(database_url, domain, monkeypatch):
+    store = make_store(database_url, domain)
+    threads = []
+    for name in ("store", "load"):
+        work = getattr(store.conversations, name)
+
+        def recording(*args, _work=work):
+            threads.append(threading.current_thread().name)
+            return _work(*args)
+
+        monkeypatch.setattr(store.conversations, name, recording)
+    asyncio.run(store.save(full_tracker(domain)))
+    assert asyncio.run(store.retrieve("sender-1")) is not None
+    assert len(threads) == 2
+    assert all(name.startswith("haven-store") for name in threads)
 
 
 def test_a_full_tracker_round_trips_without_what_was_typed(database_url, domain):

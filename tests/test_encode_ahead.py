@@ -1,0 +1,119 @@
+"""bot/encode_ahead.py: a message's vector is made off the event loop, batched, and forgotten."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+
+import numpy as np
+import pytest
+
+from bot import encode_ahead as ahead
+from bot.intent_classifier import _embed
+
+
+def run_async(test):
+    """Runs an async test in its own event loop (the project does not use pytest-asyncio)."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        return asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+class BlockingEncoder:
+    """Encodes a text as [its length, 0, ...]; the first call waits until released."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not self.calls:
+            self.release.wait(timeout=5)
+        self.calls.append(list(texts))
+        vectors = np.zeros((len(texts), 3), dtype=np.float32)
+        vectors[:, 0] = [len(text) for text in texts]
+        return vectors
+
+
+@run_async
+async def test_texts_arriving_while_the_worker_is_busy_are_encoded_in_one_batch() -> None:
+    encoder = BlockingEncoder()
+    batching = ahead.BatchingEncoder(encoder)
+    first = asyncio.ensure_future(batching.encode("a"))
+    await asyncio.sleep(0.05)  # the worker now holds "a"
+    later = [asyncio.ensure_future(batching.encode(text)) for text in ("bb", "ccc", "dddd")]
+    await asyncio.sleep(0.05)
+    encoder.release.set()
+    vectors = await asyncio.gather(first, *later)
+    assert encoder.calls == [["a"], ["bb", "ccc", "dddd"]]
+    assert batching.batch_sizes == [1, 3]
+    assert [vector[0] for vector in vectors] == [1, 2, 3, 4]  # each text gets its own vector
+
+
+@run_async
+async def test_an_encoder_error_reaches_every_waiting_message_and_the_next_batch_works() -> None:
+    class FailingOnce(BlockingEncoder):
+        def encode(self, texts):
+            if not self.calls:
+                self.calls.append(texts)
+                raise MemoryError
+            return super().encode(texts)
+
+    encoder = FailingOnce()
+    encoder.release.set()
+    batching = ahead.BatchingEncoder(encoder)
+    with pytest.raises(MemoryError):
+        await batching.encode("a")
+    assert (await batching.encode("bb"))[0] == 2
+
+
+@pytest.fixture
+def loaded_encoder(monkeypatch):
+    """encode_ahead with a fake encoder standing in for a loaded model's."""
+    encoder = BlockingEncoder()
+    encoder.release.set()
+    monkeypatch.setattr(ahead, "_batching", ahead.BatchingEncoder(encoder))
+    return encoder
+
+
+@run_async
+async def test_the_vector_is_there_for_the_message_and_forgotten_after(loaded_encoder) -> None:
+    async with ahead.encode_ahead("  i paid him \n"):
+        assert ahead.encoded_ahead("i paid him")[0] == len("i paid him")
+        assert ahead.encoded_ahead("another text") is None
+    assert ahead.encoded_ahead("i paid him") is None
+
+
+@run_async
+async def test_button_payloads_and_blank_texts_are_not_encoded(loaded_encoder) -> None:
+    for text in ("/step_done", "   ", ""):
+        async with ahead.encode_ahead(text):
+            assert ahead.encoded_ahead(text.strip()) is None
+    assert loaded_encoder.calls == []
+
+
+@run_async
+async def test_nothing_is_encoded_when_no_model_loaded_the_encoder(monkeypatch) -> None:
+    monkeypatch.setattr(ahead, "_batching", None)
+    monkeypatch.setattr(ahead.shared_encoder, "cache_info", lambda: type("I", (), {"currsize": 0}))
+    async with ahead.encode_ahead("hello"):
+        assert ahead.encoded_ahead("hello") is None
+    assert ahead._batching is None
+
+
+@run_async
+async def test_the_classifier_uses_the_vector_made_ahead(loaded_encoder, monkeypatch) -> None:
+    def encode_missing(texts):
+        return np.full((len(texts), 3), -1.0, dtype=np.float32)
+
+    monkeypatch.setattr(
+        "bot.intent_classifier.shared_encoder", lambda: type("E", (), {"encode": encode_missing})
+    )
+    async with ahead.encode_ahead("hello"):
+        vectors = _embed(["hello", "not ahead"])
+    assert vectors[0][0] == len("hello")  # made ahead
+    assert vectors[1][0] == -1.0  # encoded by the classifier itself
