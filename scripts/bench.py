@@ -77,6 +77,11 @@ class LevelResult:
     errors: int = 0
     empty: int = 0
     seconds: float = 0.0
+    main_thread_cpu: float = float("nan")  # CPU seconds of the server's main (event loop) thread
+    process_cpu: float = float("nan")  # CPU seconds of the whole server process, all threads
+
+    def cpu_ms_per_message(self, seconds: float) -> float:
+        return seconds / len(self.latencies) * 1000 if self.latencies else float("nan")
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -181,6 +186,23 @@ def rasa_pid_under(parent: int, port: int) -> int | None:
         if "rasa" in cmdline and " run " in f" {cmdline} " and f"--port {port}" in cmdline:
             return int(entry.name)
     return None
+
+
+def cpu_seconds(pid: int | None) -> tuple[float, float]:
+    """CPU time so far of the process's main thread and of the whole process (all threads).
+
+    CPU time per message hardly depends on what else the machine is doing, unlike messages per
+    second, so it is the steadier figure when comparing runs.
+    """
+    if pid is None:
+        return float("nan"), float("nan")
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def used(stat: Path) -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return used(Path(f"/proc/{pid}/task/{pid}/stat")), used(Path(f"/proc/{pid}/stat"))
 
 
 def peak_memory_mb(pid: int | None) -> float:
@@ -309,8 +331,13 @@ async def measure(
     result.start_to_first_answer = await first_answer(url, script, started, timeout=300)
     for _ in range(2):  # warm up every code path once
         await one_level(url, script, 1, len(script))
+    server = rasa_pid_under(process.pid, port)
     for concurrency in levels:
+        main_before, process_before = cpu_seconds(server)
         level = await one_level(url, script, concurrency, max(per_level, concurrency * 10))
+        main_after, process_after = cpu_seconds(server)
+        level.main_thread_cpu = main_after - main_before
+        level.process_cpu = process_after - process_before
         print(
             f"  {name:5} c={concurrency:3}: p95 {level.percentile(95):7.1f} ms, "
             f"{level.per_second:6.1f} msg/s, {level.errors} errors"
@@ -319,7 +346,7 @@ async def measure(
     if name != "floor":
         result.typing_20 = await one_level(url, script, 20, 200, typing=TYPING_SECONDS)
         print(f"  {name:5} 20 typing: p95 {result.typing_20.percentile(95):7.1f} ms")
-    result.peak_memory_mb = peak_memory_mb(rasa_pid_under(process.pid, port))
+    result.peak_memory_mb = peak_memory_mb(server)
     return result
 
 
@@ -415,7 +442,9 @@ def report(haven: BotResult, stock: BotResult, floor: BotResult, command: str) -
         return "\n".join(
             f"| {result.name} | {level.concurrency} | {len(level.latencies)} | "
             f"{level.percentile(50):.0f} | {level.percentile(95):.0f} | {level.percentile(99):.0f}"
-            f" | {level.per_second:.1f} | {level.errors} | {level.empty} |"
+            f" | {level.per_second:.1f} | {level.cpu_ms_per_message(level.main_thread_cpu):.1f}"
+            f" | {level.cpu_ms_per_message(level.process_cpu):.1f} | {level.errors}"
+            f" | {level.empty} |"
             for level in result.levels
         )
 
@@ -515,8 +544,13 @@ through scripts/run-haven) to the first successful reply; the model was already 
 
 ## All levels
 
-| bot | concurrent | replies | p50 ms | p95 ms | p99 ms | msg/s | errors | empty replies |
-|---|---|---|---|---|---|---|---|---|
+CPU main / all: milliseconds of CPU time of the Rasa server process per reply during the level;
+"main" is its event-loop thread (where Rasa itself runs, one message at a time), "all" every
+thread (Haven also encodes and stores on worker threads). The action server and the load generator
+are not counted.
+
+| bot | at once | replies | p50 ms | p95 ms | p99 ms | msg/s | CPU main | CPU all | errors | empty |
+|---|---|---|---|---|---|---|---|---|---|---|
 {rows(haven)}
 {rows(stock)}
 {rows(floor)}
