@@ -11,7 +11,8 @@ Compared with Rasa's own `RestInput` it:
 - puts the security headers on every response of the server (bot/web_security.py),
 - never logs what the user typed, even when handling the message fails,
 - answers with a kind message and the crisis lines when a custom action failed (the action
-  server is down; the turn is not saved, bot/action_failures.py) or nothing was said, so nobody is
+  server is down; the turn is not saved, bot/action_failures.py), when PostgreSQL or Redis is out
+  of reach (a 503; the turn is not handled or not saved), or when nothing was said, so nobody is
   left with half an answer or silence.
 """
 
@@ -32,8 +33,10 @@ from sanic.response import HTTPResponse
 from bot import rasa_speedups
 from bot.action_failures import ActionFailed, abort_turn_on_action_failure
 from bot.content import content
+from bot.conversations import DatabaseUnavailable
 from bot.encode_ahead import encode_ahead
 from bot.localization import LocaleFinder
+from bot.lock_store import LockStoreUnavailable
 from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
 from bot.render import Renderer
 from bot.web_security import SecureBlueprint
@@ -61,6 +64,10 @@ CHANNEL_MESSAGES = (
     "handoff_crisis",
 )
 """What the channel says itself: `channel:` in content/languages/<language>/language.yml."""
+
+
+SERVICE_UNAVAILABLE = (DatabaseUnavailable, LockStoreUnavailable)
+"""PostgreSQL or Redis out of reach: the message is not handled, and is answered with a 503."""
 
 
 class InvalidRequest(ValueError):
@@ -185,6 +192,9 @@ class HavenRestInput(InputChannel):
                         )
             except ActionFailed:
                 logger.warning("A custom action failed; the user got the service_error message.")
+                return self._reply("service_error", status=503, metadata=metadata)
+            except SERVICE_UNAVAILABLE as error:  # the store said in its own line what is wrong
+                logger.warning("A message got the service_error message: %s", type(error).__name__)
                 return self._reply("service_error", status=503, metadata=metadata)
             except Exception as error:  # the user gets a kind reply, never a stack trace
                 # Log the kind of failure only: the message text must never reach a log.

@@ -33,6 +33,9 @@ from bot.settings import StorageConfigError, StorageSettings
 
 BODY_FORMAT = 1
 ROTATE_BATCH_SIZE = 200
+CONNECT_TIMEOUT_SECONDS = 3
+"""How long opening a PostgreSQL connection may take. A database that does not answer (a cut
+network) must not hold the Rasa server's event loop, and so every conversation, for minutes."""
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -47,11 +50,45 @@ def engine_for(url: str) -> Engine:
     if engine is None:
         if url.startswith("sqlite:///"):
             _prepare_sqlite_file(Path(url.removeprefix("sqlite:///")))
-        engine = sa.create_engine(url, future=True, hide_parameters=True, pool_pre_ping=True)
+        engine = sa.create_engine(
+            url,
+            future=True,
+            hide_parameters=True,
+            # A connection PostgreSQL dropped (a restart, an outage) is found before it is used.
+            pool_pre_ping=True,
+            connect_args=_connect_args(url),
+        )
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_on_connect)
         _ENGINES[url] = engine
     return engine
+
+
+def _connect_args(url: str) -> dict[str, Any]:
+    if sa.engine.make_url(url).get_backend_name() == "postgresql":
+        return {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return {}
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached, so a message was not handled; safe to log."""
+
+
+UNAVAILABLE_ERRORS = (
+    sa.exc.OperationalError,  # refused, timed out, dropped, the server shutting down
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    sa.exc.TimeoutError,  # no pooled connection free in time
+)
+"""SQLAlchemy errors that mean the database is out of reach, not that Haven asked it wrongly."""
+
+
+def describe_database(url: str) -> str:
+    """Where the database is, for a log line: backend, host, port and name, never a password."""
+    parts = sa.engine.make_url(url)
+    if parts.get_backend_name() == "sqlite":
+        return "sqlite"
+    return f"{parts.get_backend_name()} at {parts.host}:{parts.port or 5432}/{parts.database}"
 
 
 def _prepare_sqlite_file(path: Path) -> None:

@@ -86,7 +86,7 @@ class CounselorConsole:
         sessions: ConsoleSessions,
         limiter: LoginLimiter | None = None,
         allow_remote: bool | None = None,
-        secure_cookie: bool = False,
+        secure_cookie: bool | None = None,
     ) -> None:
         self.relay = relay
         self.queue = queue
@@ -98,7 +98,9 @@ class CounselorConsole:
             if allow_remote is None
             else allow_remote
         )
-        self.secure_cookie = secure_cookie
+        # Reached from elsewhere means through the HTTPS proxy: the session cookie is then sent
+        # over HTTPS only (`Secure`), never in the clear. On loopback it works over plain HTTP.
+        self.secure_cookie = self.allow_remote if secure_cookie is None else secure_cookie
         self.renderer = None
 
     @classmethod

@@ -4,6 +4,16 @@ Configured in endpoints.yml (`tracker_store: type: bot.tracker_store.EncryptedTr
 The database work is in `bot.conversations.ConversationStore` (usable without Rasa, by the command
 line and the tests); this class only translates between it and Rasa's trackers. What is stored,
 for how long and who can read it is described in docs/privacy.md.
+
+When the database is out of reach (PostgreSQL down, a cut network), `retrieve` and `save` raise
+`DatabaseUnavailable` within a few seconds (the connect timeout), the log says so in one line when
+the outage begins and in one when the database answers again, and the channels answer the young
+person with their kind `service_error` reply and the crisis lines. Rasa wraps every tracker store
+in its `FailSafeTrackerStore`, which would instead answer `retrieve` with nothing (the message
+starts a new, empty conversation, answered out of context) and keep a failed `save` in memory
+(the turn is lost without a word, or an empty conversation overwrites the stored one once the
+database is back). `let_store_errors_through` makes that wrapper pass this store's errors on, so
+a turn either completes and is saved or ends unsaved with the kind reply; nothing earlier is lost.
 """
 
 from __future__ import annotations
@@ -11,17 +21,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import TrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import log_safety
-from bot.conversations import ConversationStore
+from bot.conversations import (
+    UNAVAILABLE_ERRORS,
+    ConversationStore,
+    DatabaseUnavailable,
+    describe_database,
+)
 from bot.crypto import KeyRing
 from bot.handoff import HandoffQueue
 from bot.settings import StorageConfigError, StorageSettings
@@ -50,6 +66,7 @@ class EncryptedTrackerStore(TrackerStore):
         **options: Any,
     ) -> None:
         log_safety.install()
+        let_store_errors_through()
         if event_broker is not None:
             raise StorageConfigError(
                 "Haven never sends conversation events to an event broker; remove event_broker "
@@ -68,7 +85,14 @@ class EncryptedTrackerStore(TrackerStore):
         self._last_purge = time.monotonic()
         self._purge_task: asyncio.Task[None] | None = None
         self._handoff_queue: HandoffQueue | None = None
-        self._database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="haven-store")
+        # SQLite takes one writer at a time; PostgreSQL serves conversations side by side (one
+        # conversation's messages are already handled one at a time, by the lock store).
+        sqlite = self.conversations.engine.dialect.name == "sqlite"
+        self._database_threads = ThreadPoolExecutor(
+            max_workers=1 if sqlite else 4, thread_name_prefix="haven-store"
+        )
+        self._database = describe_database(settings.db_url)
+        self._unavailable_since: float | None = None
         logger.info(
             "Conversations are stored encrypted in %s (table %s); %d expired ones were purged.",
             self.conversations.engine.dialect.name,
@@ -82,20 +106,22 @@ class EncryptedTrackerStore(TrackerStore):
         self._start_periodic_purge()
         events = [event.as_dict() for event in tracker.events]
         forget_action = self.conversations.settings.forget_action
-        if any(e.get("event") == "action" and e.get("name") == forget_action for e in events):
-            self.conversations.forget(tracker.sender_id)
-            self._handoffs().cancel(tracker.sender_id)  # a request for a person goes too
-            logger.info("A conversation was deleted at the user's request.")
-            return
-        await self._in_database_thread(self.conversations.store, tracker.sender_id, events)
-        latest = tracker.latest_message
-        if latest is not None and latest.intent.get("name") == "crisis":
-            self._handoffs().mark_risk(tracker.sender_id)  # a waiting request moves up
+        with self._reaching_the_database():
+            if any(e.get("event") == "action" and e.get("name") == forget_action for e in events):
+                self.conversations.forget(tracker.sender_id)
+                self._handoffs().cancel(tracker.sender_id)  # a request for a person goes too
+                logger.info("A conversation was deleted at the user's request.")
+                return
+            await self._in_database_thread(self.conversations.store, tracker.sender_id, events)
+            latest = tracker.latest_message
+            if latest is not None and latest.intent.get("name") == "crisis":
+                self._handoffs().mark_risk(tracker.sender_id)  # a waiting request moves up
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's stored (latest) session, or None if nothing is stored."""
         self._start_periodic_purge()
-        events = await self._in_database_thread(self.conversations.load, sender_id)
+        with self._reaching_the_database():
+            events = await self._in_database_thread(self.conversations.load, sender_id)
         if not events:
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
@@ -106,14 +132,40 @@ class EncryptedTrackerStore(TrackerStore):
 
     async def keys(self) -> Iterable[str]:
         """The ids of all stored conversations (decrypted with the configured keys)."""
-        return self.conversations.sender_ids()
+        with self._reaching_the_database():
+            return self.conversations.sender_ids()
+
+    @contextmanager
+    def _reaching_the_database(self) -> Iterator[None]:
+        # One line when an outage begins and one when it ends, not one per message: the channels
+        # log each refused message briefly. SQLAlchemy's own text is not logged (it can hold
+        # the statement); the kind of error and where the database is say enough.
+        try:
+            yield
+        except UNAVAILABLE_ERRORS as error:
+            if self._unavailable_since is None:
+                self._unavailable_since = time.monotonic()
+                logger.error(
+                    "The database (HAVEN_DB_URL, %s) is unavailable (%s): young people get the "
+                    "kind error message with the crisis lines, and nothing is stored, until it "
+                    "answers again.",
+                    self._database,
+                    type(error).__name__,
+                )
+            raise DatabaseUnavailable("The database is unavailable.") from None
+        if self._unavailable_since is not None:
+            logger.warning(
+                "The database is reachable again, after %.0f seconds.",
+                time.monotonic() - self._unavailable_since,
+            )
+            self._unavailable_since = None
 
     async def _in_database_thread(self, work: Callable[..., T], *arguments: Any) -> T:
         # Reading and writing a conversation waits on the database (a commit's fsync, a
         # PostgreSQL round trip); on this thread the event loop serves other conversations
-        # meanwhile. One thread, so this process's database work keeps its order, as before.
+        # meanwhile.
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._database_thread, work, *arguments)
+        return await loop.run_in_executor(self._database_threads, work, *arguments)
 
     def _handoffs(self) -> HandoffQueue:
         # The handoff requests live in the same database, under the same keys.
@@ -144,3 +196,27 @@ class EncryptedTrackerStore(TrackerStore):
                 if purged:
                     logger.info("Purged %d expired conversations.", purged)
             self._last_purge = time.monotonic()
+
+
+def let_store_errors_through() -> None:
+    """Makes Rasa's FailSafeTrackerStore pass EncryptedTrackerStore's errors on (module doc).
+
+    Other tracker stores keep Rasa's fallback. Rasa offers no option for this, so the wrapper's two
+    error handlers are replaced once per process (as bot/action_failures.py hooks Rasa's logger).
+    """
+    for name in ("on_tracker_store_error", "on_tracker_store_retrieve_error"):
+        original = getattr(FailSafeTrackerStore, name)
+        if not getattr(original, "haven_lets_errors_through", False):
+            setattr(FailSafeTrackerStore, name, _raising_for_haven(original))
+
+
+def _raising_for_haven(
+    original: Callable[[FailSafeTrackerStore, Exception], None],
+) -> Callable[[FailSafeTrackerStore, Exception], None]:
+    def on_error(wrapper: FailSafeTrackerStore, error: Exception) -> None:
+        if isinstance(wrapper._tracker_store, EncryptedTrackerStore):
+            raise error
+        original(wrapper, error)
+
+    on_error.haven_lets_errors_through = True  # type: ignore[attr-defined]
+    return on_error

@@ -60,6 +60,7 @@ from bot.action_failures import abort_turn_on_action_failure
 from bot.channels import (
     MAX_BODY_BYTES,
     MAX_MESSAGE_CHARS,
+    SERVICE_UNAVAILABLE,
     InvalidRequest,
     allowed_metadata,
     load_channel_messages,
@@ -410,6 +411,9 @@ class HavenWidgetInput(InputChannel):
             async with encode_ahead(text):
                 with abort_turn_on_action_failure():
                     await on_new_message(message)
+        except SERVICE_UNAVAILABLE as error:  # the store said in its own line what is wrong
+            logger.warning("A message got the service_error message: %s", type(error).__name__)
+            return self._kind("service_error", metadata)
         except Exception as error:  # the user gets a kind reply, never a stack trace
             # Log the kind of failure only: the message text must never reach a log.
             logger.error("Handling a web chat message failed: %s", type(error).__name__)

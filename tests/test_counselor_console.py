@@ -21,9 +21,20 @@ PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
     """A running console with two counselors, ana and ben, and a queue."""
-    data = tmp_path_factory.mktemp("console")
+    yield from run_console(tmp_path_factory.mktemp("console"))
+
+
+@pytest.fixture(scope="module")
+def remote_console(tmp_path_factory):
+    """The same, open to other addresses (behind the HTTPS proxy): HAVEN_COUNSELOR_REMOTE=1."""
+    yield from run_console(tmp_path_factory.mktemp("remote"), HAVEN_COUNSELOR_REMOTE="1")
+
+
+def run_console(data, **extra_env):
     env = {**os.environ, "HAVEN_DATA_DIR": str(data), "HAVEN_KEYS": generate_key_line("k1")}
     env["HAVEN_DB_URL"] = f"sqlite:///{data / 'haven.db'}"
+    env.pop("HAVEN_COUNSELOR_REMOTE", None)
+    env.update(extra_env)
     for name in ("ana", "ben"):
         subprocess.run(
             [sys.executable, "-m", "bot.counselor_cli", "add", name],
@@ -120,8 +131,18 @@ def test_a_wrong_password_is_refused_and_a_right_one_gets_a_strict_cookie(consol
     reply, cookie = browser.login("ana")
     assert reply.status == 303
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Secure" not in cookie  # on loopback the console works over plain HTTP
     reply, text = browser.request("GET", "/counselor/api/state")
     assert reply.status == 200 and json.loads(text)["counselor"] == "ana"
+
+
+def test_opened_to_other_addresses_the_session_cookie_is_https_only(remote_console):
+    # Reached through the Ingress or reverse proxy (HAVEN_COUNSELOR_REMOTE=1), over HTTPS: the
+    # cookie must never travel in the clear.
+    port, _ = remote_console
+    reply, cookie = Browser(port).login("ana")
+    assert reply.status == 303
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
 
 
 def test_too_many_failures_lock_the_account_even_with_the_right_password(console):

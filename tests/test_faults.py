@@ -4,6 +4,11 @@
   machine gives no control over the PostgreSQL service, so the test ends the server-side
   connections instead): the next message still gets its answer and the conversation goes on
   from where it was, so nothing was lost.
+- PostgreSQL fully down for some seconds, then back (Haven reaches it through a TCP proxy the
+  test takes down and brings back, tests/tcp_proxy.py): every message meanwhile gets the kind
+  service_error reply with the crisis lines within a few seconds, the server keeps serving, the
+  log says once what is wrong (and once that it is back), without a word of what was typed; then
+  the conversation goes on from where it was, so no turn was lost or half-saved.
 - Redis unavailable (HAVEN_REDIS_URL names a closed port): the young person gets the kind
   service_error reply with the crisis lines, and the log says in one line that Redis is
   unavailable, without a word of what was typed.
@@ -15,12 +20,15 @@ PostgreSQL or Redis is absent.
 import os
 import secrets
 import signal
+import time
+import urllib.request
 import uuid
 
 import pytest
 
 from bot.crypto import generate_key_line
 from tests.running_haven import Haven, free_port, new_sender, port_open, texts
+from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.server
 
@@ -45,11 +53,13 @@ def postgres_schema():
     admin.dispose()
 
 
-def production_env(schema: str, keys: str, application: str, redis_url: str) -> dict[str, str]:
+def production_env(
+    schema: str, keys: str, application: str, redis_url: str, postgres_url: str = POSTGRES_URL
+) -> dict[str, str]:
     return {
         "HAVEN_ENDPOINTS": "deploy/endpoints.prod.yml",
         "HAVEN_DB_URL": (
-            f"{POSTGRES_URL}?options=-csearch_path%3D{schema}&application_name={application}"
+            f"{postgres_url}?options=-csearch_path%3D{schema}&application_name={application}"
         ),
         "HAVEN_KEYS": keys,
         "HAVEN_REDIS_URL": redis_url,
@@ -60,6 +70,7 @@ def production_env(schema: str, keys: str, application: str, redis_url: str) -> 
 def stop(haven: Haven) -> None:
     if haven.process.poll() is None:
         os.killpg(haven.process.pid, signal.SIGKILL)
+        haven.process.wait(timeout=30)
     haven.output.close()
 
 
@@ -101,6 +112,70 @@ def test_postgres_dropping_every_connection_loses_nothing(postgres_schema, tmp_p
         stop(haven)
 
 
+def test_postgres_fully_down_gets_the_kind_reply_and_then_the_conversation_goes_on(
+    postgres_schema, tmp_path
+):
+    from bot.channels import load_channel_messages
+
+    if not port_open(*REDIS):
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    _, schema, keys = postgres_schema
+    redis_url = f"redis://{REDIS[0]}:{REDIS[1]}/1"
+    service_error = load_channel_messages()["service_error"]
+    typed_while_down = ["zebrafish", "marmalade", "i want to die"]
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        via_proxy = f"postgresql://postgres@127.0.0.1:{proxy.port}/test"
+        env = production_env(schema, keys, "haven-faults-down", redis_url, via_proxy)
+        haven = Haven(tmp_path, **env)
+        try:
+            sender, other = new_sender(), new_sender()
+            first = haven.say(sender, "he says he'll post my nudes unless i pay")
+            assert first[-1]["text"].startswith("Step 1")
+            assert haven.say(sender, "/step_done")[-1]["text"].startswith("Step 2")
+            assert haven.say(other, "someone has my pics and wants money")[-1]["text"].startswith(
+                "Step 1"
+            )
+
+            proxy.down()
+            down_since = time.monotonic()
+            for text in ["/step_done", *typed_while_down]:
+                asked = time.monotonic()
+                status, replies = haven.post({"sender": sender, "message": text})
+                assert time.monotonic() - asked < 5, "a message hung while the database was down"
+                assert status == 503, (text, replies)
+                assert [reply["text"] for reply in replies] == [service_error]
+                assert "childhelplineinternational.org" in replies[0]["text"]
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{haven.rasa_port}/webhooks/rest/", timeout=5
+            ) as health:
+                assert health.status == 200  # the server itself keeps serving
+            time.sleep(max(0.0, 5 - (time.monotonic() - down_since)))  # down for 5 s at least
+            status, _ = haven.post({"sender": other, "message": "/step_done"})
+            assert status == 503
+            assert haven.process.poll() is None
+
+            proxy.up()
+            # The failed turns left no trace: the plan goes on from Step 2, for both.
+            assert haven.say(sender, "/step_done")[-1]["text"].startswith("Step 3")
+            assert haven.say(other, "/step_done")[-1]["text"].startswith("Step 2")
+            done, still = texts(haven.say(sender, "what's left")).split("Still to do")
+            assert "Step 1" in done and "Step 2" in done and "Step 3" in still
+        finally:
+            stop(haven)
+    log = (haven.log_dir / "rasa.log").read_text(encoding="utf-8", errors="replace")
+    # Each record is in rasa.log twice (Rasa's console format and its file format); count one.
+    said = [line for line in log.splitlines() if "bot.tracker_store  - The database" in line]
+    assert len(said) == 2, log[-3000:]  # once when it went, once when it came back
+    where = f"postgresql at 127.0.0.1:{proxy.port}/test"
+    assert f"{where}) is unavailable (OperationalError)" in said[0]
+    assert "crisis lines" in said[0]
+    assert said[1].endswith(" seconds.") and "reachable again" in said[1]
+    assert "InMemoryTrackerStore" not in log  # Rasa's silent fallback would answer out of context
+    assert "Traceback" not in log
+    for word in ["zebrafish", "marmalade", "die"]:
+        assert word not in log
+
+
 def test_without_redis_a_message_gets_the_kind_reply_and_the_log_says_why(
     postgres_schema, tmp_path
 ):
@@ -112,12 +187,12 @@ def test_without_redis_a_message_gets_the_kind_reply_and_the_log_says_why(
     typed = "zebrafish marmalade blackmail"
     try:
         status, replies = haven.post({"sender": new_sender(), "message": typed})
-        assert status == 500
+        assert status == 503
         assert [reply["text"] for reply in replies] == [load_channel_messages()["service_error"]]
         assert "childhelplineinternational.org" in replies[0]["text"]
         # The crisis reply cannot come either: no message is handled out of order.
         status, _ = haven.post({"sender": new_sender(), "message": "i want to die"})
-        assert status == 500
+        assert status == 503
     finally:
         stop(haven)
     log = (haven.log_dir / "rasa.log").read_text(encoding="utf-8", errors="replace")

@@ -4,6 +4,7 @@ The production profile (deploy/endpoints.prod.yml) is started twice through scri
 loopback; the second process uses the first one's action server. One conversation's turns go
 alternately to each server, and many conversations do so at once: every conversation must get
 exactly the replies a single server gives, so no event was lost or reordered between processes.
+The per-conversation rate limit, kept in Redis, holds across both servers.
 Needs the real PostgreSQL and Redis of this machine; skips, saying why, where they are absent.
 """
 
@@ -61,6 +62,9 @@ def two_servers(tmp_path_factory):
         "HAVEN_KEYS": generate_key_line("multi"),
         "HAVEN_REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/1",
         "HAVEN_ACTION_SECRET": secrets.token_hex(32),
+        # Every test message comes from 127.0.0.1, and the limit per address is now shared by
+        # both servers (in Redis): raised, so only the per-conversation limit is met here.
+        "HAVEN_RATE_PER_ADDRESS": "100000",
     }
     first = Haven(tmp_path_factory.mktemp("first"), **env)
     second = None
@@ -121,3 +125,18 @@ def test_one_conversation_hit_on_both_servers_at_once_keeps_every_message(two_se
         both = [pool.submit(server.say, sender, "/step_done") for server in (first, second)]
         headlines = sorted(future.result(timeout=120)[-1]["text"][:6] for future in both)
     assert headlines == ["Step 2", "Step 3"]
+
+
+def test_the_rate_limit_of_a_conversation_holds_across_both_servers(two_servers):
+    from bot.channels import load_channel_messages
+    from bot.rate_limit import DEFAULT_PER_CONVERSATION
+
+    first, second = two_servers
+    sender = new_sender()
+    for turn in range(DEFAULT_PER_CONVERSATION):  # 10 on each server: each alone would allow 20
+        two_servers[turn % 2].say(sender, "hi")
+    for server in (first, second):
+        status, replies = server.post({"sender": sender, "message": "hi"})
+        assert status == 429
+        assert [reply["text"] for reply in replies] == [load_channel_messages()["too_fast"]]
+    assert first.say(new_sender(), "hi")  # another conversation has its own allowance

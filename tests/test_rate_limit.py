@@ -1,15 +1,30 @@
-"""Rate limits on incoming messages (bot/rate_limit.py), on a fake clock."""
+"""Rate limits on incoming messages (bot/rate_limit.py): in memory on a fake clock, and in the
+real Redis at 127.0.0.1:6379 (under a key prefix of each test's own, deleted after; skips, saying
+so, where Redis is absent)."""
+
+import logging
+import uuid
 
 import pytest
 
+from bot.crypto import generate_key_line
 from bot.rate_limit import (
     DEFAULT_PER_ADDRESS,
     DEFAULT_PER_CONVERSATION,
+    REDIS_RETRY_SECONDS,
     BucketTable,
     MessageRateLimiter,
     RateLimits,
+    RedisMessageRateLimiter,
     client_address,
+    limiter_for_environment,
 )
+from bot.settings import StorageConfigError
+from tests.running_haven import port_open
+from tests.tcp_proxy import TcpProxy
+
+REDIS = ("127.0.0.1", 6379)
+ADDRESS = "198.51.100.7"
 
 
 class FakeClock:
@@ -112,3 +127,101 @@ class FakeRequest:
 def test_the_client_address_is_the_proxys_entry_when_there_is_one():
     assert client_address(FakeRequest("198.51.100.7", "10.0.0.2")) == "198.51.100.7"
     assert client_address(FakeRequest("", "10.0.0.2")) == "10.0.0.2"
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix of this test's own in Redis database 1; its keys are deleted afterwards."""
+    import redis
+
+    if not port_open(*REDIS):
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    prefix = f"haven-test-rate-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.Redis(*REDIS, db=1)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+def redis_limiter(prefix, port=REDIS[1], clock=None, hash_key=b"k" * 32, **limits):
+    return RedisMessageRateLimiter(
+        f"redis://127.0.0.1:{port}/1",
+        hash_key,
+        RateLimits(limits.get("per_conversation", 3), limits.get("per_address", 5)),
+        prefix=prefix,
+        **({"clock": clock} if clock else {}),
+    )
+
+
+def test_in_redis_the_limits_hold_across_rasa_servers(redis_prefix):
+    # Two limiters stand for two Rasa servers; a load balancer alternates between them.
+    one, two = redis_limiter(redis_prefix), redis_limiter(redis_prefix)
+    address = one.address_key(ADDRESS)
+    assert address == two.address_key(ADDRESS)  # the same bucket whichever server counts
+    turns = [(one if i % 2 == 0 else two).allow("c1", address) for i in range(4)]
+    assert turns == [True, True, True, False]
+    # New conversations do not get around the address's limit (5; the four above counted).
+    assert [two.allow("c2", address), one.allow("c3", address)] == [True, False]
+    assert two.allow("c2", two.address_key("203.0.113.9"))  # another address has its own
+    # In memory, each server would have counted on its own.
+    memory = [MessageRateLimiter(RateLimits(3, 5), hash_key=b"k" * 32) for _ in range(2)]
+    assert all(memory[i % 2].allow("c1", address) for i in range(5))
+
+
+def test_in_redis_only_keyed_hashes_are_kept_and_they_expire(redis_prefix):
+    import redis
+
+    limits = redis_limiter(redis_prefix)
+    assert limits.allow("conversation-Quentavious", limits.address_key(ADDRESS))
+    client = redis.Redis(*REDIS, db=1)
+    try:
+        keys = sorted(key.decode() for key in client.scan_iter(f"{redis_prefix}:*"))
+        assert [key.split(":")[1] for key in keys] == ["a", "c"]
+        for key in keys:
+            assert "198.51" not in key and "Quentavious" not in key
+            assert set(client.hgetall(key)) == {b"t", b"u"}  # tokens and time, nothing else
+            assert 0 < client.ttl(key) <= 61  # gone a minute after the last message
+    finally:
+        client.close()
+    other_deployment = redis_limiter(redis_prefix, hash_key=b"o" * 32)
+    assert other_deployment.address_key(ADDRESS) != limits.address_key(ADDRESS)
+
+
+def test_without_redis_each_server_counts_in_memory_and_the_log_says_so_once(
+    redis_prefix, clock, caplog
+):
+    with TcpProxy(*REDIS) as proxy:
+        limits = redis_limiter(redis_prefix, port=proxy.port, clock=clock)
+        address = limits.address_key(ADDRESS)
+        assert limits.allow("c1", address)  # counted in Redis: 2 left there
+        proxy.down()
+        with caplog.at_level(logging.INFO, logger="bot.rate_limit"):
+            # In memory the buckets start full, and still hold: 3 a minute.
+            assert [limits.allow("c1", address) for _ in range(4)] == [True, True, True, False]
+            clock.now += REDIS_RETRY_SECONDS
+            assert not limits.allow("c1", address)  # Redis tried again, still down
+            proxy.up()
+            clock.now += REDIS_RETRY_SECONDS
+            assert [limits.allow("c1", address) for _ in range(3)] == [True, True, False]
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.rate_limit"]
+    assert said == [
+        f"Redis (rate limits, HAVEN_REDIS_URL) at 127.0.0.1:{proxy.port}/1 is unavailable "
+        "(ConnectionError): each Rasa server counts messages in its own memory until it is back.",
+        "Rate limits are kept in Redis again.",
+    ]
+
+
+def test_the_environment_chooses_memory_or_redis(tmp_path, redis_prefix):
+    assert type(limiter_for_environment({})) is MessageRateLimiter
+    keys = generate_key_line("k1")
+    env = {"HAVEN_REDIS_URL": "redis://127.0.0.1:6379/1", "HAVEN_KEYS": keys}
+    one, two = limiter_for_environment(env), limiter_for_environment(env)
+    assert isinstance(one, RedisMessageRateLimiter)
+    assert one.address_key(ADDRESS) == two.address_key(ADDRESS)  # shared by every server
+    other = limiter_for_environment({**env, "HAVEN_KEYS": generate_key_line("k1")})
+    assert other.address_key(ADDRESS) != one.address_key(ADDRESS)  # derived from the keys
+    with pytest.raises(StorageConfigError):  # no keys: no shared hash key, no start
+        limiter_for_environment(
+            {"HAVEN_REDIS_URL": env["HAVEN_REDIS_URL"], "HAVEN_DATA_DIR": str(tmp_path)}
+        )

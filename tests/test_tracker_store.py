@@ -3,6 +3,7 @@ predictions from a minimized tracker, and a real conversation that leaves no typ
 in the database or the logs (markers `model` and `server` for the last two)."""
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -23,10 +25,11 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.conversations import close_engines
+from bot.conversations import CONNECT_TIMEOUT_SECONDS, DatabaseUnavailable, close_engines
 from bot.crypto import generate_key_line
 from bot.settings import StorageConfigError
 from bot.tracker_store import EncryptedTrackerStore
+from tests.tcp_proxy import TcpProxy
 
 PROJECT = Path(__file__).resolve().parent.parent
 MODEL = PROJECT / "models" / "haven.tar.gz"
@@ -125,6 +128,63 @@ def test_running_the_forget_action_deletes_the_conversation(database_url, domain
     assert store.conversations.key_usage() == {"k1": 1}  # the other conversation stays
     assert handoffs.open_for("sender-1") is None  # a request for a person goes too
     assert handoffs.open_for("someone-else") is not None
+
+
+def test_with_the_database_down_rasa_gets_an_error_never_an_empty_conversation(
+    postgres_url, domain, caplog
+):
+    # Rasa's FailSafeTrackerStore used to answer `retrieve` with None (the message started a new
+    # conversation, answered out of context) and keep a failed `save` in memory.
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+        store = FailSafeTrackerStore(make_store(url, domain))  # as Rasa's Agent wraps it
+        asyncio.run(store.save(full_tracker(domain)))
+        proxy.down()
+        with caplog.at_level(logging.INFO, logger="bot.tracker_store"):
+            for _ in range(3):
+                with pytest.raises(DatabaseUnavailable):
+                    asyncio.run(store.retrieve("sender-1"))
+            with pytest.raises(DatabaseUnavailable):
+                asyncio.run(store.save(full_tracker(domain, "sender-2")))
+            proxy.up()
+            back = asyncio.run(store.retrieve("sender-1"))
+            assert asyncio.run(store.retrieve("sender-2")) is None  # its save failed, visibly
+    assert back.get_slot("plan_step") == "dont_pay"
+    assert store._fallback_tracker_store is None  # nothing went to Rasa's in-memory fallback
+    said = [record.getMessage() for record in caplog.records if record.name == "bot.tracker_store"]
+    assert len([line for line in said if "is unavailable" in line]) == 1, said
+    assert len([line for line in said if "reachable again" in line]) == 1, said
+    assert f"postgresql at 127.0.0.1:{proxy.port}/test" in caplog.text
+    assert "Quentavious" not in caplog.text and "InMemoryTrackerStore" not in caplog.text
+
+
+def test_a_database_that_never_answers_fails_a_message_within_seconds(postgres_url, domain):
+    # A cut network that drops packets: without a connect timeout the Rasa server's event loop,
+    # and so every conversation, would wait for minutes.
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+        store = make_store(url, domain)
+        asyncio.run(store.save(full_tracker(domain)))
+        proxy.hang()
+        outcome: list[BaseException | None] = []
+
+        def retrieve() -> None:
+            try:
+                asyncio.run(store.retrieve("sender-1"))
+            except BaseException as error:  # noqa: BLE001 - handed to the test's thread
+                outcome.append(error)
+            else:
+                outcome.append(None)
+
+        started = time.monotonic()
+        waiting = threading.Thread(target=retrieve, daemon=True)
+        waiting.start()
+        waiting.join(timeout=CONNECT_TIMEOUT_SECONDS + 10)
+        took = time.monotonic() - started
+        proxy.down()  # frees a retrieve that is still waiting
+        waiting.join(timeout=10)
+    assert took < CONNECT_TIMEOUT_SECONDS + 3, f"the retrieve waited {took:.0f} s"
+    assert len(outcome) == 1 and isinstance(outcome[0], DatabaseUnavailable)
 
 
 def test_an_event_broker_or_a_url_in_endpoints_is_refused(tmp_path, domain):

@@ -2,10 +2,14 @@
 ids and tokens, message checks, what of Rasa's output reaches the browser, allowed origins.
 """
 
+import asyncio
+
 import pytest
 
 from bot.channels import MAX_MESSAGE_CHARS, InvalidRequest, load_channel_messages
+from bot.conversations import DatabaseUnavailable
 from bot.crypto import KeyRing, generate_key_line
+from bot.lock_store import LockStoreUnavailable
 from bot.widget_channel import (
     ConversationTokens,
     HavenWidgetInput,
@@ -134,3 +138,19 @@ def test_unknown_credentials_are_refused():
 def test_frame_ancestors_must_be_origins():
     with pytest.raises(ValueError, match="frame_ancestors"):
         HavenWidgetInput.from_credentials({"frame_ancestors": ["https://a.org; script-src *"]})
+
+
+@pytest.mark.parametrize(
+    "error",
+    [DatabaseUnavailable("The database is unavailable."), LockStoreUnavailable("Redis is down.")],
+)
+def test_postgresql_or_redis_out_of_reach_gets_the_kind_reply(tokens, error, caplog):
+    async def handle(_message):
+        raise error
+
+    channel = HavenWidgetInput(tokens=tokens)
+    typed = "zebrafish marmalade"
+    replies = asyncio.run(channel._answer(handle, "conversation-1", typed, {"region": "gb"}))
+    assert replies == [{"text": load_channel_messages({"region": "gb"})["service_error"]}]
+    assert "0800 1111" in replies[0]["text"]  # the region's crisis lines
+    assert type(error).__name__ in caplog.text and "zebrafish" not in caplog.text
