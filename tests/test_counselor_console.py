@@ -18,13 +18,12 @@ from tests.running_haven import PROJECT, free_port, port_open
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
 
 
-@pytest.fixture(scope="module")
-def console(tmp_path_factory):
-    """A running console with two counselors, ana and ben, and a queue."""
-    data = tmp_path_factory.mktemp("console")
+def serve(data, module, *args, counselors=("ana", "ben"), output=subprocess.DEVNULL):
+    """Starts `python -m module PORT *args` on storage in `data`, with counselor accounts made by
+    the command line; returns the process, its port and its environment."""
     env = {**os.environ, "HAVEN_DATA_DIR": str(data), "HAVEN_KEYS": generate_key_line("k1")}
     env["HAVEN_DB_URL"] = f"sqlite:///{data / 'haven.db'}"
-    for name in ("ana", "ben"):
+    for name in counselors:
         subprocess.run(
             [sys.executable, "-m", "bot.counselor_cli", "add", name],
             cwd=PROJECT,
@@ -34,16 +33,23 @@ def console(tmp_path_factory):
         )
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.console_app", str(port)],
+        [sys.executable, "-m", module, str(port), *map(str, args)],
         cwd=PROJECT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while not port_open("127.0.0.1", port):
-        assert process.poll() is None and time.monotonic() < deadline, "console did not start"
+        assert process.poll() is None and time.monotonic() < deadline, f"{module} did not start"
         time.sleep(0.2)
+    return process, port, env
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    """A running console with two counselors, ana and ben, and a queue."""
+    process, port, env = serve(tmp_path_factory.mktemp("console"), "tests.console_app")
     from bot.crypto import KeyRing
 
     queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
@@ -226,3 +232,49 @@ def test_passwords_are_salted_scrypt_hashes(tmp_path):
     assert PASSWORD.encode() not in b"".join(bytes(r.password_hash) + bytes(r.salt) for r in rows)
     assert accounts.verify("ana", PASSWORD) and not accounts.verify("ana", "wrong")
     assert not accounts.verify("nobody", PASSWORD)
+
+
+class Tracker:
+    def __init__(self, slots):
+        self.slots = slots
+
+    def get_slot(self, name):
+        return self.slots.get(name)
+
+
+def app_with_slots(slots=None, fails=False):
+    """A stand-in for the Rasa server's app, whose tracker store holds one conversation."""
+    from types import SimpleNamespace
+
+    async def retrieve(conversation_id):
+        if fails:
+            raise OSError("database away")
+        return Tracker(slots) if slots is not None else None
+
+    store = SimpleNamespace(retrieve=retrieve)
+    return SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=store)))
+
+
+def test_texts_during_a_handoff_use_the_young_persons_region_and_language():
+    import asyncio
+
+    from bot.channels import load_channel_messages
+    from bot.counselor_console import conversation_locale
+
+    def locale(app, known=None):
+        return asyncio.run(conversation_locale(app, "c1", known))
+
+    widget = {"language": "en"}
+    chosen = locale(app_with_slots({"region": "au", "language": "es", "region_hint": "us"}), widget)
+    assert chosen == {"language": "es", "region": "au"}
+    crisis = load_channel_messages(chosen)["handoff_crisis"]
+    assert "000" in crisis and "Kids Helpline" in crisis and crisis.startswith("La persona")
+    hinted = locale(app_with_slots({"region_hint": "us", "language_hint": "es"}), widget)
+    assert hinted == {"language": "es", "region": "us"}
+    # Unknown in the slots: what is known otherwise, then the deployment's default.
+    assert locale(app_with_slots({}), {"language": "es", "region": None}) == {"language": "es"}
+    assert locale(app_with_slots(None), widget) == widget
+    assert locale(app_with_slots(fails=True), widget) == widget
+    assert locale(None, None) == {}
+    default = load_channel_messages({})["handoff_crisis"]
+    assert "Kids Helpline" not in default and default.startswith("The counselor")
