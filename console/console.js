@@ -108,7 +108,7 @@
       : 'The young person agreed to share this chat, but it had no earlier messages.', 'hint'));
     var earlier = el('ol');
     items.forEach(function (entry) {
-      earlier.appendChild(el('li', (SPEAKERS[entry.from] || '') + entry.text, 'earlier ' + entry.from));
+      earlier.appendChild(el('li', (SPEAKERS[entry.from] || '') + entry.text, 'earlier'));
     });
     item.appendChild(earlier);
     return item;
