@@ -99,11 +99,12 @@ def test_young_person_and_counselor_talk_then_haven_takes_over_again(haven, brow
     assert b"vorpaltrix" not in stored
 
 
-def test_quick_exit_mid_handoff_tells_the_counselor(haven, browser):  # noqa: F811
+def counselor_and_young_person_waiting(haven, chromium) -> tuple[Chat, Chat]:
+    """A logged-in console, and a young person who asked for a person (quick exit leads to a
+    stand-in page instead of the real search engine)."""
     base = f"http://127.0.0.1:{haven.rasa_port}"
-    console_tab = log_in(browser, base)
-    console = console_tab.page
-    context = browser.new_context(viewport=DESKTOP)
+    console_tab = log_in(chromium, base)
+    context = chromium.new_context(viewport=DESKTOP)
     context.route(
         "https://www.google.com/**",
         lambda route: route.fulfill(body="<title>Weather</title>", content_type="text/html"),
@@ -111,6 +112,12 @@ def test_quick_exit_mid_handoff_tells_the_counselor(haven, browser):  # noqa: F8
     young = Chat(context, f"{base}/").open()
     young.page.get_by_role("button", name="Talk to a person").click()
     young.wait_until_answered()
+    return console_tab, young
+
+
+def test_quick_exit_mid_handoff_tells_the_counselor(haven, browser):  # noqa: F811
+    console_tab, young = counselor_and_young_person_waiting(haven, browser)
+    console = console_tab.page
     console.locator("#queue button", has_text="Claim").first.click()
     young.page.wait_for_function(
         "() => [...document.querySelectorAll('.haven-msg--bot')]"
@@ -128,17 +135,8 @@ def test_quick_exit_while_waiting_takes_the_request_out_and_a_late_claim_says_so
     haven,
     browser,  # noqa: F811
 ):
-    base = f"http://127.0.0.1:{haven.rasa_port}"
-    console_tab = log_in(browser, base)
+    console_tab, young = counselor_and_young_person_waiting(haven, browser)
     console = console_tab.page
-    context = browser.new_context(viewport=DESKTOP)
-    context.route(
-        "https://www.google.com/**",
-        lambda route: route.fulfill(body="<title>Weather</title>", content_type="text/html"),
-    )
-    young = Chat(context, f"{base}/").open()
-    young.page.get_by_role("button", name="Talk to a person").click()
-    young.wait_until_answered()
 
     from bot.handoff import default_queue
 
