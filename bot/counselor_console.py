@@ -22,6 +22,8 @@ A counselor sees the queue and only the chats they claimed: anyone else's chat i
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import html
 import ipaddress
 import logging
@@ -30,12 +32,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from redis.exceptions import RedisError
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import load_channel_messages
-from bot.counselors import ConsoleSession, ConsoleSessions, CounselorAccounts, LoginLimiter
+from bot.counselors import (
+    ConsoleSession,
+    ConsoleSessions,
+    CounselorAccounts,
+    LoginLimiter,
+    console_state,
+)
 from bot.handoff import (
     HandoffError,
     HandoffQueue,
@@ -148,8 +157,13 @@ class CounselorConsole:
 
         accounts = CounselorAccounts(StorageSettings.load().db_url)
         accounts.create_schema()
-        sessions = ConsoleSessions(HandoffSettings.load().session_minutes)
-        return cls(relay, default_queue(), accounts, sessions)
+        queue = default_queue()
+        # Names and addresses in a shared login limit are keyed hashes under the storage keys.
+        hash_key = hmac.new(
+            queue.key_ring.token_keys()[0], b"haven-console-login-limit", hashlib.sha256
+        ).digest()
+        sessions, limiter = console_state(HandoffSettings.load().session_minutes, hash_key)
+        return cls(relay, queue, accounts, sessions, limiter)
 
     # --- checks ---------------------------------------------------------------------------
 
@@ -163,12 +177,13 @@ class CounselorConsole:
         return None if loopback else _text("Not found", 404)
 
     def _session(self, request: Request) -> ConsoleSession | None:
-        session = self.sessions.get(request.cookies.get(COOKIE))
+        token = request.cookies.get(COOKIE)
+        session = self.sessions.get(token)
         now = self.queue.clock()
         # "Online" is refreshed at most every 30 seconds, not on every poll of the console.
         if session is not None and now - session.last_touch >= TOUCH_SECONDS:
             self.accounts.touch(session.counselor)
-            session.last_touch = now
+            self.sessions.touched(token, session, now)
         return session
 
     @staticmethod
@@ -390,8 +405,15 @@ class CounselorConsole:
                 refused = self._refused(request)
                 if refused is not None:
                     return refused
-                result = handler(request, *args, **kwargs)
-                return await result if hasattr(result, "__await__") else result
+                try:
+                    result = handler(request, *args, **kwargs)
+                    return await result if hasattr(result, "__await__") else result
+                except RedisError as error:  # sessions and the login limit live there
+                    logger.error(
+                        "The counselor console cannot reach Redis (HAVEN_REDIS_URL): %s",
+                        type(error).__name__,
+                    )
+                    return _text("The console cannot work right now. Try again in a minute.", 503)
 
             route.__name__ = f"counselor_{handler.__name__}"
             return route

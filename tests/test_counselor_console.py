@@ -18,11 +18,12 @@ from tests.running_haven import PROJECT, free_port, port_open
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
 
 
-def serve(data, module, *args, counselors=("ana", "ben"), output=subprocess.DEVNULL):
+def serve(data, module, *args, counselors=("ana", "ben"), output=subprocess.DEVNULL, **extra_env):
     """Starts `python -m module PORT *args` on storage in `data`, with counselor accounts made by
     the command line; returns the process, its port and its environment."""
     env = {**os.environ, "HAVEN_DATA_DIR": str(data), "HAVEN_KEYS": generate_key_line("k1")}
     env["HAVEN_DB_URL"] = f"sqlite:///{data / 'haven.db'}"
+    env.update(extra_env)
     for name in counselors:
         subprocess.run(
             [sys.executable, "-m", "bot.counselor_cli", "add", name],
@@ -278,3 +279,144 @@ def test_texts_during_a_handoff_use_the_young_persons_region_and_language():
     assert locale(None, None) == {}
     default = load_channel_messages({})["handoff_crisis"]
     assert "Kids Helpline" not in default and default.startswith("The counselor")
+
+
+REDIS_URL = "redis://127.0.0.1:6379/3"  # a database of its own for these tests
+
+
+@pytest.fixture
+def redis_client():
+    import secrets
+
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    client.test_prefix = f"haven-test-{secrets.token_hex(6)}:"
+    yield client
+    for key in client.scan_iter(f"{client.test_prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def test_sessions_in_redis_are_shared_by_processes_and_hold_only_hashes(redis_client):
+    from bot.counselors import RedisConsoleSessions
+
+    prefix = redis_client.test_prefix
+    one = RedisConsoleSessions(redis_client, idle_minutes=30, prefix=prefix)
+    other = RedisConsoleSessions(redis_client, idle_minutes=30, prefix=prefix)
+    token, session = one.start("ana")
+    seen = other.get(token)
+    assert (seen.counselor, seen.csrf) == ("ana", session.csrf)
+    other.touched(token, seen, 12345.0)
+    assert one.get(token).last_touch == 12345.0  # "online" noted once for all processes
+    (key,) = redis_client.keys(f"{prefix}*")
+    assert token.encode() not in key and token.encode() not in redis_client.get(key)
+    assert 0 < redis_client.pttl(key) <= 30 * 60 * 1000
+    one.end(token)
+    assert other.get(token) is None and redis_client.keys(f"{prefix}*") == []
+    assert other.get("made-up-token") is None and other.get(None) is None
+
+
+def test_sessions_in_redis_expire_when_idle_and_after_12_hours(redis_client):
+    import time as real_time
+
+    from bot.counselors import RedisConsoleSessions
+
+    now = [1000.0]
+    sessions = RedisConsoleSessions(
+        redis_client, idle_minutes=1.5 / 60, clock=lambda: now[0], prefix=redis_client.test_prefix
+    )
+    token, _ = sessions.start("ana")
+    real_time.sleep(1.0)
+    assert sessions.get(token) is not None  # activity renews the 1.5 s
+    real_time.sleep(1.0)
+    assert sessions.get(token) is not None
+    real_time.sleep(2.0)
+    assert sessions.get(token) is None
+    token, _ = sessions.start("ana")
+    now[0] += 12 * 3600
+    assert sessions.get(token) is None
+
+
+def test_the_login_limit_in_redis_counts_across_processes(redis_client):
+    from bot.counselors import RedisLoginLimiter
+
+    now = [1_700_000_000.0]
+
+    def limiter():
+        return RedisLoginLimiter(
+            redis_client, b"k" * 32, clock=lambda: now[0], prefix=redis_client.test_prefix
+        )
+
+    one, other = limiter(), limiter()
+    for attempt in range(5):
+        (one if attempt % 2 else other).failed("ben", "10.0.0.7")
+    assert not one.allowed("ben", "10.0.0.8") and not other.allowed("ben", "10.0.0.8")
+    assert one.allowed("ana", "10.0.0.8")
+    keys = redis_client.keys(f"{redis_client.test_prefix}*")
+    assert b"ben" not in b"".join(keys) and b"10.0.0.7" not in b"".join(keys)
+    assert all(0 < redis_client.pttl(key) <= 900_000 for key in keys)
+    now[0] += 901
+    assert other.allowed("ben", "10.0.0.7")  # the window has passed
+    for _ in range(3):
+        one.failed("carla", "10.0.0.9")
+    other.succeeded("carla")
+    assert one.allowed("carla", "10.0.0.9")
+
+
+def test_the_environment_chooses_where_sessions_live():
+    from bot.counselors import RedisConsoleSessions, RedisLoginLimiter, console_state
+
+    sessions, limiter = console_state(30, b"k" * 32, {})
+    assert type(sessions) is ConsoleSessions and type(limiter) is LoginLimiter
+    sessions, limiter = console_state(30, b"k" * 32, {"HAVEN_REDIS_URL": REDIS_URL})
+    assert isinstance(sessions, RedisConsoleSessions) and isinstance(limiter, RedisLoginLimiter)
+
+
+def test_two_console_processes_share_logins_through_redis(tmp_path, redis_client):
+    first, first_port, env = serve(tmp_path, "tests.console_app", HAVEN_REDIS_URL=REDIS_URL)
+    shared = {"HAVEN_REDIS_URL": REDIS_URL, "HAVEN_KEYS": env["HAVEN_KEYS"]}
+    second, second_port, _ = serve(tmp_path, "tests.console_app", counselors=(), **shared)
+    try:
+        ana = Browser(first_port)
+        assert ana.login("ana")[0].status == 303
+        ana.port = second_port  # the load balancer sends the next request elsewhere
+        reply, text = ana.request("GET", "/counselor/api/state")
+        assert reply.status == 200 and json.loads(text)["counselor"] == "ana"
+        reply, _ = ana.request("POST", "/counselor/logout", form={"csrf": ana.csrf})
+        assert reply.status == 303
+        ana.port = first_port
+        assert ana.request("GET", "/counselor/api/state")[0].status == 401
+
+        for attempt in range(5):
+            ben = Browser(first_port if attempt % 2 else second_port)
+            assert ben.login("ben", "not the password")[0].status == 401
+        assert Browser(first_port).login("ben")[0].status == 429
+        assert Browser(second_port).login("ben")[0].status == 429
+    finally:
+        for process in (first, second):
+            process.terminate()
+            process.wait(timeout=10)
+        for key in redis_client.scan_iter("haven:console:*"):
+            redis_client.delete(key)
+
+
+def test_without_its_redis_the_console_says_so_and_lets_nobody_in(tmp_path):
+    away = f"redis://127.0.0.1:{free_port()}/3"  # nothing listens there
+    log = (tmp_path / "server.log").open("w")
+    process, port, _ = serve(tmp_path, "tests.console_app", output=log, HAVEN_REDIS_URL=away)
+    try:
+        form = {"name": "ana", "password": PASSWORD}
+        reply, text = Browser(port).request("POST", "/counselor/login", form=form)
+        assert reply.status == 503 and "Try again in a minute" in text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+    logged = (tmp_path / "server.log").read_text()
+    assert "cannot reach Redis (HAVEN_REDIS_URL): ConnectionError" in logged
+    assert "Traceback" not in logged
