@@ -105,7 +105,8 @@
     var items = message.items || [];
     item.appendChild(el('p', items.length
       ? 'Earlier in this chat (shared by the young person, not saved):'
-      : 'The young person agreed to share this chat, but it had no earlier messages.', 'hint'));
+      : 'The young person agreed to share this chat, but their page held no earlier messages ' +
+        '(for example after a reload).', 'hint'));
     var earlier = el('ol');
     items.forEach(function (entry) {
       earlier.appendChild(el('li', (SPEAKERS[entry.from] || '') + entry.text, 'earlier'));

@@ -258,7 +258,8 @@
   // small enough for one socket message.
   function sendTranscript() {
     var items = transcript.slice(-TRANSCRIPT_MESSAGES);
-    while (items.length && new TextEncoder().encode(JSON.stringify(items)).length > TRANSCRIPT_BYTES) {
+    var encoder = new TextEncoder();
+    while (items.length && encoder.encode(JSON.stringify(items)).length > TRANSCRIPT_BYTES) {
       items.shift();
     }
     socket.emit('transcript', { messages: items });
