@@ -21,6 +21,9 @@ A counselor sees the queue and only the chats they claimed: anyone else's chat i
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import html
 import ipaddress
 import logging
@@ -29,13 +32,26 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from redis.exceptions import RedisError
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import load_channel_messages
-from bot.counselors import ConsoleSession, ConsoleSessions, CounselorAccounts, LoginLimiter
-from bot.handoff import HandoffError, HandoffQueue, HandoffRequest
+from bot.counselors import (
+    ConsoleSession,
+    ConsoleSessions,
+    CounselorAccounts,
+    LoginLimiter,
+    console_state,
+)
+from bot.handoff import (
+    HandoffError,
+    HandoffQueue,
+    HandoffRequest,
+    YoungPersonLeft,
+    purge_periodically,
+)
 from bot.handoff_relay import NOTICE, HandoffRelay, LiveChat
 from bot.widget_web import COMMON_HEADERS
 
@@ -75,6 +91,37 @@ async def set_paused(app: Sanic, conversation_id: str, paused: bool) -> None:
         await agent.tracker_store.save(tracker)
 
 
+LOCALE_SLOTS = (("language", ("language", "language_hint")), ("region", ("region", "region_hint")))
+
+
+async def conversation_locale(
+    app: Any, conversation_id: str, known: dict[str, str | None] | None = None
+) -> dict[str, str]:
+    """The young person's language and region, for texts sent during a handoff.
+
+    From the conversation's slots (their choice, else the hint); for what the slots do not say,
+    `known` (the widget's language, or what the request recorded); otherwise nothing, and the
+    texts use the deployment's default (English, and help lines that work anywhere).
+    """
+    locale = {key: value for key, value in (known or {}).items() if value}
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return locale
+    try:
+        tracker = await store.retrieve(conversation_id)
+    except Exception as error:  # the texts fall back to what is known
+        logger.error("Reading a conversation's language failed: %s", type(error).__name__)
+        return locale
+    for key, slots in LOCALE_SLOTS:
+        for slot in slots:
+            value = tracker.get_slot(slot) if tracker is not None else None
+            if isinstance(value, str) and value:
+                locale[key] = value
+                break
+    return locale
+
+
 class CounselorConsole:
     """Routes of the console, its sessions and its login limit."""
 
@@ -102,6 +149,7 @@ class CounselorConsole:
         # over HTTPS only (`Secure`), never in the clear. On loopback it works over plain HTTP.
         self.secure_cookie = self.allow_remote if secure_cookie is None else secure_cookie
         self.renderer = None
+        self._purger: asyncio.Task[None] | None = None
 
     @classmethod
     def default(cls, relay: HandoffRelay) -> CounselorConsole:
@@ -111,8 +159,13 @@ class CounselorConsole:
 
         accounts = CounselorAccounts(StorageSettings.load().db_url)
         accounts.create_schema()
-        sessions = ConsoleSessions(HandoffSettings.load().session_minutes)
-        return cls(relay, default_queue(), accounts, sessions)
+        queue = default_queue()
+        # Names and addresses in a shared login limit are keyed hashes under the storage keys.
+        hash_key = hmac.new(
+            queue.key_ring.token_keys()[0], b"haven-console-login-limit", hashlib.sha256
+        ).digest()
+        sessions, limiter = console_state(HandoffSettings.load().session_minutes, hash_key)
+        return cls(relay, queue, accounts, sessions, limiter)
 
     # --- checks ---------------------------------------------------------------------------
 
@@ -126,12 +179,13 @@ class CounselorConsole:
         return None if loopback else _text("Not found", 404)
 
     def _session(self, request: Request) -> ConsoleSession | None:
-        session = self.sessions.get(request.cookies.get(COOKIE))
+        token = request.cookies.get(COOKIE)
+        session = self.sessions.get(token)
         now = self.queue.clock()
         # "Online" is refreshed at most every 30 seconds, not on every poll of the console.
         if session is not None and now - session.last_touch >= TOUCH_SECONDS:
             self.accounts.touch(session.counselor)
-            session.last_touch = now
+            self.sessions.touched(token, session, now)
         return session
 
     @staticmethod
@@ -232,11 +286,16 @@ class CounselorConsole:
             return _json({"error": "refused"}, 403)
         try:
             claimed = self.queue.claim(str(body.get("id", "")), session.counselor)
+        except YoungPersonLeft:
+            return _json({"error": "left", "message": "This young person has left."}, 410)
         except HandoffError:
-            return _json({"error": "gone"}, 409)
+            return _json({"error": "gone", "message": "This request is no longer waiting."}, 409)
         await self.relay.open(_live(claimed, session.counselor))
         await set_paused(request.app, claimed.conversation_id, True)
-        await self._notice(claimed, "handoff_joined")
+        await self._notice(request.app, claimed, "handoff_joined")
+        if claimed.share_summary:
+            # The young person said yes: their widget sends this chat's earlier messages.
+            await self.relay.ask_for_transcript(claimed.conversation_id)
         return _json({"id": claimed.request_id})
 
     async def chat(self, request: Request, request_id: str) -> HTTPResponse:
@@ -281,8 +340,8 @@ class CounselorConsole:
         await self.relay.from_counselor(found.conversation_id, text.strip())
         return _json({"ok": True})
 
-    def resources(self, request: Request, request_id: str) -> HTTPResponse:
-        """The region's crisis lines and helplines, as the young person would read them."""
+    async def resources(self, request: Request, request_id: str) -> HTTPResponse:
+        """The crisis lines and helplines of the young person's region, in their language."""
         session = self._session(request)
         found = self._mine(request_id, session) if session else None
         if found is None:
@@ -292,8 +351,13 @@ class CounselorConsole:
 
         if self.renderer is None:
             self.renderer = Renderer(content())
+        locale = await conversation_locale(
+            request.app,
+            found.conversation_id,
+            {"language": found.language, "region": found.region},
+        )
         lines = self.renderer.render(
-            "utter_crisis", language=found.language, region=found.region, slots={}
+            "utter_crisis", language=locale.get("language"), region=locale.get("region"), slots={}
         )
         return _json({"text": lines["text"] if lines else ""})
 
@@ -309,7 +373,7 @@ class CounselorConsole:
         await self.relay.close(ended.conversation_id)
         await set_paused(request.app, ended.conversation_id, False)
         await self._notice(
-            ended, "handoff_back_to_bot" if action == "hand_back" else "handoff_ended"
+            request.app, ended, "handoff_back_to_bot" if action == "hand_back" else "handoff_ended"
         )
         return _json({"ok": True})
 
@@ -323,8 +387,10 @@ class CounselorConsole:
         except HandoffError:
             return None
 
-    async def _notice(self, request: HandoffRequest, key: str) -> None:
-        metadata = {"language": request.language or "en", "region": request.region or ""}
+    async def _notice(self, app: Any, request: HandoffRequest, key: str) -> None:
+        metadata = await conversation_locale(
+            app, request.conversation_id, {"language": request.language, "region": request.region}
+        )
         text = load_channel_messages(metadata)[key]
         chat = self.relay.by_request(request.request_id)
         if chat is not None:
@@ -341,8 +407,15 @@ class CounselorConsole:
                 refused = self._refused(request)
                 if refused is not None:
                     return refused
-                result = handler(request, *args, **kwargs)
-                return await result if hasattr(result, "__await__") else result
+                try:
+                    result = handler(request, *args, **kwargs)
+                    return await result if hasattr(result, "__await__") else result
+                except RedisError as error:  # sessions and the login limit live there
+                    logger.error(
+                        "The counselor console cannot reach Redis (HAVEN_REDIS_URL): %s",
+                        type(error).__name__,
+                    )
+                    return _text("The console cannot work right now. Try again in a minute.", 503)
 
             route.__name__ = f"counselor_{handler.__name__}"
             return route
@@ -361,8 +434,14 @@ class CounselorConsole:
 
         async def start_relay(app: Sanic, _loop: Any) -> None:
             await self.relay.start()
+            self._purger = asyncio.get_running_loop().create_task(purge_periodically(self.queue))
+
+        async def stop_purger(app: Sanic, _loop: Any) -> None:
+            if self._purger is not None:
+                self._purger.cancel()
 
         app.register_listener(start_relay, "after_server_start")
+        app.register_listener(stop_purger, "before_server_stop")
         add = app.add_route
         add(guarded(self.page), "/counselor", methods=["GET"], name="counselor_page")
         for name in ("console.js", "console.css"):

@@ -8,19 +8,27 @@
   token and when it expires (after `session_minutes` without activity, at most 12 hours).
 - `LoginLimiter`: after 5 failed logins in 15 minutes for an account, or 20 from one address (an
   office may share one), further attempts are refused until the window has passed.
+
+With `HAVEN_REDIS_URL` set (`console_state`), sessions and the login limit live in Redis instead
+(`RedisConsoleSessions`, `RedisLoginLimiter`), so every server process knows them and a load
+balancer needs no sticky sessions for the console. Redis holds only hashes there: the SHA-256 of
+the cookie's token as the session's key, and keyed hashes of names and addresses for the limit;
+every key expires by itself (a TTL).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -34,6 +42,7 @@ SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 ONLINE_SECONDS = 120
 """A counselor counts as online this long after the console last reached the server."""
 SESSION_MAX_SECONDS = 12 * 3600
+REDIS_PREFIX = "haven:console:"
 
 
 class AccountError(ValueError):
@@ -178,9 +187,92 @@ class ConsoleSessions:
         if token:
             self._sessions.pop(_digest(token), None)
 
+    def touched(self, token: str | None, session: ConsoleSession, now: float) -> None:
+        """Notes when the counselor was last marked online (at most every 30 seconds)."""
+        session.last_touch = now
+
     def csrf_ok(self, session: ConsoleSession, sent: str | None) -> bool:
         """Whether a POST carries the session's CSRF token."""
         return isinstance(sent, str) and hmac.compare_digest(session.csrf, sent)
+
+
+class RedisConsoleSessions(ConsoleSessions):
+    """Console sessions in Redis, shared by every server process.
+
+    One key per session, `haven:console:session:<SHA-256 of the cookie's token>`, holding the
+    counselor's name, the CSRF token, when it started and when the counselor was last marked
+    online. Redis deletes it after `idle_minutes` without use (its TTL, renewed at each use);
+    a session older than 12 hours is refused and deleted. The token itself is never stored.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        idle_minutes: float,
+        clock: Callable[[], float] = time.time,
+        prefix: str = REDIS_PREFIX,
+    ) -> None:
+        super().__init__(idle_minutes, clock)
+        self.redis = client
+        self.prefix = prefix
+
+    def _key(self, token: str) -> str:
+        return f"{self.prefix}session:{_digest(token)}"
+
+    def _write(self, key: str, session: ConsoleSession, keep_ttl: bool = False) -> None:
+        body = json.dumps(
+            {
+                "counselor": session.counselor,
+                "csrf": session.csrf,
+                "started": session.started,
+                "last_touch": session.last_touch,
+            }
+        )
+        if keep_ttl:
+            self.redis.set(key, body, keepttl=True, xx=True)
+        else:
+            self.redis.set(key, body, px=max(1, int(self.idle_seconds * 1000)))
+
+    def start(self, counselor: str) -> tuple[str, ConsoleSession]:
+        """A new session in Redis; returns the cookie's token (never stored) and the session."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        session = ConsoleSession(counselor, secrets.token_urlsafe(32), now, now + self.idle_seconds)
+        self._write(self._key(token), session)
+        return token, session
+
+    def get(self, token: str | None) -> ConsoleSession | None:
+        """The live session for a cookie token (renewing its TTL), or None."""
+        if not token:
+            return None
+        key = self._key(token)
+        raw = self.redis.get(key)
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        now = self.clock()
+        if now - float(data["started"]) >= SESSION_MAX_SECONDS:
+            self.redis.delete(key)
+            return None
+        self.redis.pexpire(key, max(1, int(self.idle_seconds * 1000)))
+        return ConsoleSession(
+            str(data["counselor"]),
+            str(data["csrf"]),
+            float(data["started"]),
+            now + self.idle_seconds,
+            float(data.get("last_touch") or 0.0),
+        )
+
+    def end(self, token: str | None) -> None:
+        """Logs out everywhere: the key is deleted."""
+        if token:
+            self.redis.delete(self._key(token))
+
+    def touched(self, token: str | None, session: ConsoleSession, now: float) -> None:
+        """Stores when the counselor was last marked online, keeping the session's TTL."""
+        super().touched(token, session, now)
+        if token:
+            self._write(self._key(token), session, keep_ttl=True)
 
 
 def _digest(token: str) -> str:
@@ -226,3 +318,69 @@ class LoginLimiter:
         while times and times[0] < cutoff:
             times.popleft()
         return times
+
+
+class RedisLoginLimiter(LoginLimiter):
+    """The login limit in Redis, so it holds however many server processes answer logins.
+
+    Per account and per address, a sorted set of the failure times under
+    `haven:console:login:<HMAC-SHA256 of "name:..." or "addr:..." under hash_key>`, trimmed to the
+    window and expiring with it. Neither the name nor the address is stored as it is.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        hash_key: bytes,
+        max_failures: int = 5,
+        max_per_address: int = 20,
+        window_seconds: float = 900,
+        clock: Callable[[], float] = time.time,
+        prefix: str = REDIS_PREFIX,
+    ) -> None:
+        # Wall-clock time, not monotonic: the processes sharing the counts must agree on it.
+        super().__init__(max_failures, max_per_address, window_seconds, clock)
+        self.redis = client
+        self.hash_key = hash_key
+        self.prefix = prefix
+
+    def _key(self, kind: str, value: str) -> str:
+        digest = hmac.new(self.hash_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        return f"{self.prefix}login:{digest}"
+
+    def allowed(self, name: str, address: str) -> bool:
+        """Whether another attempt may be checked now."""
+        cutoff = self.clock() - self.window
+        keys = (self._key("name", name), self._key("addr", address))
+        pipe = self.redis.pipeline()
+        for key in keys:
+            pipe.zremrangebyscore(key, "-inf", cutoff)
+            pipe.zcard(key)
+        results = pipe.execute()
+        return results[1] < self.max_failures and results[3] < self.max_per_address
+
+    def failed(self, name: str, address: str) -> None:
+        """Counts a failed attempt against the account and the address."""
+        now = self.clock()
+        pipe = self.redis.pipeline()
+        for key in (self._key("name", name), self._key("addr", address)):
+            pipe.zadd(key, {f"{now}:{secrets.token_hex(4)}": now})
+            pipe.pexpire(key, max(1, int(self.window * 1000)))
+        pipe.execute()
+
+    def succeeded(self, name: str) -> None:
+        """A right password clears the account's count (not the address's)."""
+        self.redis.delete(self._key("name", name))
+
+
+def console_state(
+    idle_minutes: float, hash_key: bytes, environ: Mapping[str, str] | None = None
+) -> tuple[ConsoleSessions, LoginLimiter]:
+    """Sessions and login limit in Redis when `HAVEN_REDIS_URL` is set, in memory otherwise."""
+    url = ((environ if environ is not None else os.environ).get("HAVEN_REDIS_URL") or "").strip()
+    if not url:
+        return ConsoleSessions(idle_minutes), LoginLimiter()
+    import redis
+
+    client = redis.Redis.from_url(url)
+    return RedisConsoleSessions(client, idle_minutes), RedisLoginLimiter(client, hash_key)

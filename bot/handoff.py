@@ -9,14 +9,23 @@ Stored like conversations (bot/conversations.py): one AES-256-GCM row per reques
 `haven_handoffs`, in the same database and under the same key ring. In the clear are only a random
 request id, the keyed hash of the conversation id, the status and the time of the last change (so
 expired rows can be deleted without the keys). Waiting requests are deleted `keep_minutes` after
-they were made; ended ones at once (the audit trail keeps who did what, and when).
+they were made; ended ones at once (the audit trail keeps who did what, and when). Expired rows
+are deleted by `purge_periodically` (every minute in each server process) and on every read,
+request and claim, so an expired request can never be claimed.
+
+When the young person leaves while still waiting (quick exit, "Clear chat", or a closed tab that
+does not come back), `leave` takes the request out of the queue at once. What stays, until
+`keep_minutes` after, is a row with the request id and the status "left" only (no conversation
+hash, nothing about the young person), so a counselor who tries to claim it is told they left.
 
 The audit trail (`haven_handoff_audit`) is encrypted too: counselor, action, request id, time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -29,17 +38,25 @@ from sqlalchemy.orm import Session
 from bot.conversations import engine_for
 from bot.crypto import KeyRing, Sealed
 
-WAITING, CLAIMED, ENDED = "waiting", "claimed", "ended"
+logger = logging.getLogger(__name__)
+
+WAITING, CLAIMED, ENDED, LEFT = "waiting", "claimed", "ended", "left"
 HANDOFF_TABLE = "haven_handoffs"
 AUDIT_TABLE = "haven_handoff_audit"
 AUDIT_RETENTION_DAYS = 90
 CLAIMED_MAX_HOURS = 12
 """A chat left claimed this long (a counselor closed the browser) is ended by the purge."""
 _AUDIT_AAD = "haven-handoff-audit"
+_LEFT_AAD = "haven-handoff-left"
+PURGE_EVERY_SECONDS = 60.0
 
 
 class HandoffError(RuntimeError):
     """A request that does not exist, is not yours, or is not in the state the action needs."""
+
+
+class YoungPersonLeft(HandoffError):
+    """The young person left (quick exit, "Clear chat", a closed tab) before anyone claimed."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +207,41 @@ class HandoffQueue:
                 sa.delete(table).where(table.c.conversation.in_(self._hashes(conversation_id)))
             )
 
+    def leave(self, conversation_id: str) -> str | None:
+        """The young person left while waiting: the request leaves the queue at once.
+
+        Its row keeps only the request id and the status "left" until `keep_minutes` later, so a
+        claim gets `YoungPersonLeft`; the audit trail records it. A claimed request is left to its
+        counselor (they see that the young person left). Returns the request id, or None.
+        """
+        table = self.table
+        with Session(self.engine) as session, session.begin():
+            row = session.execute(
+                sa.select(table)
+                .where(
+                    table.c.conversation.in_(self._hashes(conversation_id)),
+                    table.c.status == WAITING,
+                )
+                .with_for_update()
+            ).first()
+            if row is None:
+                return None
+            sealed = self.key_ring.seal(b"{}", _LEFT_AAD)
+            session.execute(
+                sa.update(table)
+                .where(table.c.id == row.id)
+                .values(
+                    conversation=LEFT,  # not the conversation's hash: nothing links back to it
+                    status=LEFT,
+                    key_id=sealed.key_id,
+                    nonce=sealed.nonce,
+                    body=sealed.ciphertext,
+                    updated_at=int(self.clock()),
+                )
+            )
+        self.record(None, "left_waiting", row.request_id)
+        return str(row.request_id)
+
     def open_for(self, conversation_id: str) -> HandoffRequest | None:
         """The conversation's waiting or claimed request, if any."""
         self.purge_expired()
@@ -229,12 +281,16 @@ class HandoffQueue:
         return found
 
     def claim(self, request_id: str, counselor: str) -> HandoffRequest:
-        """Gives a waiting request to a counselor; `HandoffError` if it is gone or taken."""
+        """Gives a waiting request to a counselor; `YoungPersonLeft` if the young person left,
+        `HandoffError` if it is gone, expired or taken."""
+        self.purge_expired()
         table = self.table
         with Session(self.engine) as session, session.begin():
             row = session.execute(
                 sa.select(table).where(table.c.request_id == request_id).with_for_update()
             ).first()
+            if row is not None and row.status == LEFT:
+                raise YoungPersonLeft("This young person has left.")
             if row is None or row.status != WAITING:
                 raise HandoffError("This request is no longer waiting.")
             claimed = replace(self._open(row), status=CLAIMED, claimed_by=counselor)
@@ -255,8 +311,8 @@ class HandoffQueue:
 
     # --- audit trail ----------------------------------------------------------------------
 
-    def record(self, counselor: str, action: str, request_id: str | None = None) -> None:
-        """Adds an encrypted line to the audit trail."""
+    def record(self, counselor: str | None, action: str, request_id: str | None = None) -> None:
+        """Adds an encrypted line to the audit trail (`counselor` None: the young person's side)."""
         now = self.clock()
         body = {"counselor": counselor, "action": action, "request": request_id, "at": now}
         sealed = self.key_ring.seal(_encode(body), _AUDIT_AAD)
@@ -353,6 +409,25 @@ class HandoffQueue:
             Sealed(row.key_id, bytes(row.nonce), bytes(row.body)), row.conversation
         )
         return HandoffRequest(**json.loads(plaintext))
+
+
+async def purge_periodically(
+    queue: HandoffQueue,
+    every_seconds: float = PURGE_EVERY_SECONDS,
+    sleep: Callable[[float], Any] = asyncio.sleep,
+) -> None:
+    """Deletes expired requests every `every_seconds`, until cancelled (a server's background task).
+
+    The database work runs in a thread, so the server's event loop never waits for it. A failure
+    is logged by its kind only and the next round tries again.
+    """
+    loop = asyncio.get_running_loop()
+    while True:
+        await sleep(every_seconds)
+        try:
+            await loop.run_in_executor(None, queue.purge_expired)
+        except Exception as error:  # the database is away for a moment: try again next round
+            logger.error("Deleting expired handoff requests failed: %s", type(error).__name__)
 
 
 def _encode(body: dict[str, Any]) -> bytes:

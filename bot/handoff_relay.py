@@ -8,6 +8,11 @@ While a counselor has a chat, the widget channel gives the young person's messag
 instead of to the bot, and the console's messages are pushed to the widget. The chat's messages
 are held in memory only, for as long as the chat lasts (at most `MAX_MESSAGES`), so the console
 can show them; they are never written to disk or to a log, and are dropped when the chat ends.
+
+If the young person agreed to share, the counselor also sees this chat's earlier messages: the
+relay asks the widget for them (`ask_for_transcript`), and the widget sends what its page holds
+in memory (`transcript_from_young_person`, at most `MAX_TRANSCRIPT_MESSAGES` of
+`MAX_TRANSCRIPT_CHARS` each). They are held like the live messages: in memory, for this chat only.
 """
 
 from __future__ import annotations
@@ -26,9 +31,36 @@ from bot.safety import mentions_crisis
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGES = 500
-YOUNG_PERSON, COUNSELOR, NOTICE = "young_person", "counselor", "notice"
+MAX_TRANSCRIPT_MESSAGES = 50
+MAX_TRANSCRIPT_CHARS = 1000
+YOUNG_PERSON, COUNSELOR, NOTICE, TRANSCRIPT = "young_person", "counselor", "notice", "transcript"
+HAVEN = "haven"
+TRANSCRIPT_REQUEST = "transcript_request"
+"""`kind` of a pushed message that asks the widget for its transcript instead of showing text."""
+WHERE_TIMEOUT_SECONDS = 1.0
 
 Push = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+def clean_transcript(items: Any) -> list[dict[str, str]]:
+    """The last `MAX_TRANSCRIPT_MESSAGES` well-formed messages, each cut to `MAX_TRANSCRIPT_CHARS`.
+
+    Each is `{"from": "young_person" | "haven" | "counselor", "text": str}`; anything else is
+    dropped. The text stays plain text: the console shows it with `textContent`, never as HTML.
+    """
+    if not isinstance(items, list):
+        return []
+    cleaned = []
+    for item in items[-10 * MAX_TRANSCRIPT_MESSAGES :]:
+        if not isinstance(item, dict):
+            continue
+        sender, text = item.get("from"), item.get("text")
+        if sender not in (YOUNG_PERSON, HAVEN, COUNSELOR) or not isinstance(text, str):
+            continue
+        text = text.replace("\x00", "")[:MAX_TRANSCRIPT_CHARS]
+        if text.strip():
+            cleaned.append({"from": sender, "text": text})
+    return cleaned[-MAX_TRANSCRIPT_MESSAGES:]
 
 
 @dataclass
@@ -43,6 +75,7 @@ class LiveChat:
     messages: list[dict[str, Any]] = field(default_factory=list)
     next_number: int = 1
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    transcript_received: bool = False
 
     def add(self, sender: str, text: str, **extra: Any) -> dict[str, Any]:
         """Appends a message (numbered, so the console asks only for newer ones)."""
@@ -65,6 +98,8 @@ class HandoffRelay:
     def __init__(self) -> None:
         self._chats: dict[str, LiveChat] = {}
         self.push_to_young_person: Push | None = None
+        # Set by the web chat channel: whether this process holds a socket of the conversation.
+        self.connected_here: Callable[[str], bool] | None = None
 
     async def start(self) -> None:
         """Starts whatever the relay needs on the server's event loop (nothing in-process)."""
@@ -117,6 +152,27 @@ class HandoffRelay:
         if chat is not None:
             chat.add(NOTICE, "left")
 
+    async def ask_for_transcript(self, conversation_id: str) -> None:
+        """Asks the young person's widget for this chat's earlier messages (after a yes)."""
+        await self.to_young_person(conversation_id, {"kind": TRANSCRIPT_REQUEST})
+
+    async def transcript_from_young_person(self, conversation_id: str, items: Any) -> bool:
+        """Gives the counselor the earlier messages, once per chat; False if nobody has the chat.
+
+        The caller checks the young person agreed; the relay only carries and caps what it gets.
+        """
+        chat = self._chats.get(conversation_id)
+        if chat is None:
+            return False
+        if not chat.transcript_received:
+            chat.transcript_received = True
+            chat.add(TRANSCRIPT, "", items=clean_transcript(items))
+        return True
+
+    async def connected_anywhere(self, conversation_id: str) -> bool:
+        """Whether the young person has the chat open (here; with Redis, in any process)."""
+        return bool(self.connected_here and self.connected_here(conversation_id))
+
 
 CHANNEL = "haven:handoff"
 
@@ -139,6 +195,7 @@ class RedisHandoffRelay(HandoffRelay):
         self._elsewhere: set[str] = set()
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        self._questions: dict[str, asyncio.Future[bool]] = {}
 
     async def start(self) -> None:
         """Subscribes to the channel (once per process)."""
@@ -187,6 +244,34 @@ class RedisHandoffRelay(HandoffRelay):
         """Published to every process; the one holding the young person's socket delivers it."""
         await self._publish({"kind": "push", "conversation": conversation_id, "message": message})
 
+    async def transcript_from_young_person(self, conversation_id: str, items: Any) -> bool:
+        """Here if the counselor is here, otherwise published to the process that has them."""
+        if await super().transcript_from_young_person(conversation_id, items):
+            return True
+        if conversation_id not in self._elsewhere:
+            return False
+        cleaned = clean_transcript(items)
+        event = {"kind": "transcript", "conversation": conversation_id, "items": cleaned}
+        await self._publish(event)
+        return True
+
+    async def connected_anywhere(self, conversation_id: str) -> bool:
+        """Here, or asks the other processes and waits `WHERE_TIMEOUT_SECONDS` for an answer."""
+        if await super().connected_anywhere(conversation_id):
+            return True
+        import secrets
+
+        question = secrets.token_hex(8)
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._questions[question] = answer
+        try:
+            await self._publish({"kind": "where", "conversation": conversation_id, "ask": question})
+            return await asyncio.wait_for(answer, WHERE_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            return False
+        finally:
+            self._questions.pop(question, None)
+
     async def _publish(self, event: dict[str, Any]) -> None:
         await self.redis.publish(CHANNEL, json.dumps(event, ensure_ascii=False))
 
@@ -219,6 +304,14 @@ class RedisHandoffRelay(HandoffRelay):
             await super().young_person_left(conversation_id)
         elif kind == "push":
             await super().to_young_person(conversation_id, dict(event.get("message") or {}))
+        elif kind == "transcript" and local is not None:
+            await super().transcript_from_young_person(conversation_id, event.get("items"))
+        elif kind == "where" and await super().connected_anywhere(conversation_id):
+            await self._publish({"kind": "here", "ask": event.get("ask")})
+        elif kind == "here":
+            answer = self._questions.get(str(event.get("ask")))
+            if answer is not None and not answer.done():
+                answer.set_result(True)
 
 
 def relay_for_environment(environ: dict[str, str] | None = None) -> HandoffRelay:

@@ -187,6 +187,7 @@ class HandoffSettings:
     usual_wait_minutes: int = 5
     keep_minutes: float = 60.0
     session_minutes: float = 60.0
+    leave_grace_minutes: float = 5.0
 
     @classmethod
     def load(
@@ -212,6 +213,7 @@ class HandoffSettings:
             "keep_minutes": keep,
             "session_minutes": data.get("session_minutes", 60),
             "usual_wait_minutes": data.get("usual_wait_minutes", 5),
+            "leave_grace_minutes": data.get("leave_grace_minutes", 5),
         }
         return cls(
             timezone=str(hours.get("timezone", "UTC")),
@@ -221,6 +223,7 @@ class HandoffSettings:
             usual_wait_minutes=int(_positive(options, "usual_wait_minutes", 5)),
             keep_minutes=_positive(options, "keep_minutes", 60),
             session_minutes=_positive(options, "session_minutes", 60),
+            leave_grace_minutes=_positive(options, "leave_grace_minutes", 5),
         )
 
     def on_duty(self, when: float) -> bool:

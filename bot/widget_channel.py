@@ -23,6 +23,15 @@ Socket.IO events (namespace `/`, path `/socket.io`):
   `{ok: true, seq, messages}`, or `{ok: false, error}` ("no_session", "bad_request").
 - `bot_uttered`, server to browser: one message outside a reply; `{"from": "counselor"}` marks a
   counselor's.
+- `leave`, browser sends (quick exit): the young person is gone; a request for a counselor that
+  is still waiting leaves the queue at once (`HandoffQueue.leave`). "Clear chat" (a new
+  conversation on the same socket) does the same for the old conversation. A socket that just
+  disconnects (a closed tab, a reload, a lost connection) gets `leave_grace_minutes` to come back
+  first (`handoff.yml`).
+- `transcript_request`, server to browser, once a counselor claims a chat whose young person
+  agreed to share: the browser answers with `transcript`, `{messages: [{from, text}]}`, this
+  page's messages from its memory. They go to the counselor's console through the relay, and only
+  if the young person said yes; never to the database or a log.
 
 While a counselor has the conversation (bot/handoff_relay.py, bot/counselor_console.py), the
 young person's messages go to the counselor instead of the bot, and are acknowledged with no
@@ -65,8 +74,13 @@ from bot.channels import (
     allowed_metadata,
     load_channel_messages,
 )
+from bot.counselor_console import conversation_locale
 from bot.encode_ahead import encode_ahead
-from bot.handoff_relay import HandoffRelay, relay_for_environment
+from bot.handoff_relay import (
+    TRANSCRIPT_REQUEST,
+    HandoffRelay,
+    relay_for_environment,
+)
 from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
 from bot.safety import mentions_crisis
 from bot.web_security import install_security_headers
@@ -228,9 +242,15 @@ class HavenWidgetInput(InputChannel):
         limiter: MessageRateLimiter | None = None,
         relay: HandoffRelay | None = None,
         counselor_console: bool = True,
+        handoff_queue: Any = None,
+        leave_grace_seconds: float | None = None,
     ) -> None:
         self.relay = relay or relay_for_environment()
         self.counselor_console = counselor_console
+        self.handoff_queue = handoff_queue
+        self.leave_grace_seconds = leave_grace_seconds
+        self._leaving: dict[str, asyncio.Task[None]] = {}
+        self.app: Sanic | None = None
         self.allowed_origins = list(allowed_origins)
         self.limiter = limiter or shared_limiter()
         self.site = WidgetSite(frame_ancestors=frame_ancestors, demo_page=demo_page)
@@ -313,10 +333,14 @@ class HavenWidgetInput(InputChannel):
         self.sio = sio
 
         async def push(conversation_id: str, message: dict[str, Any]) -> None:
-            await sio.emit("bot_uttered", message, room=conversation_id)
+            if message.get("kind") == TRANSCRIPT_REQUEST:
+                await sio.emit(TRANSCRIPT_REQUEST, {}, room=conversation_id)
+            else:
+                await sio.emit("bot_uttered", message, room=conversation_id)
 
         self.relay.push_to_young_person = push
-        channel = _WidgetBlueprint(self.site, sio, "/socket.io", "haven_widget", __name__)
+        self.relay.connected_here = self._connected_here
+        channel = _WidgetBlueprint(self, sio, "/socket.io", "haven_widget", __name__)
         if self.counselor_console:
             from bot.counselor_console import CounselorConsole
             from bot.settings import StorageConfigError
@@ -325,6 +349,13 @@ class HavenWidgetInput(InputChannel):
                 channel.ctx.console = CounselorConsole.default(self.relay)
             except StorageConfigError as error:  # the chat works on; nobody can take over
                 logger.warning("The counselor console is off: %s", error)
+            else:
+                if self.handoff_queue is None:
+                    self.handoff_queue = channel.ctx.console.queue
+        if self.leave_grace_seconds is None:
+            from bot.settings import HandoffSettings
+
+            self.leave_grace_seconds = HandoffSettings.load().leave_grace_minutes * 60
         self.site.add_health_route(channel)
 
         @sio.on("connect")
@@ -335,9 +366,37 @@ class HavenWidgetInput(InputChannel):
 
         @sio.on("disconnect")
         async def disconnect(sid: str) -> None:
-            conversation_id = (await sio.get_session(sid)).get("conversation")
+            session = await sio.get_session(sid)
+            conversation_id = session.get("conversation")
             if conversation_id:
                 await self.relay.young_person_left(conversation_id)
+                if not session.get("left"):
+                    self._leave_later(conversation_id)
+
+        @sio.on("leave")
+        async def leave(sid: str, data: Any = None) -> dict[str, Any]:
+            # Quick exit: the young person is gone for good (the page cleared its storage).
+            session = await sio.get_session(sid)
+            conversation_id = session.get("conversation")
+            if conversation_id:
+                session["left"] = True
+                await sio.save_session(sid, session)
+                await self._leave_now(conversation_id)
+            return {"ok": True}
+
+        @sio.on("transcript")
+        async def transcript(sid: str, data: Any = None) -> dict[str, Any]:
+            conversation_id = (await sio.get_session(sid)).get("conversation")
+            if not conversation_id or not isinstance(data, dict):
+                return {"ok": False}
+            # Only for a chat a counselor holds and whose young person said yes to sharing.
+            claimed = await self._claimed_with_consent(conversation_id)
+            if not claimed:
+                return {"ok": False}
+            sent = await self.relay.transcript_from_young_person(
+                conversation_id, data.get("messages")
+            )
+            return {"ok": sent}
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any = None) -> dict[str, Any]:
@@ -349,7 +408,10 @@ class HavenWidgetInput(InputChannel):
             session = await sio.get_session(sid)
             previous = session.get("conversation")
             if previous and previous != conversation_id:
+                # "Clear chat": the old conversation is left behind for good.
                 await sio.leave_room(sid, previous)
+                await self._leave_now(previous)
+            self._stop_leave_timer(conversation_id)
             session["conversation"] = conversation_id
             await sio.save_session(sid, session)
             await sio.enter_room(sid, conversation_id)
@@ -382,8 +444,12 @@ class HavenWidgetInput(InputChannel):
                     logger.info("A message over the rate limit got the too_fast message.")
                     return {"ok": True, "seq": seq, "messages": self._kind("too_fast", metadata)}
                 if text.strip() and await self.relay.from_young_person(conversation_id, text):
-                    # A counselor has the chat; crisis words still get the crisis lines at once.
-                    reply = self._kind("handoff_crisis", metadata) if mentions_crisis(text) else []
+                    # A counselor has the chat; crisis words still get the crisis lines at once,
+                    # those of the young person's own region and language.
+                    reply = []
+                    if mentions_crisis(text):
+                        locale = await conversation_locale(self.app, conversation_id, metadata)
+                        reply = self._kind("handoff_crisis", locale)
                     self._remember(conversation_id, fingerprint, reply)
                     return {"ok": True, "seq": seq, "messages": reply}
                 reply = await self._answer(on_new_message, conversation_id, text, metadata)
@@ -391,6 +457,61 @@ class HavenWidgetInput(InputChannel):
             return {"ok": True, "seq": seq, "messages": reply}
 
         return channel
+
+    # --- leaving ---------------------------------------------------------------------------
+
+    def _connected_here(self, conversation_id: str) -> bool:
+        """Whether a socket of this process is in the conversation's room."""
+        if self.sio is None:
+            return False
+        manager = self.sio.manager
+        room = manager.rooms.get("/", {}).get(conversation_id) or {}
+        return any(manager.is_connected(sid, "/") for sid in list(room))
+
+    async def _leave_now(self, conversation_id: str) -> None:
+        """Takes the conversation's waiting request out of the queue (the young person left)."""
+        self._stop_leave_timer(conversation_id)
+        if self.handoff_queue is None:
+            return
+        try:
+            left = await asyncio.get_running_loop().run_in_executor(
+                None, self.handoff_queue.leave, conversation_id
+            )
+        except Exception as error:  # the database is away: the request expires by itself
+            logger.error("Cancelling a handoff request failed: %s", type(error).__name__)
+            return
+        if left:
+            logger.info("A young person left while waiting; their request left the queue.")
+
+    def _leave_later(self, conversation_id: str) -> None:
+        """After a disconnect: leaves unless the young person is back within the grace time."""
+        if self.handoff_queue is None or conversation_id in self._leaving:
+            return
+
+        async def wait_then_leave() -> None:
+            await asyncio.sleep(self.leave_grace_seconds or 0)
+            self._leaving.pop(conversation_id, None)
+            if not await self.relay.connected_anywhere(conversation_id):
+                await self._leave_now(conversation_id)
+
+        self._leaving[conversation_id] = asyncio.get_running_loop().create_task(wait_then_leave())
+
+    def _stop_leave_timer(self, conversation_id: str) -> None:
+        task = self._leaving.pop(conversation_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _claimed_with_consent(self, conversation_id: str) -> bool:
+        if self.handoff_queue is None:
+            return False
+        try:
+            claimed = await asyncio.get_running_loop().run_in_executor(
+                None, self.handoff_queue.claimed_for, conversation_id
+            )
+        except Exception as error:
+            logger.error("Reading a handoff request failed: %s", type(error).__name__)
+            return False
+        return bool(claimed and claimed.share_summary)
 
     async def _answer(
         self,
@@ -426,13 +547,15 @@ class HavenWidgetInput(InputChannel):
 class _WidgetBlueprint(SocketBlueprint):
     """Rasa's Socket.IO blueprint that also serves the widget's files and the demo page."""
 
-    def __init__(self, site: WidgetSite, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, channel: HavenWidgetInput, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.ctx.site = site
+        self.ctx.channel = channel
+        self.ctx.site = channel.site
         self.ctx.console = None
 
     def register(self, app: Sanic, options: dict[str, Any]) -> None:
         """Attaches Socket.IO and the widget's routes to the app, then the channel's own."""
+        self.ctx.channel.app = app
         install_security_headers(app)
         self.ctx.site.register(app)
         if self.ctx.console is not None:

@@ -74,9 +74,16 @@
     });
   }
 
+  function say(text) {
+    document.getElementById('console-status').textContent = text || '';
+  }
+
   function claim(id) {
+    say('');
     api('POST', 'claim', { id: id }).then(function (reply) {
-      if (reply.id) { open(reply.id); } else { refresh(); }
+      if (reply.id) { open(reply.id); return; }
+      say(reply.message || 'This request is no longer waiting.');
+      refresh();
     });
   }
 
@@ -89,8 +96,32 @@
     refresh();
   }
 
+  var SPEAKERS = { young_person: 'Young person: ', haven: 'Haven: ', counselor: 'Counselor: ' };
+
+  // The chat before you joined, sent from the young person's page because they said yes.
+  // Shown here only, never saved; plain text (textContent), like every message.
+  function transcriptItem(message) {
+    var item = el('li', null, 'transcript');
+    var items = message.items || [];
+    item.appendChild(el('p', items.length
+      ? 'Earlier in this chat (shared by the young person, not saved):'
+      : 'The young person agreed to share this chat, but their page held no earlier messages ' +
+        '(for example after a reload).', 'hint'));
+    var earlier = el('ol');
+    items.forEach(function (entry) {
+      earlier.appendChild(el('li', (SPEAKERS[entry.from] || '') + entry.text, 'earlier'));
+    });
+    item.appendChild(earlier);
+    return item;
+  }
+
   function show(message) {
     var list = document.getElementById('messages');
+    if (message.from === 'transcript') {
+      list.appendChild(transcriptItem(message));
+      lastMessage = Math.max(lastMessage, message.n);
+      return;
+    }
     var text = message.from === 'notice' ? (NOTICES[message.text] || message.text) : message.text;
     var who = message.from === 'young_person' ? 'Young person: ' : message.from === 'counselor' ? 'You: ' : '';
     var item = el('li', who + text, message.from + (message.risk ? ' urgent' : ''));

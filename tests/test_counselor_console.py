@@ -18,24 +18,14 @@ from tests.running_haven import PROJECT, free_port, port_open
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
 
 
-@pytest.fixture(scope="module")
-def console(tmp_path_factory):
-    """A running console with two counselors, ana and ben, and a queue."""
-    yield from run_console(tmp_path_factory.mktemp("console"))
-
-
-@pytest.fixture(scope="module")
-def remote_console(tmp_path_factory):
-    """The same, open to other addresses (behind the HTTPS proxy): HAVEN_COUNSELOR_REMOTE=1."""
-    yield from run_console(tmp_path_factory.mktemp("remote"), HAVEN_COUNSELOR_REMOTE="1")
-
-
-def run_console(data, **extra_env):
+def serve(data, module, *args, counselors=("ana", "ben"), output=subprocess.DEVNULL, **extra_env):
+    """Starts `python -m module PORT *args` on storage in `data`, with counselor accounts made by
+    the command line; returns the process, its port and its environment."""
     env = {**os.environ, "HAVEN_DATA_DIR": str(data), "HAVEN_KEYS": generate_key_line("k1")}
     env["HAVEN_DB_URL"] = f"sqlite:///{data / 'haven.db'}"
     env.pop("HAVEN_COUNSELOR_REMOTE", None)
     env.update(extra_env)
-    for name in ("ana", "ben"):
+    for name in counselors:
         subprocess.run(
             [sys.executable, "-m", "bot.counselor_cli", "add", name],
             cwd=PROJECT,
@@ -45,16 +35,33 @@ def run_console(data, **extra_env):
         )
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.console_app", str(port)],
+        [sys.executable, "-m", module, str(port), *map(str, args)],
         cwd=PROJECT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while not port_open("127.0.0.1", port):
-        assert process.poll() is None and time.monotonic() < deadline, "console did not start"
+        assert process.poll() is None and time.monotonic() < deadline, f"{module} did not start"
         time.sleep(0.2)
+    return process, port, env
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    """A running console with two counselors, ana and ben, and a queue."""
+    yield from console_with_queue(tmp_path_factory.mktemp("console"))
+
+
+@pytest.fixture(scope="module")
+def remote_console(tmp_path_factory):
+    """The same, open to other addresses (behind the HTTPS proxy): HAVEN_COUNSELOR_REMOTE=1."""
+    yield from console_with_queue(tmp_path_factory.mktemp("remote"), HAVEN_COUNSELOR_REMOTE="1")
+
+
+def console_with_queue(data, **extra_env):
+    process, port, env = serve(data, "tests.console_app", **extra_env)
     from bot.crypto import KeyRing
 
     queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
@@ -247,3 +254,190 @@ def test_passwords_are_salted_scrypt_hashes(tmp_path):
     assert PASSWORD.encode() not in b"".join(bytes(r.password_hash) + bytes(r.salt) for r in rows)
     assert accounts.verify("ana", PASSWORD) and not accounts.verify("ana", "wrong")
     assert not accounts.verify("nobody", PASSWORD)
+
+
+class Tracker:
+    def __init__(self, slots):
+        self.slots = slots
+
+    def get_slot(self, name):
+        return self.slots.get(name)
+
+
+def app_with_slots(slots=None, fails=False):
+    """A stand-in for the Rasa server's app, whose tracker store holds one conversation."""
+    from types import SimpleNamespace
+
+    async def retrieve(conversation_id):
+        if fails:
+            raise OSError("database away")
+        return Tracker(slots) if slots is not None else None
+
+    store = SimpleNamespace(retrieve=retrieve)
+    return SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=store)))
+
+
+def test_texts_during_a_handoff_use_the_young_persons_region_and_language():
+    import asyncio
+
+    from bot.channels import load_channel_messages
+    from bot.counselor_console import conversation_locale
+
+    def locale(app, known=None):
+        return asyncio.run(conversation_locale(app, "c1", known))
+
+    widget = {"language": "en"}
+    chosen = locale(app_with_slots({"region": "au", "language": "es", "region_hint": "us"}), widget)
+    assert chosen == {"language": "es", "region": "au"}
+    crisis = load_channel_messages(chosen)["handoff_crisis"]
+    assert "000" in crisis and "Kids Helpline" in crisis and crisis.startswith("La persona")
+    hinted = locale(app_with_slots({"region_hint": "us", "language_hint": "es"}), widget)
+    assert hinted == {"language": "es", "region": "us"}
+    # Unknown in the slots: what is known otherwise, then the deployment's default.
+    assert locale(app_with_slots({}), {"language": "es", "region": None}) == {"language": "es"}
+    assert locale(app_with_slots(None), widget) == widget
+    assert locale(app_with_slots(fails=True), widget) == widget
+    assert locale(None, None) == {}
+    default = load_channel_messages({})["handoff_crisis"]
+    assert "Kids Helpline" not in default and default.startswith("The counselor")
+
+
+REDIS_URL = "redis://127.0.0.1:6379/3"  # a database of its own for these tests
+
+
+@pytest.fixture
+def redis_client():
+    import secrets
+
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    client.test_prefix = f"haven-test-{secrets.token_hex(6)}:"
+    yield client
+    for key in client.scan_iter(f"{client.test_prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def test_sessions_in_redis_are_shared_by_processes_and_hold_only_hashes(redis_client):
+    from bot.counselors import RedisConsoleSessions
+
+    prefix = redis_client.test_prefix
+    one = RedisConsoleSessions(redis_client, idle_minutes=30, prefix=prefix)
+    other = RedisConsoleSessions(redis_client, idle_minutes=30, prefix=prefix)
+    token, session = one.start("ana")
+    seen = other.get(token)
+    assert (seen.counselor, seen.csrf) == ("ana", session.csrf)
+    other.touched(token, seen, 12345.0)
+    assert one.get(token).last_touch == 12345.0  # "online" noted once for all processes
+    (key,) = redis_client.keys(f"{prefix}*")
+    assert token.encode() not in key and token.encode() not in redis_client.get(key)
+    assert 0 < redis_client.pttl(key) <= 30 * 60 * 1000
+    one.end(token)
+    assert other.get(token) is None and redis_client.keys(f"{prefix}*") == []
+    assert other.get("made-up-token") is None and other.get(None) is None
+
+
+def test_sessions_in_redis_expire_when_idle_and_after_12_hours(redis_client):
+    import time as real_time
+
+    from bot.counselors import RedisConsoleSessions
+
+    now = [1000.0]
+    sessions = RedisConsoleSessions(
+        redis_client, idle_minutes=1.5 / 60, clock=lambda: now[0], prefix=redis_client.test_prefix
+    )
+    token, _ = sessions.start("ana")
+    real_time.sleep(1.0)
+    assert sessions.get(token) is not None  # activity renews the 1.5 s
+    real_time.sleep(1.0)
+    assert sessions.get(token) is not None
+    real_time.sleep(2.0)
+    assert sessions.get(token) is None
+    token, _ = sessions.start("ana")
+    now[0] += 12 * 3600
+    assert sessions.get(token) is None
+
+
+def test_the_login_limit_in_redis_counts_across_processes(redis_client):
+    from bot.counselors import RedisLoginLimiter
+
+    now = [1_700_000_000.0]
+
+    def limiter():
+        return RedisLoginLimiter(
+            redis_client, b"k" * 32, clock=lambda: now[0], prefix=redis_client.test_prefix
+        )
+
+    one, other = limiter(), limiter()
+    for attempt in range(5):
+        (one if attempt % 2 else other).failed("ben", "10.0.0.7")
+    assert not one.allowed("ben", "10.0.0.8") and not other.allowed("ben", "10.0.0.8")
+    assert one.allowed("ana", "10.0.0.8")
+    keys = redis_client.keys(f"{redis_client.test_prefix}*")
+    assert b"ben" not in b"".join(keys) and b"10.0.0.7" not in b"".join(keys)
+    assert all(0 < redis_client.pttl(key) <= 900_000 for key in keys)
+    now[0] += 901
+    assert other.allowed("ben", "10.0.0.7")  # the window has passed
+    for _ in range(3):
+        one.failed("carla", "10.0.0.9")
+    other.succeeded("carla")
+    assert one.allowed("carla", "10.0.0.9")
+
+
+def test_the_environment_chooses_where_sessions_live():
+    from bot.counselors import RedisConsoleSessions, RedisLoginLimiter, console_state
+
+    sessions, limiter = console_state(30, b"k" * 32, {})
+    assert type(sessions) is ConsoleSessions and type(limiter) is LoginLimiter
+    sessions, limiter = console_state(30, b"k" * 32, {"HAVEN_REDIS_URL": REDIS_URL})
+    assert isinstance(sessions, RedisConsoleSessions) and isinstance(limiter, RedisLoginLimiter)
+
+
+def test_two_console_processes_share_logins_through_redis(tmp_path, redis_client):
+    first, first_port, env = serve(tmp_path, "tests.console_app", HAVEN_REDIS_URL=REDIS_URL)
+    shared = {"HAVEN_REDIS_URL": REDIS_URL, "HAVEN_KEYS": env["HAVEN_KEYS"]}
+    second, second_port, _ = serve(tmp_path, "tests.console_app", counselors=(), **shared)
+    try:
+        ana = Browser(first_port)
+        assert ana.login("ana")[0].status == 303
+        ana.port = second_port  # the load balancer sends the next request elsewhere
+        reply, text = ana.request("GET", "/counselor/api/state")
+        assert reply.status == 200 and json.loads(text)["counselor"] == "ana"
+        reply, _ = ana.request("POST", "/counselor/logout", form={"csrf": ana.csrf})
+        assert reply.status == 303
+        ana.port = first_port
+        assert ana.request("GET", "/counselor/api/state")[0].status == 401
+
+        for attempt in range(5):
+            ben = Browser(first_port if attempt % 2 else second_port)
+            assert ben.login("ben", "not the password")[0].status == 401
+        assert Browser(first_port).login("ben")[0].status == 429
+        assert Browser(second_port).login("ben")[0].status == 429
+    finally:
+        for process in (first, second):
+            process.terminate()
+            process.wait(timeout=10)
+        for key in redis_client.scan_iter("haven:console:*"):
+            redis_client.delete(key)
+
+
+def test_without_its_redis_the_console_says_so_and_lets_nobody_in(tmp_path):
+    away = f"redis://127.0.0.1:{free_port()}/3"  # nothing listens there
+    log = (tmp_path / "server.log").open("w")
+    process, port, _ = serve(tmp_path, "tests.console_app", output=log, HAVEN_REDIS_URL=away)
+    try:
+        form = {"name": "ana", "password": PASSWORD}
+        reply, text = Browser(port).request("POST", "/counselor/login", form=form)
+        assert reply.status == 503 and "Try again in a minute" in text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+    logged = (tmp_path / "server.log").read_text()
+    assert "cannot reach Redis (HAVEN_REDIS_URL): ConnectionError" in logged
+    assert "Traceback" not in logged

@@ -1,10 +1,18 @@
 """The handoff queue on real SQLite and PostgreSQL: order, expiry, claims, encryption, audit."""
 
+import asyncio
+
 import pytest
 import sqlalchemy as sa
 
 from bot.crypto import KeyRing, generate_key_line
-from bot.handoff import CLAIMED, HandoffError, HandoffQueue
+from bot.handoff import (
+    CLAIMED,
+    HandoffError,
+    HandoffQueue,
+    YoungPersonLeft,
+    purge_periodically,
+)
 from bot.settings import HandoffSettings
 
 
@@ -132,3 +140,117 @@ def test_nothing_readable_is_in_the_tables(queue):
                 )
     for secret in ("conversation-xyz", "counselor_ana", "dont_pay", "13_15", '"uk"', "risk"):
         assert secret.encode() not in dump
+
+
+def rows_on_disk(queue):
+    """The request rows as stored, read without any method that would purge them first."""
+    with queue.engine.connect() as connection:
+        return connection.execute(sa.select(queue.table)).all()
+
+
+def test_leaving_while_waiting_takes_the_request_out_at_once(queue, clock):
+    request = ask(queue, "c1")
+    ask(queue, "c2")
+    clock.now += 30
+    assert queue.leave("c1") == request.request_id
+    assert [r.conversation_id for r in queue.waiting()] == ["c2"]
+    assert queue.open_for("c1") is None
+    with pytest.raises(YoungPersonLeft, match="has left"):
+        queue.claim(request.request_id, "ana")
+    assert queue.audit_trail()[-1] == {
+        "counselor": None,
+        "action": "left_waiting",
+        "request": request.request_id,
+        "at": clock.now,
+    }
+    # What stays is the request id and "left": no conversation hash, nothing about the person.
+    (left,) = [row for row in rows_on_disk(queue) if row.request_id == request.request_id]
+    assert left.status == "left" and left.conversation == "left"
+    assert queue.key_ring.open(_sealed(left), "haven-handoff-left") == b"{}"
+    assert queue.leave("c1") is None  # leaving twice changes nothing
+
+
+def _sealed(row):
+    from bot.crypto import Sealed
+
+    return Sealed(row.key_id, bytes(row.nonce), bytes(row.body))
+
+
+def test_a_claimed_request_stays_with_its_counselor_when_the_young_person_leaves(queue):
+    request = ask(queue, "c1")
+    queue.claim(request.request_id, "ana")
+    assert queue.leave("c1") is None
+    assert queue.claimed_for("c1").claimed_by == "ana"
+
+
+def test_the_left_mark_goes_after_keep_minutes_like_any_waiting_request(queue, clock):
+    request = ask(queue, "c1")
+    queue.leave("c1")
+    clock.now += 61 * 60
+    queue.purge_expired()
+    assert rows_on_disk(queue) == []
+    with pytest.raises(HandoffError) as caught:
+        queue.claim(request.request_id, "ana")
+    assert not isinstance(caught.value, YoungPersonLeft)
+
+
+def test_an_expired_request_cannot_be_claimed_even_if_nobody_read_the_queue(queue, clock):
+    request = ask(queue, "c1")
+    clock.now += 61 * 60
+    with pytest.raises(HandoffError):
+        queue.claim(request.request_id, "ana")
+    assert rows_on_disk(queue) == []
+
+
+def test_a_new_request_purges_the_expired_ones(queue, clock):
+    ask(queue, "old")
+    clock.now += 61 * 60
+    ask(queue, "new")
+    assert len(rows_on_disk(queue)) == 1
+
+
+def test_the_periodic_purge_deletes_expired_requests_with_nobody_reading(queue, clock):
+    ask(queue, "c1")
+    ask(queue, "c2")
+    naps = []
+
+    async def sleep(seconds):
+        naps.append(seconds)
+        if len(naps) == 1:
+            clock.now += 30 * 60  # not expired yet at the first round
+        elif len(naps) == 2:
+            assert len(rows_on_disk(queue)) == 2
+            clock.now += 31 * 60  # now past keep_minutes
+        else:
+            raise asyncio.CancelledError  # the server stops
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(purge_periodically(queue, every_seconds=60, sleep=sleep))
+    assert naps == [60, 60, 60]
+    assert rows_on_disk(queue) == []
+
+
+def test_the_periodic_purge_survives_a_failing_round(queue, clock, caplog):
+    ask(queue, "c1")
+    calls = []
+    real_purge = queue.purge_expired
+
+    def flaky_purge():
+        calls.append(1)
+        if len(calls) == 1:
+            raise sa.exc.OperationalError("SELECT", {}, Exception("database away"))
+        return real_purge()
+
+    queue.purge_expired = flaky_purge
+    clock.now += 61 * 60
+    rounds = []
+
+    async def sleep(seconds):
+        rounds.append(seconds)
+        if len(rounds) > 2:
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(purge_periodically(queue, every_seconds=5, sleep=sleep))
+    assert len(calls) == 2 and rows_on_disk(queue) == []
+    assert "Deleting expired handoff requests failed: OperationalError" in caplog.text

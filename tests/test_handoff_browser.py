@@ -1,6 +1,11 @@
 """A counselor handoff in two real Chromium contexts: the young person asks for a person in the
-web chat, a counselor logs in to the console, claims, they write to each other, the counselor
-hands back and the bot answers again. Neither page logs an error (a CSP violation would)."""
+web chat, a counselor logs in to the console, claims, sees the earlier chat the young person agreed
+to share, they write to each other, the counselor hands back and the bot answers again; a young
+person who leaves while waiting is out of the queue, and a late claim says so. Neither page logs
+an error (a CSP violation would)."""
+
+import json
+import time
 
 import pytest
 
@@ -10,6 +15,7 @@ from tests.test_widget_browser import DESKTOP, RESULTS, Chat, browser  # noqa: F
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long test password"  # noqa: S105 - a test account's password
+EARLIER_WORDS = "a man called vorpaltrix wants money for my pics"
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +43,7 @@ def test_young_person_and_counselor_talk_then_haven_takes_over_again(haven, brow
     console, console_errors = console_tab.page, console_tab.errors
 
     young = Chat(browser.new_context(viewport=DESKTOP), f"{base}/").open()
+    young.say(EARLIER_WORDS)  # before asking for a person: only the page holds it
     before = len(young.bot_texts())
     young.page.get_by_role("button", name="Talk to a person").click()
     young.wait_until_answered()
@@ -50,6 +57,11 @@ def test_young_person_and_counselor_talk_then_haven_takes_over_again(haven, brow
     assert "steps done" in console.locator("#queue li").first.inner_text()
     claim.first.click()
     console.wait_for_selector("#messages li.notice")
+    # The young person said yes: the console shows this chat's earlier turns, from the page.
+    earlier = console.locator("#messages li.transcript")
+    earlier.wait_for()
+    assert f"Young person: {EARLIER_WORDS}" in earlier.inner_text()
+    assert "Haven: " in earlier.inner_text() and "not saved" in earlier.inner_text()
     young.page.wait_for_function(
         "() => [...document.querySelectorAll('.haven-msg--bot')]"
         ".some(m => m.textContent.includes('A counselor has joined'))"
@@ -82,13 +94,17 @@ def test_young_person_and_counselor_talk_then_haven_takes_over_again(haven, brow
     assert again and all(text for text in again)  # the bot answers again
     assert console.locator("#chat").is_hidden()
     assert not young.errors and not console_errors, (young.errors, console_errors)
+    stored = b"".join(p.read_bytes() for p in (haven.tmp / "data").glob("haven.db*"))
+    assert EARLIER_WORDS.encode() not in stored
+    assert b"vorpaltrix" not in stored
 
 
-def test_quick_exit_mid_handoff_tells_the_counselor(haven, browser):  # noqa: F811
+def counselor_and_young_person_waiting(haven, chromium) -> tuple[Chat, Chat]:
+    """A logged-in console, and a young person who asked for a person (quick exit leads to a
+    stand-in page instead of the real search engine)."""
     base = f"http://127.0.0.1:{haven.rasa_port}"
-    console_tab = log_in(browser, base)
-    console = console_tab.page
-    context = browser.new_context(viewport=DESKTOP)
+    console_tab = log_in(chromium, base)
+    context = chromium.new_context(viewport=DESKTOP)
     context.route(
         "https://www.google.com/**",
         lambda route: route.fulfill(body="<title>Weather</title>", content_type="text/html"),
@@ -96,6 +112,12 @@ def test_quick_exit_mid_handoff_tells_the_counselor(haven, browser):  # noqa: F8
     young = Chat(context, f"{base}/").open()
     young.page.get_by_role("button", name="Talk to a person").click()
     young.wait_until_answered()
+    return console_tab, young
+
+
+def test_quick_exit_mid_handoff_tells_the_counselor(haven, browser):  # noqa: F811
+    console_tab, young = counselor_and_young_person_waiting(haven, browser)
+    console = console_tab.page
     console.locator("#queue button", has_text="Claim").first.click()
     young.page.wait_for_function(
         "() => [...document.querySelectorAll('.haven-msg--bot')]"
@@ -107,3 +129,37 @@ def test_quick_exit_mid_handoff_tells_the_counselor(haven, browser):  # noqa: F8
     console.click("#end")
     console.locator("#chat").wait_for(state="hidden")
     assert not console_tab.errors and not young.errors, (console_tab.errors, young.errors)
+
+
+def test_quick_exit_while_waiting_takes_the_request_out_and_a_late_claim_says_so(
+    haven,
+    browser,  # noqa: F811
+):
+    console_tab, young = counselor_and_young_person_waiting(haven, browser)
+    console = console_tab.page
+
+    from bot.handoff import default_queue
+
+    queue = default_queue({"HAVEN_DATA_DIR": str(haven.tmp / "data")})
+    console.locator("#queue button", has_text="Claim").first.wait_for()
+    # Keep the console's list as it is now, as if it had not refreshed yet when the counselor
+    # clicks: the server's answer is what the test is about.
+    stale = console.evaluate("() => fetch('/counselor/api/state').then(r => r.text())")
+    console.route(
+        "**/counselor/api/state",
+        lambda route: route.fulfill(body=stale, content_type="application/json"),
+    )
+    (mine,) = json.loads(stale)["queue"]
+    assert mine["id"] in [r.request_id for r in queue.waiting()]
+    young.page.get_by_role("button", name="Quick exit").click()
+    young.page.wait_for_url("https://www.google.com/**")
+    deadline = time.monotonic() + 10
+    while mine["id"] in [r.request_id for r in queue.waiting()]:  # out at once, no grace time
+        assert time.monotonic() < deadline, "the request is still waiting after quick exit"
+        time.sleep(0.2)
+    console.locator("#queue button", has_text="Claim").first.click()
+    console.locator("#console-status", has_text="This young person has left.").wait_for()
+    console.unroute("**/counselor/api/state")
+    # Chromium logs the 410 answer itself as a failed resource; nothing else may be logged.
+    errors = [e for e in console_tab.errors if "status of 410" not in e] + young.errors
+    assert not errors, errors

@@ -6,9 +6,12 @@ import socket
 import pytest
 
 from bot.handoff_relay import (
+    MAX_TRANSCRIPT_CHARS,
+    MAX_TRANSCRIPT_MESSAGES,
     HandoffRelay,
     LiveChat,
     RedisHandoffRelay,
+    clean_transcript,
     relay_for_environment,
 )
 
@@ -41,6 +44,45 @@ def test_in_process_the_young_person_reaches_the_counselor_and_back():
         assert live.messages == [] and relay.live("conv-1") is None
 
     asyncio.run(scenario())
+
+
+def test_the_transcript_reaches_the_counselor_once_and_is_dropped_with_the_chat():
+    async def scenario():
+        relay = HandoffRelay()
+        pushed = []
+
+        async def push(conversation_id, message):
+            pushed.append(message)
+
+        relay.push_to_young_person = push
+        earlier = [{"from": "young_person", "text": "they want money"}]
+        assert not await relay.transcript_from_young_person("conv-1", earlier)  # no chat
+        live = chat()
+        await relay.open(live)
+        await relay.ask_for_transcript("conv-1")
+        assert pushed == [{"kind": "transcript_request"}]
+        assert await relay.transcript_from_young_person("conv-1", earlier)
+        assert await relay.transcript_from_young_person("conv-1", [{"from": "haven", "text": "x"}])
+        shared = [m for m in live.messages if m["from"] == "transcript"]
+        assert [m["items"] for m in shared] == [earlier]  # the first one only
+        await relay.close("conv-1")
+        assert live.messages == []
+
+    asyncio.run(scenario())
+
+
+def test_the_transcript_is_capped_and_only_plain_messages_pass():
+    many = [{"from": "haven", "text": str(n)} for n in range(MAX_TRANSCRIPT_MESSAGES + 20)]
+    cleaned = clean_transcript(many + [{"from": "young_person", "text": "y" * 3000}])
+    assert len(cleaned) == MAX_TRANSCRIPT_MESSAGES
+    assert cleaned[-1] == {"from": "young_person", "text": "y" * MAX_TRANSCRIPT_CHARS}
+    odd = [None, "text", {"from": "admin", "text": "x"}, {"from": "haven"}]
+    odd.append({"from": "haven", "text": " "})
+    assert clean_transcript(odd) == []
+    assert clean_transcript({"from": "haven", "text": "x"}) == []
+    assert clean_transcript([{"from": "haven", "text": "<b>hi</b>", "html": "<b>"}]) == [
+        {"from": "haven", "text": "<b>hi</b>"}  # kept as text; the console never parses it
+    ]
 
 
 def test_the_environment_chooses_the_relay():
@@ -87,6 +129,16 @@ def test_across_two_processes_through_redis():
         await console.from_counselor("conv-redis", "yes, I'm Ana")
         await until(lambda: delivered["widget"])
         assert delivered["widget"] == [{"text": "yes, I'm Ana", "from": "counselor"}]
+
+        earlier = [{"from": "young_person", "text": "he has my photos"}]
+        assert await widget.transcript_from_young_person("conv-redis", earlier)
+        await until(lambda: live.messages[-1]["from"] == "transcript")
+        assert live.messages[-1]["items"] == earlier
+
+        # Is the young person still there? The widget's process holds their socket.
+        widget.connected_here = lambda conversation_id: conversation_id == "conv-redis"
+        assert await console.connected_anywhere("conv-redis")
+        assert not await console.connected_anywhere("conv-gone")
 
         await widget.young_person_left("conv-redis")
         await until(lambda: live.messages[-1]["text"] == "left")

@@ -16,6 +16,7 @@ from tests.test_counselor_console import PASSWORD, Browser
 pytestmark = pytest.mark.server
 
 YOUNG_WORDS = "zorblax keeps messaging me"
+AUSTRALIA = '/tell_region{"region": "au"}'
 COUNSELOR_WORDS = "quibbleflux here for you"
 
 
@@ -75,14 +76,17 @@ async def wait_for(check, timeout=20):
     raise AssertionError("timed out")
 
 
-def test_nobody_online_is_said_honestly(haven):
+def test_nobody_online_is_said_honestly_with_the_young_persons_own_lines(haven):
     async def scenario():
         client, _ = await young_person(haven)
+        await client.call("user_uttered", {"message": AUSTRALIA, "seq": 1}, timeout=60)
         said = await client.call(
-            "user_uttered", {"message": "/request_human", "seq": 1}, timeout=60
+            "user_uttered", {"message": "/request_human", "seq": 2}, timeout=60
         )
         text = "\n".join(m["text"] for m in said["messages"])
         assert "no counselor is online" in text
+        assert "Kids Helpline" in text and "childhelplineinternational.org" not in text
+        await client.call("leave", timeout=10)  # out of the queue: the next tests' is theirs
         await client.disconnect()
 
     asyncio.run(scenario())
@@ -94,12 +98,13 @@ def test_a_counselor_takes_over_and_hands_back(haven):
 
     async def scenario():
         client, pushed = await young_person(haven)
+        await client.call("user_uttered", {"message": AUSTRALIA, "seq": 10}, timeout=60)
         said = await client.call(
-            "user_uttered", {"message": "/request_human", "seq": 1}, timeout=60
+            "user_uttered", {"message": "/request_human", "seq": 11}, timeout=60
         )
         text = "\n".join(m["text"] for m in said["messages"])
         assert "usually joins within 5 minutes" in text
-        said = await client.call("user_uttered", {"message": "/affirm", "seq": 2}, timeout=60)
+        said = await client.call("user_uttered", {"message": "/affirm", "seq": 12}, timeout=60)
         assert "will see that summary" in said["messages"][-1]["text"]
 
         state = counselor.request("GET", "/counselor/api/state")[1]
@@ -111,7 +116,7 @@ def test_a_counselor_takes_over_and_hands_back(haven):
         await wait_for(lambda: any("counselor has joined" in m["text"] for m in pushed))
         assert stored_events(haven, client.conversation_id)[-1] == "pause"  # Rasa's own event
 
-        said = await client.call("user_uttered", {"message": YOUNG_WORDS, "seq": 3}, timeout=30)
+        said = await client.call("user_uttered", {"message": YOUNG_WORDS, "seq": 13}, timeout=30)
         assert said["ok"] and said["messages"] == []  # the bot is paused; the counselor reads it
         chat_path = f"/counselor/api/chats/{claimed['id']}"
         chat = json.loads(counselor.request("GET", chat_path)[1])
@@ -119,8 +124,10 @@ def test_a_counselor_takes_over_and_hands_back(haven):
         assert not chat["messages"][-1]["risk"]
 
         said = await client.call("user_uttered", {"message": "i want to die", "seq": 9}, timeout=30)
+        # The crisis lines of the region the young person chose, not the default ones.
         assert "The counselor is reading your message" in said["messages"][0]["text"]
-        assert "emergency" in said["messages"][0]["text"]
+        assert "000" in said["messages"][0]["text"]
+        assert "Kids Helpline" in said["messages"][0]["text"]
 
         status, _ = counselor.post(f"{chat_path}/send", {"text": COUNSELOR_WORDS})
         assert status == 200
@@ -131,7 +138,7 @@ def test_a_counselor_takes_over_and_hands_back(haven):
         assert status == 200
         await wait_for(lambda: any("handed you back" in m["text"] for m in pushed))
         assert stored_events(haven, client.conversation_id)[-1] == "resume"
-        said = await client.call("user_uttered", {"message": "/show_menu", "seq": 4}, timeout=60)
+        said = await client.call("user_uttered", {"message": "/show_menu", "seq": 14}, timeout=60)
         assert said["messages"], "the bot answers again"
         await client.disconnect()
 
@@ -154,7 +161,7 @@ def test_the_counselor_sees_when_the_young_person_leaves(haven):
         await client.call("user_uttered", {"message": "/request_human", "seq": 1}, timeout=60)
         await client.call("user_uttered", {"message": "/affirm", "seq": 2}, timeout=60)
         state = json.loads(counselor.request("GET", "/counselor/api/state")[1])
-        # The first test leaves a request waiting, without a summary; this one shares it.
+        # Only this test's request shares the summary.
         (mine,) = [item for item in state["queue"] if item["shared"]]
         status, claimed = counselor.post("/counselor/api/claim", {"id": mine["id"]})
         assert status == 200

@@ -83,3 +83,15 @@ def test_a_domain_response_without_english_text_stops_the_start():
     domain = Domain.from_dict({"responses": {"utter_missing": [{"text": "x"}]}})
     with pytest.raises(ContentError, match="utter_missing"):
         ContentPackNLG(None, domain)
+
+
+def test_no_counselor_online_gives_the_young_persons_own_lines_in_their_language(nlg, domain):
+    text = say(
+        nlg, domain, "utter_request_human", handoff_status="offline", language="es", region="au"
+    )["text"]
+    assert "Kids Helpline" in text and "1800 55 1800" in text
+    assert "childhelplineinternational.org" not in text
+    assert "no hay ninguna persona consejera" in text
+    unknown = say(nlg, domain, "utter_request_human", handoff_status="offline")["text"]
+    assert "no counselor is online" in unknown and "Kids Helpline" not in unknown
+    assert "childhelplineinternational.org" in unknown  # the default: lines for anywhere

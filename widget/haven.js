@@ -10,7 +10,11 @@
  *   links are built as elements and only for http and https addresses;
  * - only sessionStorage is used (conversation id, its token, the language), never cookies or
  *   local storage; quick exit and "Clear chat" remove it;
- * - quick exit (button, Esc) works as soon as this file has run, even before the chat connects.
+ * - quick exit (button, Esc) works as soon as this file has run, even before the chat connects;
+ *   it tells the server the young person left, so a request for a counselor leaves the queue;
+ * - this page's messages are kept in page memory only (`transcript`); they are sent to the server
+ *   only when a counselor joins and the young person said yes to sharing, and are gone with the
+ *   page, at quick exit and at "Clear chat".
  */
 (function () {
   'use strict';
@@ -24,6 +28,9 @@
   var ACK_TIMEOUT_MS = 30000;
   var SESSION_TIMEOUT_MS = 10000;
   var MAX_MESSAGE_CHARS = 10000;
+  var TRANSCRIPT_MESSAGES = 50;
+  var TRANSCRIPT_CHARS = 1000;
+  var TRANSCRIPT_BYTES = 48000; // below the server's 64 KB message limit
   var DEFAULT_EXIT_URL = 'https://www.google.com/';
   var LINK_PATTERN = new RegExp(
     '(?:https?:\\/\\/[^\\s<>"]+|\\b(?:[a-z0-9-]+\\.)+' +
@@ -107,6 +114,7 @@
   var wasDisconnected = false;
   var ui = {};
   var bound = []; // [node, key, attribute] re-translated when the language changes
+  var transcript = []; // this page's messages, in memory only: {from, text}
 
   // ----- quick exit: first, so it works whatever happens next -----
 
@@ -116,9 +124,13 @@
     }
     exited = true;
     store.clear();
+    transcript = [];
     try {
       if (socket) {
         socket.io.reconnection(false);
+        if (socket.connected) {
+          socket.emit('leave'); // a waiting request for a counselor leaves the queue
+        }
         socket.disconnect();
       }
     } catch (error) {
@@ -235,7 +247,26 @@
     ui.scroller.scrollTop = Math.min(end, node.offsetTop - 8);
   }
 
+  function remember(from, text) {
+    if (typeof text === 'string' && text.trim()) {
+      transcript.push({ from: from, text: text.slice(0, TRANSCRIPT_CHARS) });
+      transcript.splice(0, Math.max(0, transcript.length - TRANSCRIPT_MESSAGES));
+    }
+  }
+
+  // What the counselor sees of this chat, when the young person said yes: the last messages,
+  // small enough for one socket message.
+  function sendTranscript() {
+    var items = transcript.slice(-TRANSCRIPT_MESSAGES);
+    var encoder = new TextEncoder();
+    while (items.length && encoder.encode(JSON.stringify(items)).length > TRANSCRIPT_BYTES) {
+      items.shift();
+    }
+    socket.emit('transcript', { messages: items });
+  }
+
   function addUserBubble(text) {
+    remember('young_person', text);
     var pending = el('span', { className: 'haven-pending' }, [
       el('span', { 'aria-hidden': 'true', text: ' \u23F3' }),
       el('span', { className: 'haven-sr', text: ' (' + t('waiting') + ')' })
@@ -263,6 +294,7 @@
         ])
       : el('div', { className: 'haven-msg haven-msg--bot' }, [srOnly('bot_said')]);
     var text = typeof message.text === 'string' ? message.text : '';
+    remember(counselor ? 'counselor' : 'haven', text);
     text.split(/\n{2,}/).forEach(function (part) {
       if (part.trim()) {
         var paragraph = el('p');
@@ -461,6 +493,7 @@
     socket.on('bot_uttered', function (message) {
       addBotMessage(message);
     });
+    socket.on('transcript_request', sendTranscript);
     window.addEventListener('offline', function () {
       setStatus('offline');
       socket.disconnect();
@@ -487,6 +520,7 @@
     ready = false;
     conversation = null;
     ui.log.textContent = '';
+    transcript = [];
     ui.input.value = '';
     setStatus('cleared');
     if (socket && socket.connected) {

@@ -1,0 +1,26 @@
+"""A Sanic app with the web chat channel and the counselor console, without a Rasa model, for
+tests/test_handoff_widget.py. Every message the bot would get is answered "ok".
+
+    python -m tests.widget_app PORT LEAVE_GRACE_SECONDS
+
+Storage comes from the environment (HAVEN_DATA_DIR, HAVEN_KEYS) as for the real server.
+"""
+
+import sys
+
+from sanic import Sanic
+
+from bot.handoff_relay import HandoffRelay
+from bot.widget_channel import HavenWidgetInput
+
+app = Sanic("widget_test")
+
+
+async def answer(message):
+    await message.output_channel.send_text_message(message.sender_id, "ok")
+
+
+if __name__ == "__main__":
+    channel = HavenWidgetInput(relay=HandoffRelay(), leave_grace_seconds=float(sys.argv[2]))
+    app.blueprint(channel.blueprint(answer), url_prefix="/webhooks/haven_widget")
+    app.run(host="127.0.0.1", port=int(sys.argv[1]), access_log=False, workers=1)
