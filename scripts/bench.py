@@ -447,14 +447,26 @@ def why_throughput(haven: BotResult, stock: BotResult, floor: BotResult) -> str:
             f"Even the floor bot uses {floor_cpu:.1f} ms of CPU per message and reaches only "
             f"{floor_ratio:.2f}x stock: no bot served by one Rasa 3.6 process can reach 3x here. "
         )
+    main = level.cpu_ms_per_message(level.main_thread_cpu)
+    text += (
+        f"Haven's processes use {haven_cpu:.1f} ms of CPU per message, {main:.1f} ms of it on the "
+        f"event-loop thread where Rasa runs, the rest on the encoder and database threads and in "
+        f"the action server. "
+    )
+    if haven_cpu > budget * cores:
+        text += "That is more than the cores offer at 3x stock. "
+    else:
+        text += (
+            f"That would fit, but the threads overlap only in part: Python runs one thread at a "
+            f"time, except inside numpy's matrix products and while waiting for the database, "
+            f"so Haven reaches {level.per_second:.0f} messages per second, not the "
+            f"{1000 / main:.0f} a free event-loop thread would allow. "
+        )
     return text + (
-        f"Haven's processes use {haven_cpu:.1f} ms of CPU per message "
-        f"({level.cpu_ms_per_message(level.main_thread_cpu):.1f} ms on the event-loop thread, "
-        f"where Rasa runs; the rest on the encoder and database threads and in the action "
-        f"server), so the cores, not one thread, are the limit. That CPU is Haven's own work: "
-        f"understanding (the sentence encoder, which lifts intent F1 from 0.76 to 0.90), the "
-        f"action server call, encrypting and storing the conversation. docs/performance.md shows "
-        f"where the time goes, what was made faster and what is left."
+        "The work beyond the floor is Haven's own: understanding (the sentence encoder, which "
+        "lifts intent F1 from 0.76 to 0.90), the action server call, encrypting and storing the "
+        "conversation. docs/performance.md shows where the time goes, what was made faster and "
+        "what is left."
     )
 
 
@@ -562,9 +574,12 @@ empty reply (the bot chose to say nothing) is counted apart.
 
 {targets}
 
-{why_throughput(haven, stock, floor)} With every conversation sending again as soon as it is
-answered, one process answers one message at a time, so p95 at 20 is about 20 times the time of a
-message: under 200 ms needs under 10 ms per message (the floor's p95 at 20: {floor_p95_20:.0f} ms).
+{why_throughput(haven, stock, floor)}
+
+With every conversation sending again as soon as it is answered, 20 messages are always waiting,
+so a reply takes on average 20 divided by the messages per second: a p95 under 200 ms needs well
+over 100 messages per second, the same wall as above (the floor's p95 at 20: {floor_p95_20:.0f} ms).
+With people's typing time between messages, 20 conversations are light work (the reference row).
 
 Start to first answer is from launching the processes (Haven: action server and Rasa server,
 through scripts/run-haven) to the first successful reply; the model was already trained.
