@@ -390,6 +390,9 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory} GiB RAM, {platform.platform()}"
 
 
+BOT_COLORS = {"Haven": "tab:blue", "stock": "tab:red", "floor": "tab:gray"}
+
+
 def plot(results: list[BotResult], path: Path) -> None:
     import matplotlib
 
@@ -405,10 +408,12 @@ def plot(results: list[BotResult], path: Path) -> None:
                 [level.percentile(p) for level in result.levels],
                 style,
                 marker="o",
+                color=BOT_COLORS.get(result.name),
                 label=f"{result.name} p{p}",
             )
     axis.axhline(200, color="grey", linewidth=0.8, label="target: p95 200 ms at 20")
-    axis.set_xlabel("concurrent conversations")
+    axis.set_xlabel("conversations at once, each sending as soon as it is answered")
+    axis.set_xticks([level.concurrency for level in results[0].levels])
     axis.set_ylabel("reply latency (ms)")
     axis.set_title("Reply latency against concurrency (REST, loopback)")
     axis.legend()
