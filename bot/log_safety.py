@@ -11,6 +11,8 @@ handlers added later (it wraps the log record factory, not a handler):
 - Rasa's structured (JSON) log events, whose fields such as `text`, `user_text` or `rasa_event`
   may hold a message: those fields are replaced.
 
+It also drops the Python warnings in which Rasa quotes a message (WARNINGS_QUOTING_USER_TEXT).
+
 Installed by `bot.tracker_store` (the Rasa server) and `actions.privacy` (the action server).
 """
 
@@ -20,6 +22,7 @@ import asyncio
 import json
 import logging
 import traceback
+import warnings
 from types import TracebackType
 from typing import Any
 
@@ -92,12 +95,26 @@ def install() -> None:
         return make_safe(previous_factory(*args, **kwargs), allow_debug, safe_types)
 
     logging.setLogRecordFactory(safe_record)
+    silence_warnings_quoting_user_text()
     if not allow_debug:
         for name in _PROTECTED_LOGGERS:
             protected = logging.getLogger(name)
             if protected.getEffectiveLevel() < logging.INFO:
                 protected.setLevel(logging.INFO)
     _installed = True
+
+
+# Python warnings Rasa raises with the message's text in them: a typed text starting with "/" that
+# names no known intent ("/someone has my pics") is quoted whole (rasa/shared/core/training_data/
+# story_reader/yaml_story_reader.py). Warnings go to stderr, not through logging, so the record
+# factory above never sees them. Rasa then reads the text as words, so nothing is lost.
+WARNINGS_QUOTING_USER_TEXT = (r"Failed to parse arguments in line",)
+
+
+def silence_warnings_quoting_user_text() -> None:
+    """Drops the warnings of WARNINGS_QUOTING_USER_TEXT (added in front of any other filter)."""
+    for message in WARNINGS_QUOTING_USER_TEXT:
+        warnings.filterwarnings("ignore", message=message)
 
 
 def make_safe(

@@ -76,3 +76,18 @@ def test_plain_info_messages_pass_unchanged():
     assert formatted(make_safe(record(logging.INFO, "Rasa server is up and running."))) == (
         "INFO Rasa server is up and running."
     )
+
+
+def test_rasas_warnings_that_quote_a_typed_message_are_dropped():
+    import warnings
+
+    from rasa.shared.utils.io import raise_warning
+
+    from bot.log_safety import silence_warnings_quoting_user_text
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        silence_warnings_quoting_user_text()
+        raise_warning("Failed to parse arguments in line '/he has my pics'. Continuing.")
+        raise_warning("An unrelated warning stays.")
+    assert [str(w.message) for w in caught] == ["An unrelated warning stays."]

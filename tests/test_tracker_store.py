@@ -346,6 +346,8 @@ def test_a_real_conversation_leaves_no_typed_word_in_sqlite_or_the_logs(tmp_path
         chat(haven, "privacy-sqlite")
         forgotten = haven.say("privacy-forget", "Quentavious has my nudes and wants money")
         assert "Step 1" in forgotten
+        # A typed "/" text that names no intent: Rasa quotes it in a warning (bot/log_safety.py).
+        assert haven.say("privacy-forget", "/Quentavious from Brixtonfield keeps texting")
         assert haven.say("privacy-forget", "please delete my chat").count("deleted this chat") == 1
         assert "automated assistant" in haven.say("privacy-forget", "hi")  # a fresh start
     finally:
