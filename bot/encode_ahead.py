@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -51,7 +52,8 @@ class BatchingEncoder:
         self._waiting: list[tuple[str, asyncio.Future]] = []
         self._draining = False
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="haven-encoder")
-        self.batch_sizes: list[int] = []  # for tests and profiling; sizes only, never texts
+        # The latest batch sizes, for tests and profiling: sizes only, never texts.
+        self.batch_sizes: deque[int] = deque(maxlen=1000)
 
     async def encode(self, text: str) -> np.ndarray:
         loop = asyncio.get_running_loop()

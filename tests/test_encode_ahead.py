@@ -50,7 +50,7 @@ async def test_texts_arriving_while_the_worker_is_busy_are_encoded_in_one_batch(
     encoder.release.set()
     vectors = await asyncio.gather(first, *later)
     assert encoder.calls == [["a"], ["bb", "ccc", "dddd"]]
-    assert batching.batch_sizes == [1, 3]
+    assert list(batching.batch_sizes) == [1, 3]
     assert [vector[0] for vector in vectors] == [1, 2, 3, 4]  # each text gets its own vector
 
 
