@@ -245,7 +245,6 @@ class CounselorConsole:
 
     def _fill(self, name: str, **values: str) -> str:
         """A page of console/ in the console's language; `values` are HTML already escaped."""
-
         values = {"lang": html.escape(self.language, quote=True), **values}
 
         def field(match: re.Match[str]) -> str:
