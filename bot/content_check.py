@@ -8,7 +8,8 @@ Prints each problem as `file:line: error|warning: message`, then the entries mar
 
 Beyond what `bot.content` checks file by file, this checks the packs against the domain (every
 response, button payload and placeholder), the crisis patterns against their examples, and
-renders every response in every language, region and age group.
+renders every response in every language, region and age group, and checks the counselor
+console's texts (`console.yml`) against English.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from pathlib import Path
 
 import yaml
 
+from bot.console_texts import check_console_texts
 from bot.content import CONTENT_DIR, DEFAULT_LANGUAGE, PROJECT_DIR, ContentPacks, Problem
 from bot.content import load_content as read_packs
+from bot.pack_reader import ProblemReport
 from bot.render import OTHER_PLACEHOLDERS, PLACEHOLDER, REGION_PLACEHOLDERS, Renderer
 from bot.safety import normalise
 
@@ -66,6 +69,9 @@ def check(content_dir: Path = CONTENT_DIR, domain_file: Path = DOMAIN_FILE) -> C
         problems += _check_crisis_examples(packs)
         if not packs.errors:  # rendering needs packs that read cleanly
             problems += _check_rendering(packs)
+    console = ProblemReport()
+    check_console_texts(content_dir, console)
+    problems += console.problems
     return CheckResult(packs, problems)
 
 

@@ -17,6 +17,11 @@ that does not come from a loopback address unless `HAVEN_COUNSELOR_REMOTE=1` (be
 that terminates TLS). Every page and API needs a session; every POST needs the session's CSRF
 token (a form field or the `X-CSRF-Token` header) and a same-origin `Origin` when one is sent.
 A counselor sees the queue and only the chats they claimed: anyone else's chat is a 404.
+
+Every text a counselor reads comes from `content/languages/<language>/console.yml`
+(bot/console_texts.py), in the language `console_language` of handoff.yml: the pages are filled
+in here, each text HTML-escaped, and the script gets the texts as JSON in the page (it sets them
+with textContent only).
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ import hashlib
 import hmac
 import html
 import ipaddress
+import json
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +45,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import load_channel_messages
+from bot.console_texts import load_console_texts
 from bot.counselors import (
     ConsoleSession,
     ConsoleSessions,
@@ -53,6 +61,7 @@ from bot.handoff import (
     purge_periodically,
 )
 from bot.handoff_relay import NOTICE, HandoffRelay, LiveChat
+from bot.language_packs import DEFAULT_LANGUAGE
 from bot.widget_web import COMMON_HEADERS
 
 logger = logging.getLogger(__name__)
@@ -60,6 +69,8 @@ logger = logging.getLogger(__name__)
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
 COOKIE = "haven_counselor"
 MAX_TEXT = 4000
+FIELD = re.compile(r"\{\{(\w+)\}\}|\{(\w+)\}")
+"""In console/*.html: `{{key}}` is a text of console.yml, `{name}` a value filled in here."""
 TOUCH_SECONDS = 30
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -134,6 +145,7 @@ class CounselorConsole:
         limiter: LoginLimiter | None = None,
         allow_remote: bool | None = None,
         secure_cookie: bool | None = None,
+        language: str = DEFAULT_LANGUAGE,
     ) -> None:
         self.relay = relay
         self.queue = queue
@@ -148,6 +160,8 @@ class CounselorConsole:
         # Reached from elsewhere means through the HTTPS proxy: the session cookie is then sent
         # over HTTPS only (`Secure`), never in the clear. On loopback it works over plain HTTP.
         self.secure_cookie = self.allow_remote if secure_cookie is None else secure_cookie
+        self.language = language
+        self.texts = load_console_texts(language)
         self.renderer = None
         self._purger: asyncio.Task[None] | None = None
 
@@ -164,8 +178,9 @@ class CounselorConsole:
         hash_key = hmac.new(
             queue.key_ring.token_keys()[0], b"haven-console-login-limit", hashlib.sha256
         ).digest()
-        sessions, limiter = console_state(HandoffSettings.load().session_minutes, hash_key)
-        return cls(relay, queue, accounts, sessions, limiter)
+        settings = HandoffSettings.load()
+        sessions, limiter = console_state(settings.session_minutes, hash_key)
+        return cls(relay, queue, accounts, sessions, limiter, language=settings.console_language)
 
     # --- checks ---------------------------------------------------------------------------
 
@@ -176,7 +191,7 @@ class CounselorConsole:
             loopback = ipaddress.ip_address(request.ip).is_loopback
         except ValueError:
             loopback = False
-        return None if loopback else _text("Not found", 404)
+        return None if loopback else _text(self.texts["not_found"], 404)
 
     def _session(self, request: Request) -> ConsoleSession | None:
         token = request.cookies.get(COOKIE)
@@ -207,11 +222,37 @@ class CounselorConsole:
         """The login form, or the console for a logged-in counselor."""
         session = self._session(request)
         if session is None:
-            return _html(_read("login.html").replace("{error}", ""))
-        body = _read("console.html")
-        body = body.replace("{csrf}", html.escape(session.csrf, quote=True))
-        body = body.replace("{name}", html.escape(session.counselor))
-        return _html(body)
+            return _html(self._login_page())
+        # The script's texts, as JSON that cannot end its <script> element (no `<` left).
+        texts = json.dumps(self.texts, ensure_ascii=False).replace("<", "\\u003c")
+        logged_in = html.escape(self.texts["logged_in_as"]).replace(
+            "{name}", f"<strong>{html.escape(session.counselor)}</strong>"
+        )
+        return _html(
+            self._fill(
+                "console.html",
+                csrf=html.escape(session.csrf, quote=True),
+                logged_in=logged_in,
+                texts=texts,
+            )
+        )
+
+    def _login_page(self, error: str | None = None) -> str:
+        shown = ""
+        if error is not None:
+            shown = f'<p class="error" role="alert">{html.escape(self.texts[error])}</p>'
+        return self._fill("login.html", error=shown)
+
+    def _fill(self, name: str, **values: str) -> str:
+        """A page of console/ in the console's language; `values` are HTML already escaped."""
+        values = {"lang": html.escape(self.language, quote=True), **values}
+
+        def field(match: re.Match[str]) -> str:
+            if match.group(1):
+                return html.escape(self.texts[match.group(1)], quote=True)
+            return values[match.group(2)]
+
+        return FIELD.sub(field, _read(name))
 
     async def login(self, request: Request) -> HTTPResponse:
         """Checks name and password; too many failures lock the account and address for a while."""
@@ -219,18 +260,12 @@ class CounselorConsole:
         password = request.form.get("password") or ""
         address = request.ip
         if not self._same_origin(request):
-            return _text("Refused", 403)
+            return _text(self.texts["refused"], 403)
         if not self.limiter.allowed(name, address):
-            page = _read("login.html").replace(
-                "{error}", '<p class="error" role="alert">Too many attempts. Wait 15 minutes.</p>'
-            )
-            return _html(page, 429)
+            return _html(self._login_page("login_locked"), 429)
         if not self.accounts.verify(name, password):
             self.limiter.failed(name, address)
-            page = _read("login.html").replace(
-                "{error}", '<p class="error" role="alert">That name or password is not right.</p>'
-            )
-            return _html(page, 401)
+            return _html(self._login_page("login_wrong"), 401)
         self.limiter.succeeded(name)
         token, _ = self.sessions.start(name)
         self.accounts.touch(name)
@@ -250,7 +285,7 @@ class CounselorConsole:
         """Ends the session (needs its CSRF token) and marks the counselor offline."""
         session = self._post_session(request, request.form.get("csrf"))
         if session is None:
-            return _text("Refused", 403)
+            return _text(self.texts["refused"], 403)
         self.sessions.end(request.cookies.get(COOKIE))
         self.accounts.touch(session.counselor, online=False)
         self.queue.record(session.counselor, "logout")
@@ -287,9 +322,9 @@ class CounselorConsole:
         try:
             claimed = self.queue.claim(str(body.get("id", "")), session.counselor)
         except YoungPersonLeft:
-            return _json({"error": "left", "message": "This young person has left."}, 410)
+            return _json({"error": "left", "message": self.texts["claim_left"]}, 410)
         except HandoffError:
-            return _json({"error": "gone", "message": "This request is no longer waiting."}, 409)
+            return _json({"error": "gone", "message": self.texts["claim_gone"]}, 409)
         await self.relay.open(_live(claimed, session.counselor))
         await set_paused(request.app, claimed.conversation_id, True)
         await self._notice(request.app, claimed, "handoff_joined")
@@ -415,7 +450,7 @@ class CounselorConsole:
                         "The counselor console cannot reach Redis (HAVEN_REDIS_URL): %s",
                         type(error).__name__,
                     )
-                    return _text("The console cannot work right now. Try again in a minute.", 503)
+                    return _text(self.texts["unavailable"], 503)
 
             route.__name__ = f"counselor_{handler.__name__}"
             return route

@@ -170,6 +170,7 @@ def _names(options: Mapping[str, Any], key: str, default: Iterable[str]) -> tupl
 
 
 HANDOFF_FILE = PROJECT_ROOT / "handoff.yml"
+CONTENT_LANGUAGES = PROJECT_ROOT / "content" / "languages"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -177,7 +178,9 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 class HandoffSettings:
     """Counselor handoff: duty hours, the usual wait, how long requests and sessions last.
 
-    Read from `handoff.yml`; `HAVEN_HANDOFF_KEEP_MINUTES` overrides `keep_minutes`.
+    Read from `handoff.yml`; `HAVEN_HANDOFF_KEEP_MINUTES` overrides `keep_minutes` and
+    `HAVEN_CONSOLE_LANGUAGE` overrides `console_language` (the counselor console's language, a
+    folder of `content/languages/`; English when not set).
     """
 
     timezone: str = "UTC"
@@ -188,6 +191,7 @@ class HandoffSettings:
     keep_minutes: float = 60.0
     session_minutes: float = 60.0
     leave_grace_minutes: float = 5.0
+    console_language: str = "en"  # the deployment's default language, DEFAULT_LANGUAGE
 
     @classmethod
     def load(
@@ -215,6 +219,20 @@ class HandoffSettings:
             "usual_wait_minutes": data.get("usual_wait_minutes", 5),
             "leave_grace_minutes": data.get("leave_grace_minutes", 5),
         }
+        from bot.language_packs import DEFAULT_LANGUAGE
+
+        console_language = str(
+            env.get("HAVEN_CONSOLE_LANGUAGE") or data.get("console_language") or DEFAULT_LANGUAGE
+        ).strip()
+        if not (
+            console_language.isalpha()
+            and console_language.islower()
+            and (CONTENT_LANGUAGES / console_language).is_dir()
+        ):
+            raise StorageConfigError(
+                f"{path.name}: console_language {console_language!r} (or HAVEN_CONSOLE_LANGUAGE) "
+                "must be a language of content/languages/, like en or es."
+            )
         return cls(
             timezone=str(hours.get("timezone", "UTC")),
             days=days,
@@ -224,6 +242,7 @@ class HandoffSettings:
             keep_minutes=_positive(options, "keep_minutes", 60),
             session_minutes=_positive(options, "session_minutes", 60),
             leave_grace_minutes=_positive(options, "leave_grace_minutes", 5),
+            console_language=console_language,
         )
 
     def on_duty(self, when: float) -> bool:

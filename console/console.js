@@ -1,16 +1,25 @@
 // Haven's counselor console: the queue, claiming, and live chats. Text is only ever set with
-// textContent (never innerHTML); every POST carries the session's CSRF token.
+// textContent (never innerHTML); every POST carries the session's CSRF token. Every text comes
+// from the page's #console-texts (content/languages/<language>/console.yml).
 (function () {
   'use strict';
   var csrf = document.querySelector('meta[name="haven-csrf"]').getAttribute('content');
+  var TEXTS = JSON.parse(document.getElementById('console-texts').textContent);
   var current = null; // the open chat's request id
   var lastMessage = 0;
   var NOTICES = {
-    handoff_joined: 'You joined. The young person was told a counselor is here.',
-    handoff_back_to_bot: 'Handed back to Haven.',
-    handoff_ended: 'Chat ended.',
-    left: 'The young person left the chat (quick exit, closed tab or lost connection).'
+    handoff_joined: 'notice_joined',
+    handoff_back_to_bot: 'notice_back_to_bot',
+    handoff_ended: 'notice_ended',
+    left: 'notice_left'
   };
+
+  // A text of console.yml with its {placeholders} filled in (plain text, for textContent).
+  function t(key, values) {
+    return (TEXTS[key] || key).replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
 
   function el(tag, text, className) {
     var node = document.createElement(tag);
@@ -34,15 +43,18 @@
 
   function describe(item) {
     var parts = [];
-    if (item.risk) { parts.push('RISK: crisis was mentioned'); }
-    parts.push('waiting ' + item.waiting_minutes + ' min');
+    if (item.risk) { parts.push(t('summary_risk')); }
+    parts.push(t('summary_waiting', { minutes: item.waiting_minutes }));
     if (item.shared) {
-      parts.push('language ' + (item.language || 'unknown'));
-      parts.push('region ' + (item.region || 'unknown'));
-      parts.push('age ' + (item.age_band === 'adult' ? '18 or over' : 'under 18 or unknown'));
-      parts.push('steps done: ' + ((item.steps_done || []).join(', ') || 'none'));
+      var steps = (item.steps_done || []).map(function (step) {
+        return TEXTS['step_' + step] || step;
+      });
+      parts.push(t('summary_language', { language: item.language || t('summary_unknown') }));
+      parts.push(t('summary_region', { region: item.region || t('summary_unknown') }));
+      parts.push(t(item.age_band === 'adult' ? 'summary_adult' : 'summary_minor'));
+      parts.push(t('summary_steps_done', { steps: steps.join(', ') || t('summary_no_steps') }));
     } else {
-      parts.push('no summary shared');
+      parts.push(t('summary_not_shared'));
     }
     return parts.join(' · ');
   }
@@ -64,13 +76,13 @@
       queue.replaceChildren();
       chats.replaceChildren();
       state.queue.forEach(function (item) {
-        queue.appendChild(card(item, 'Claim', function () { claim(item.id); }));
+        queue.appendChild(card(item, t('claim'), function () { claim(item.id); }));
       });
-      if (!state.queue.length) { queue.appendChild(el('li', 'Nobody is waiting.')); }
+      if (!state.queue.length) { queue.appendChild(el('li', t('queue_empty'))); }
       state.chats.forEach(function (item) {
-        chats.appendChild(card(item, 'Open', function () { open(item.id); }));
+        chats.appendChild(card(item, t('open'), function () { open(item.id); }));
       });
-      if (!state.chats.length) { chats.appendChild(el('li', 'No chats.')); }
+      if (!state.chats.length) { chats.appendChild(el('li', t('my_chats_empty'))); }
     });
   }
 
@@ -82,7 +94,7 @@
     say('');
     api('POST', 'claim', { id: id }).then(function (reply) {
       if (reply.id) { open(reply.id); return; }
-      say(reply.message || 'This request is no longer waiting.');
+      say(reply.message || t('claim_gone'));
       refresh();
     });
   }
@@ -96,20 +108,18 @@
     refresh();
   }
 
-  var SPEAKERS = { young_person: 'Young person: ', haven: 'Haven: ', counselor: 'Counselor: ' };
+  var SPEAKERS = { young_person: 'young_person_said', haven: 'haven_said', counselor: 'counselor_said' };
 
   // The chat before you joined, sent from the young person's page because they said yes.
   // Shown here only, never saved; plain text (textContent), like every message.
   function transcriptItem(message) {
     var item = el('li', null, 'transcript');
     var items = message.items || [];
-    item.appendChild(el('p', items.length
-      ? 'Earlier in this chat (shared by the young person, not saved):'
-      : 'The young person agreed to share this chat, but their page held no earlier messages ' +
-        '(for example after a reload).', 'hint'));
+    item.appendChild(el('p', t(items.length ? 'transcript_shared' : 'transcript_empty'), 'hint'));
     var earlier = el('ol');
     items.forEach(function (entry) {
-      earlier.appendChild(el('li', (SPEAKERS[entry.from] || '') + entry.text, 'earlier'));
+      var speaker = SPEAKERS[entry.from] ? t(SPEAKERS[entry.from]) + ' ' : '';
+      earlier.appendChild(el('li', speaker + entry.text, 'earlier'));
     });
     item.appendChild(earlier);
     return item;
@@ -122,10 +132,12 @@
       lastMessage = Math.max(lastMessage, message.n);
       return;
     }
-    var text = message.from === 'notice' ? (NOTICES[message.text] || message.text) : message.text;
-    var who = message.from === 'young_person' ? 'Young person: ' : message.from === 'counselor' ? 'You: ' : '';
+    var notice = message.from === 'notice' && NOTICES[message.text];
+    var text = notice ? t(notice) : message.text;
+    var who = message.from === 'young_person' ? t('young_person_said') + ' '
+      : message.from === 'counselor' ? t('you_said') + ' ' : '';
     var item = el('li', who + text, message.from + (message.risk ? ' urgent' : ''));
-    if (message.risk) { item.prepend(el('span', 'CRISIS WORDS ', 'tag')); }
+    if (message.risk) { item.prepend(el('span', t('crisis_words') + ' ', 'tag')); }
     list.appendChild(item);
     list.scrollTop = list.scrollHeight;
     lastMessage = Math.max(lastMessage, message.n);

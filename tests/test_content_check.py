@@ -142,6 +142,33 @@ def test_a_missing_translation_falls_back_to_english_and_is_listed_not_failed(pa
     assert any("unknown response `_unused`" in e for e in map(str, result.errors))
 
 
+def test_a_console_text_missing_in_a_language_fails_with_file_and_line(packs):
+    path = packs / "languages" / "es" / "console.yml"
+    edit(path, '  claim: "Atender"\n', "")
+    texts_line = edit(path, "texts:", "texts:")
+    english_line = edit(packs / "languages" / "en" / "console.yml", "  claim:", "  claim:")
+    assert_error(
+        packs,
+        f"{path}:{texts_line}",
+        f"`claim` is missing under `texts` (English has it at "
+        f"{packs / 'languages' / 'en' / 'console.yml'}:{english_line})",
+    )
+    line = edit(path, "esperando {minutes} min", "esperando {minutos} min")
+    assert_error(
+        packs, f"{path}:{line}", "`summary_waiting` must use the placeholders English uses"
+    )
+
+
+def test_a_language_without_console_texts_falls_back_to_english_with_a_warning(packs, capsys):
+    (packs / "languages" / "es" / "console.yml").unlink()
+    assert main(["--content", str(packs)]) == 0
+    out = capsys.readouterr().out
+    assert "languages/es/console.yml:1: warning: the counselor console is not translated" in out
+    from bot.console_texts import load_console_texts
+
+    assert load_console_texts("es", packs)["claim"] == "Claim"
+
+
 def test_main_exits_1_and_prints_file_and_line(packs, capsys):
     path = packs / "regions" / "uk.yml"
     line = edit(path, "call: 0800 1111", "call: call-me-maybe")

@@ -9,6 +9,7 @@ import time
 import urllib.parse
 
 import pytest
+import yaml
 
 from bot.counselors import ConsoleSessions, CounselorAccounts, LoginLimiter
 from bot.crypto import generate_key_line
@@ -300,6 +301,95 @@ def test_texts_during_a_handoff_use_the_young_persons_region_and_language():
     assert locale(None, None) == {}
     default = load_channel_messages({})["handoff_crisis"]
     assert "Kids Helpline" not in default and default.startswith("The counselor")
+
+
+def console_texts_of(page: str) -> dict:
+    """The texts the console's script reads: the JSON in the page's #console-texts."""
+    start = page.index('id="console-texts">') + len('id="console-texts">')
+    return json.loads(page[start : page.index("</script>", start)])
+
+
+def pack_texts(language: str) -> dict:
+    path = PROJECT / "content" / "languages" / language / "console.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["texts"]
+
+
+@pytest.fixture(scope="module")
+def spanish_console(tmp_path_factory):
+    """A running console configured in Spanish, as an NGO would: HAVEN_CONSOLE_LANGUAGE=es."""
+    yield from console_with_queue(tmp_path_factory.mktemp("es"), HAVEN_CONSOLE_LANGUAGE="es")
+
+
+def test_configured_in_spanish_the_console_speaks_spanish(spanish_console):
+    port, queue = spanish_console
+    spanish = pack_texts("es")
+    browser = Browser(port)
+    _, page = browser.request("GET", "/counselor")
+    assert '<html lang="es">' in page
+    assert "<title>Consola de consejería de Haven: iniciar sesión</title>" in page
+    assert ">Contraseña</label>" in page and ">Iniciar sesión</button>" in page
+    _, page = browser.request("POST", "/counselor/login", form={"name": "ana", "password": "no"})
+    assert "El nombre o la contraseña no son correctos." in page
+
+    browser.login("ana")
+    _, page = browser.request("GET", "/counselor")
+    assert '<html lang="es">' in page and "Sesión iniciada como <strong>ana</strong>" in page
+    assert 'aria-label="Mensajes"' in page and ">Devolver a Haven</button>" in page
+    assert console_texts_of(page) == spanish  # every text the script shows, in Spanish
+    assert "{{" not in page and "Log out" not in page
+
+    request = ask(queue, "gone-in-spanish")
+    queue.cancel("gone-in-spanish")
+    status, reply = browser.post("/counselor/api/claim", {"id": request.request_id})
+    assert status == 409 and reply["message"] == spanish["claim_gone"]
+
+
+def test_by_default_the_console_is_in_english(console):
+    port, _ = console
+    browser = Browser(port)
+    _, page = browser.request("GET", "/counselor")
+    assert '<html lang="en">' in page and "<title>Haven counselor console: log in</title>" in page
+    browser.login("ana")
+    _, page = browser.request("GET", "/counselor")
+    assert console_texts_of(page) == pack_texts("en")
+    assert "Logged in as <strong>ana</strong>" in page
+
+
+def test_pack_texts_cannot_add_html_to_the_console(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from bot import counselor_console
+    from bot.counselor_console import COOKIE, CounselorConsole
+
+    evil = '</script><script>alert(1)</script><b title="x">'
+    monkeypatch.setattr(
+        counselor_console,
+        "load_console_texts",
+        lambda language: {
+            **pack_texts("en"),
+            "console_title": evil,
+            "logged_in_as": evil + "{name}",
+        },
+    )
+    sessions = ConsoleSessions(idle_minutes=60)
+    accounts = SimpleNamespace(touch=lambda *args, **kwargs: None)
+    console = CounselorConsole(None, SimpleNamespace(clock=time.time), accounts, sessions)
+    token, _ = sessions.start("ana")
+    page = console.page(SimpleNamespace(cookies={COOKIE: token})).body.decode()
+    assert "<script>alert" not in page and "<b " not in page
+    assert page.count("</script>") == 2  # the texts' and console.js's own
+    assert console_texts_of(page)["console_title"] == evil  # the script still gets the text
+
+
+def test_the_console_language_is_a_setting_with_a_clear_error(tmp_path):
+    from bot.settings import HandoffSettings, StorageConfigError
+
+    assert HandoffSettings.load(tmp_path / "none.yml", {}).console_language == "en"
+    (tmp_path / "handoff.yml").write_text("console_language: es\n", encoding="utf-8")
+    assert HandoffSettings.load(tmp_path / "handoff.yml", {}).console_language == "es"
+    for wrong in ("fr", "../en", "EN"):
+        with pytest.raises(StorageConfigError, match="console_language"):
+            HandoffSettings.load(tmp_path / "none.yml", {"HAVEN_CONSOLE_LANGUAGE": wrong})
 
 
 REDIS_URL = "redis://127.0.0.1:6379/3"  # a database of its own for these tests

@@ -163,3 +163,41 @@ def test_quick_exit_while_waiting_takes_the_request_out_and_a_late_claim_says_so
     # Chromium logs the 410 answer itself as a failed resource; nothing else may be logged.
     errors = [e for e in console_tab.errors if "status of 410" not in e] + young.errors
     assert not errors, errors
+
+
+def test_the_console_configured_in_spanish_speaks_spanish(tmp_path, browser):  # noqa: F811
+    """No model needed: the console alone (tests.console_app) with HAVEN_CONSOLE_LANGUAGE=es."""
+    from bot.crypto import KeyRing
+    from bot.handoff import HandoffQueue
+    from tests.test_counselor_console import PASSWORD as CONSOLE_PASSWORD
+    from tests.test_counselor_console import serve
+
+    process, port, env = serve(tmp_path, "tests.console_app", HAVEN_CONSOLE_LANGUAGE="es")
+    try:
+        queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
+        queue.request(
+            "es-browser",
+            language="es",
+            region="es",
+            age_band=None,
+            steps_done=["dont_pay"],
+            risk=True,
+        )
+        queue.set_share_summary("es-browser", True)
+        tab = Chat(browser.new_context(viewport=DESKTOP), f"http://127.0.0.1:{port}/counselor")
+        tab.page.goto(tab.url)
+        assert tab.page.title() == "Consola de consejería de Haven: iniciar sesión"
+        assert tab.page.get_attribute("html", "lang") == "es"
+        assert tab.axe_violations() == []
+        tab.page.fill("#name", "ana")
+        tab.page.fill("#password", CONSOLE_PASSWORD)
+        tab.page.get_by_role("button", name="Iniciar sesión").click()
+        tab.page.wait_for_selector("text=Sesión iniciada como")
+        card = tab.page.locator("#queue li").first
+        card.locator("button", has_text="Atender").wait_for()
+        assert "RIESGO" in card.inner_text() and "pasos hechos: no pagar" in card.inner_text()
+        assert tab.axe_violations() == []
+        assert not tab.errors, tab.errors
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
