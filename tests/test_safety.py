@@ -99,6 +99,10 @@ SPANISH_CRISIS_MESSAGES = [
     "no me siento segura en mi casa",
     "ya no puedo mas",
     "adios a todos",
+    "me hice cortes en las piernas",
+    "mis papas estarian mejor si no existiera",
+    "nadie me echaria de menos la neta",
+    "sigo pensando en morirme",
 ]
 
 SPANISH_NOT_CRISIS_MESSAGES = [
@@ -117,6 +121,9 @@ SPANISH_NOT_CRISIS_MESSAGES = [
     "tengo miedo de que lo suba",
     "esto me esta matando de nervios jaja",
     "me pide dinero",
+    "me hice un corte de pelo nuevo",
+    "nadie me extraña en clase",
+    "estoy cagada de miedo",
 ]
 
 
