@@ -56,8 +56,7 @@ def engine_for(url: str) -> Engine:
             hide_parameters=True,
             # A connection PostgreSQL dropped (a restart, an outage) is found before it is used.
             pool_pre_ping=True,
-            connect_args=_connect_args(url),
-            **_pool_options(url),
+            **_engine_options(url),
         )
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_on_connect)
@@ -65,28 +64,19 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
-def _connect_args(url: str) -> dict[str, Any]:
-    backend = sa.engine.make_url(url).get_backend_name()
-    if backend == "postgresql":
-        return {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    if backend == "sqlite" and _is_sqlite_file(url):
-        # Pooled connections are used by one thread at a time, but not always the one that
-        # opened them (conversations are read and written on a database thread).
-        return {"check_same_thread": False}
+def _engine_options(url: str) -> dict[str, Any]:
+    parts = sa.engine.make_url(url)
+    if parts.get_backend_name() == "postgresql":
+        return {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_SECONDS}}
+    database = parts.database or ":memory:"
+    in_memory = database == ":memory:" or database.startswith("file::memory")
+    if parts.get_backend_name() == "sqlite" and not in_memory:
+        # SQLAlchemy 1.4 opens a new connection for every use of a SQLite file (NullPool);
+        # keeping them open saves about a millisecond per read and write (as SQLAlchemy 2.0
+        # does by default). Pooled connections are used by one thread at a time, but not always
+        # the one that opened them (conversations are read and written on a database thread).
+        return {"poolclass": sa.pool.QueuePool, "connect_args": {"check_same_thread": False}}
     return {}
-
-
-def _pool_options(url: str) -> dict[str, Any]:
-    # SQLAlchemy 1.4 opens a new connection for every use of a SQLite file (NullPool); keeping
-    # them open saves about a millisecond per read and write (as SQLAlchemy 2.0 does by default).
-    if sa.engine.make_url(url).get_backend_name() == "sqlite" and _is_sqlite_file(url):
-        return {"poolclass": sa.pool.QueuePool}
-    return {}
-
-
-def _is_sqlite_file(url: str) -> bool:
-    database = sa.engine.make_url(url).database
-    return bool(database) and database != ":memory:" and not database.startswith("file::memory")
 
 
 class DatabaseUnavailable(RuntimeError):
