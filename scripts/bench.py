@@ -120,7 +120,7 @@ def run(command: list[str], cwd: Path, log: Path) -> None:
 def prepare_stock_project() -> Path:
     """`rasa init` once, with SQLTrackerStore on SQLite; trained model reused across runs."""
     stock = WORK / "stock"
-    if not (stock / "models").exists() or not any((stock / "models").glob("*.tar.gz")):
+    if not has_model(stock):
         stock.mkdir(parents=True, exist_ok=True)
         print("Creating and training the stock Rasa project (rasa init), about 2 minutes...")
         run(
@@ -128,12 +128,20 @@ def prepare_stock_project() -> Path:
             stock,
             WORK / "stock-init.log",
         )
-    (stock / "stock-tracker.db").unlink(missing_ok=True)  # every run starts with no conversations
-    (stock / "endpoints.yml").write_text(
-        "tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: stock-tracker.db\n",
-        encoding="utf-8",
-    )
+    use_empty_sqlite_store(stock, "stock-tracker.db")
     return stock
+
+
+def has_model(project: Path) -> bool:
+    return any((project / "models").glob("*.tar.gz"))
+
+
+def use_empty_sqlite_store(project: Path, database: str) -> None:
+    """SQLTrackerStore on a SQLite file in `project`; every run starts with no conversations."""
+    (project / database).unlink(missing_ok=True)
+    (project / "endpoints.yml").write_text(
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {database}\n", encoding="utf-8"
+    )
 
 
 FLOOR_CONFIG = """\
@@ -154,18 +162,14 @@ def prepare_floor_project(stock: Path) -> Path:
     """Stock's data and domain, trained with FLOOR_CONFIG (a few seconds); reused across runs."""
     floor = WORK / "floor"
     floor.mkdir(parents=True, exist_ok=True)
-    for name in ("domain.yml", "credentials.yml", "endpoints.yml"):
+    for name in ("domain.yml", "credentials.yml"):
         (floor / name).write_text((stock / name).read_text(encoding="utf-8"), encoding="utf-8")
-    (floor / "floor-tracker.db").unlink(missing_ok=True)
-    (floor / "endpoints.yml").write_text(
-        "tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: floor-tracker.db\n",
-        encoding="utf-8",
-    )
+    use_empty_sqlite_store(floor, "floor-tracker.db")
     (floor / "data").mkdir(exist_ok=True)
     for data in (stock / "data").glob("*.yml"):
         (floor / "data" / data.name).write_text(data.read_text(encoding="utf-8"), encoding="utf-8")
     (floor / "config.yml").write_text(FLOOR_CONFIG, encoding="utf-8")
-    if not (floor / "models").exists() or not any((floor / "models").glob("*.tar.gz")):
+    if not has_model(floor):
         print("Training the Rasa floor project (keywords and rules), a few seconds...")
         run(
             [str(VENV_BIN / "rasa"), "train", "--out", "models"],
@@ -421,12 +425,17 @@ def plot(results: list[BotResult], path: Path) -> None:
     figure.savefig(path, dpi=120)
 
 
-def best_per_second(result: BotResult) -> float:
-    return max(level.per_second for level in result.levels)
-
-
 def best_level(result: BotResult) -> LevelResult:
     return max(result.levels, key=lambda level: level.per_second)
+
+
+def best_per_second(result: BotResult) -> float:
+    return best_level(result).per_second
+
+
+def p95_at(result: BotResult, concurrency: int) -> float:
+    level = next((level for level in result.levels if level.concurrency == concurrency), None)
+    return level.percentile(95) if level else float("nan")
 
 
 def why_throughput(haven: BotResult, stock: BotResult, floor: BotResult) -> str:
@@ -436,7 +445,8 @@ def why_throughput(haven: BotResult, stock: BotResult, floor: BotResult) -> str:
     floor_ratio = best_per_second(floor) / best_per_second(stock)
     level = best_level(haven)
     haven_cpu = level.cpu_ms_per_message(level.bot_cpu)
-    floor_cpu = best_level(floor).cpu_ms_per_message(best_level(floor).bot_cpu)
+    floor_best = best_level(floor)
+    floor_cpu = floor_best.cpu_ms_per_message(floor_best.bot_cpu)
     text = (
         f"3x stock means a message every {budget:.1f} ms, so at most {budget * cores:.1f} ms of "
         f"CPU per message on these {cores} cores, shared with the load generator. "
@@ -492,10 +502,8 @@ def report(haven: BotResult, stock: BotResult, floor: BotResult, command: str) -
         )
 
     best = {r.name: best_per_second(r) for r in (haven, stock, floor)}
-    at_20 = next((level for level in haven.levels if level.concurrency == 20), None)
-    p95_20 = at_20.percentile(95) if at_20 else float("nan")
-    floor_20 = next((level for level in floor.levels if level.concurrency == 20), None)
-    floor_p95_20 = floor_20.percentile(95) if floor_20 else float("nan")
+    p95_20 = p95_at(haven, 20)
+    floor_p95_20 = p95_at(floor, 20)
     ratio = best["Haven"] / best["stock"] if best["stock"] else float("nan")
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT, capture_output=True, text=True
