@@ -63,6 +63,30 @@ def redis_options(url: str) -> dict[str, Any]:
     }
 
 
+def redis_client(url: str, timeout_seconds: float) -> Any:
+    """A redis-py client for HAVEN_REDIS_URL, read as the lock store reads it (database 1 unless
+    the URL names one), that gives up after `timeout_seconds` instead of hanging."""
+    import redis
+
+    connection = redis_options(url)
+    return redis.StrictRedis(
+        host=connection["host"],
+        port=connection["port"],
+        db=connection["db"],
+        username=connection["username"],
+        password=connection["password"],
+        ssl=connection["use_ssl"],
+        socket_timeout=timeout_seconds,
+        socket_connect_timeout=timeout_seconds,
+    )
+
+
+def redis_address(url: str) -> str:
+    """host:port/db of HAVEN_REDIS_URL, for log lines (never the password)."""
+    connection = redis_options(url)
+    return f"{connection['host']}:{connection['port']}/{connection['db']}"
+
+
 class RedisUrlLockStore(RedisLockStore):
     """RedisLockStore whose address and password come from HAVEN_REDIS_URL."""
 
@@ -80,7 +104,7 @@ class RedisUrlLockStore(RedisLockStore):
             )
         options = dict(endpoint_config.kwargs) if endpoint_config else {}
         connection = redis_options(url)
-        self.where = f"{connection['host']}:{connection['port']}/{connection['db']}"
+        self.where = redis_address(url)
         super().__init__(
             key_prefix=options.get("key_prefix"),
             socket_timeout=float(options.get("socket_timeout", 5)),

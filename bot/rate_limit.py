@@ -198,24 +198,12 @@ class RedisMessageRateLimiter(MessageRateLimiter):
         prefix: str = REDIS_PREFIX,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        import redis
-
-        from bot.lock_store import redis_options
+        from bot.lock_store import redis_address, redis_client
 
         super().__init__(limits, clock=clock, hash_key=hash_key)
-        connection = redis_options(url)
-        self.where = f"{connection['host']}:{connection['port']}/{connection['db']}"
+        self.where = redis_address(url)
         self.prefix = prefix
-        self.red = redis.StrictRedis(
-            host=connection["host"],
-            port=connection["port"],
-            db=connection["db"],
-            username=connection["username"],
-            password=connection["password"],
-            ssl=connection["use_ssl"],
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        )
+        self.red = redis_client(url, REDIS_TIMEOUT_SECONDS)
         self._take = self.red.register_script(TAKE_SCRIPT)
         self._clock = clock
         self._in_memory_until: float | None = None  # set while Redis is unavailable
