@@ -370,11 +370,16 @@ async def measure(
 
 
 def stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
+    """SIGTERM to the server's process group (SIGINT may be ignored when the benchmark runs in
+    the background), then SIGKILL to whatever of the group is left."""
+    for signum, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, signum)
+            process.wait(timeout=wait)
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def machine() -> str:

@@ -1,11 +1,38 @@
-"""Shared fixtures: the project's domain, loaded once."""
+"""Shared fixtures (the project's domain, PostgreSQL schemas), and the end-of-run check that no
+test left a process running (tests/leftover_processes.py)."""
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.leftover_processes import MARKER, leftovers
+
 PROJECT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    """Marks this run's environment, so every process a test starts can be found at the end."""
+    os.environ[MARKER] = uuid.uuid4().hex
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fails the run, naming them, if any process a test started is still running; kills them."""
+    if not Path("/proc/self/environ").exists():
+        return  # not Linux: the check reads /proc
+    left = leftovers(os.environ[MARKER])
+    if not left:
+        return
+    lines = [f"{len(left)} process(es) started by the tests were still running (now killed):"]
+    lines += [f"  {pid}: {command}" for pid, command in sorted(left.items())]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        reporter.ensure_newline()
+    for line in lines:
+        reporter.write_line(line, red=True) if reporter else print(line)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,10 @@
 """`Haven`: the real action and Rasa servers, started by `scripts/run-haven` as `make run` does,
 on free loopback ports, for the end-to-end tests (test_server.py, test_multi_instance.py,
 test_widget_browser.py). Extra environment variables choose a profile (test_multi_instance.py).
+
+`stop_process_group` is how every test stops a server it started: a test run may itself run
+where SIGINT is ignored (a background job, `nohup`, some service managers), and a signal ignored
+when a shell starts cannot be trapped by it, so SIGINT alone would leave run-haven running.
 """
 
 import json
@@ -23,6 +27,45 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def stop_process_group(process: subprocess.Popen, timeout: float = 30) -> int:
+    """Stops a server started with `start_new_session=True` and everything it started.
+
+    SIGTERM to the leader first (run-haven traps it and stops its servers cleanly), then SIGTERM
+    to the whole group if it did not stop in time, and finally SIGKILL to whatever of the group
+    is left, so nothing stays behind whatever happened. Returns the leader's exit code.
+    """
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _signal_group(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+    _signal_group(process.pid, signal.SIGKILL)
+    return process.wait()
+
+
+def _signal_group(group: int, signum: int) -> None:
+    try:
+        os.killpg(group, signum)
+    except (ProcessLookupError, PermissionError):
+        pass  # nobody left in the group
+
+
+def default_sigint() -> None:
+    """In the child, before exec: SIGINT as a terminal gives it, so run-haven can trap Ctrl-C
+    even when the test run itself ignores SIGINT (a background job)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def ignore_sigint() -> None:
+    """In the child, before exec: SIGINT ignored, as for a job a shell starts with `&`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def port_open(host: str, port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
@@ -32,7 +75,9 @@ def port_open(host: str, port: int) -> bool:
 class Haven:
     """A running Haven, started by scripts/run-haven as `make run` does."""
 
-    def __init__(self, tmp: Path, **extra_env: str) -> None:
+    def __init__(self, tmp: Path, sigint: bool = True, **extra_env: str) -> None:
+        """Starts run-haven; `sigint=False` starts it with SIGINT ignored, as a background job
+        of a shell is (then only SIGTERM stops it)."""
         self.rasa_port = free_port()
         self.action_port = int(extra_env.get("HAVEN_ACTION_PORT") or free_port())
         self.log_dir = tmp / "log"
@@ -53,6 +98,7 @@ class Haven:
             stdout=self.output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=default_sigint if sigint else ignore_sigint,
         )
         self.started_in = self._wait_until_ready(timeout=240)
 
@@ -85,10 +131,19 @@ class Haven:
         assert status == 200, replies
         return replies
 
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    def interrupt(self) -> int:
+        """Ctrl-C: SIGINT to run-haven, as a terminal sends it; its exit code."""
+        self.process.send_signal(signal.SIGINT)
         try:
             return self.process.wait(timeout=30)
+        finally:
+            self.stop()
+
+    def stop(self) -> int:
+        """Stops run-haven and every process it started (`stop_process_group`); its exit code.
+        Safe to call more than once."""
+        try:
+            return stop_process_group(self.process)
         finally:
             self.output.close()
 

@@ -26,8 +26,7 @@ def haven(tmp_path_factory):
     # As behind one reverse proxy (docs/deploy.md): the client's address is X-Forwarded-For.
     running = Haven(tmp_path_factory.mktemp("haven"), SANIC_PROXIES_COUNT="1")
     yield running
-    if running.process.poll() is None:
-        os.killpg(running.process.pid, signal.SIGKILL)
+    running.stop()
 
 
 def test_language_and_region_outlast_the_turn_through_the_encrypted_store(haven):
@@ -291,9 +290,21 @@ def test_action_server_down_gets_crisis_lines_and_the_bot_recovers(haven):
     assert "something went wrong" not in texts(replies)
 
 
+def test_run_haven_started_ignoring_sigint_is_still_stopped_with_all_it_started(tmp_path):
+    # As under nohup, `&` or some service managers: SIGINT ignored from the start, which bash
+    # cannot trap. The tests stop servers with SIGTERM, which run-haven traps.
+    other = Haven(tmp_path, sigint=False)
+    group = other.process.pid
+    assert other.stop() == 0  # run-haven stopped its servers itself, not killed
+    assert not port_open("127.0.0.1", other.rasa_port)
+    assert not port_open("127.0.0.1", other.action_port)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(group, 0)  # nothing of its process group is left
+
+
 def test_ctrl_c_stops_both_servers_cleanly(haven):
     # Last in this file on purpose (pytest keeps file order): it stops the shared servers.
-    code = haven.stop()
+    code = haven.interrupt()
     assert code in (0, 130)
     time.sleep(1)
     assert not port_open("127.0.0.1", haven.rasa_port)

@@ -5,7 +5,6 @@ in the database or the logs (markers `model` and `server` for the last two)."""
 import asyncio
 import logging
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -29,6 +28,7 @@ from bot.conversations import CONNECT_TIMEOUT_SECONDS, DatabaseUnavailable, clos
 from bot.crypto import generate_key_line
 from bot.settings import StorageConfigError
 from bot.tracker_store import EncryptedTrackerStore
+from tests.running_haven import stop_process_group
 from tests.tcp_proxy import TcpProxy
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -304,12 +304,7 @@ class RunningHaven:
             return "\n".join(m.get("text", "") for m in json.loads(reply.read()))
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_process_group(self.process)
 
     def logs(self) -> bytes:
         files = [self.output, *sorted(self.log_dir.glob("*"))]

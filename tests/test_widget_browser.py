@@ -11,7 +11,6 @@ import asyncio
 import concurrent.futures
 import json
 import os
-import signal
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -40,10 +39,7 @@ ONE_PIXEL_PNG = bytes.fromhex(
 def haven(tmp_path_factory):
     running = Haven(tmp_path_factory.mktemp("haven"))
     yield running
-    if running.process.poll() is None:
-        running.stop()
-    if running.process.poll() is None:
-        os.killpg(running.process.pid, signal.SIGKILL)
+    running.stop()
 
 
 @pytest.fixture(scope="module")
