@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.content import CONTENT_DIR, DEFAULT_LANGUAGE, ContentError
+from bot.language_packs import is_crisis_only
 from bot.pack_reader import PackNode, Problem, ProblemReport, check_schema, read_yaml
 
 logger = logging.getLogger(__name__)
@@ -63,8 +64,8 @@ def check_console_texts(content_dir: Path, report: ProblemReport) -> None:
         return
     english = read_console_file(english_path, DEFAULT_LANGUAGE, report)
     for language in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if language.name == DEFAULT_LANGUAGE:
-            continue
+        if language.name == DEFAULT_LANGUAGE or is_crisis_only(language):
+            continue  # a crisis-only folder is no language the console can be set to
         path = language / CONSOLE_FILE
         if not path.exists():
             report.warning(

@@ -8,7 +8,9 @@ Everything here is data in `content/` (schema: `docs/content-schema.md`):
 - `content/tools.yml`: the takedown tools and who may use them;
 - `content/languages/<language>/`: `responses.yml` (every response), `language.yml` (how to say
   a phone number or a link, tool descriptions, country names, words for detecting the language)
-  and `crisis.yml` (the crisis patterns of the safety net, with examples they must catch).
+  and `crisis.yml` (the crisis patterns of the safety net, with examples they must catch); a
+  folder with only `crisis.yml` is a language whose crisis messages Haven recognises before it
+  has a pack (the reply is then in English).
 
 `load_content` reads and checks all of it and reports every problem with its file and line, so an
 NGO volunteer can fix a pack without reading Python. A text missing in a language falls back to
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,9 +37,12 @@ from bot.help_directory import (
 )
 from bot.language_packs import (
     DEFAULT_LANGUAGE,
+    CrisisFile,
     Language,
     Variation,
     fill_from_english,
+    is_crisis_only,
+    read_crisis_only,
     read_language,
 )
 from bot.pack_reader import PROJECT_DIR, SCHEMA_VERSION, ContentError, Problem, ProblemReport
@@ -74,6 +79,8 @@ class ContentPacks:
     tools: dict[str, Tool]
     languages: dict[str, Language]
     problems: list[Problem]
+    crisis_only: dict[str, CrisisFile] = field(default_factory=dict)
+    """Languages with crisis patterns but no pack yet (bot/language_packs.py)."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -111,12 +118,15 @@ def load_content(content_dir: Path = CONTENT_DIR) -> ContentPacks:
             regions[region.code] = region
     if INTERNATIONAL not in regions:
         report.error(content_dir / "regions", 1, "there must be an `international.yml` fallback")
-    languages = {}
+    languages, crisis_only = {}, {}
     for folder in sorted(p for p in (content_dir / "languages").iterdir() if p.is_dir()):
+        if is_crisis_only(folder):
+            crisis_only[folder.name] = read_crisis_only(folder, report)
+            continue
         language = read_language(folder, report)
         if language:
             languages[language.code] = language
-    packs = ContentPacks(regions, tools, languages, report.problems)
+    packs = ContentPacks(regions, tools, languages, report.problems, crisis_only)
     if DEFAULT_LANGUAGE not in languages:
         report.error(content_dir / "languages", 1, "there must be an English (`en`) pack")
         return packs

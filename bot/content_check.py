@@ -48,11 +48,12 @@ class CheckResult:
     def summary(self) -> str:
         entries = self.packs.entries()
         unverified = sum(not entry.verified for entry in entries)
+        crisis_only = ", ".join(sorted(self.packs.crisis_only))
         return (
             f"{_count(len(self.packs.regions), 'region')}, "
             f"{_count(len(self.packs.languages), 'language')}, "
             f"{_count(len(entries), 'entry', 'entries')} ({unverified} unverified)"
-        )
+        ) + (f"; crisis patterns only, no pack yet: {crisis_only}" if crisis_only else "")
 
 
 def _count(number: int, one: str, many: str | None = None) -> str:
@@ -141,19 +142,20 @@ def _check_against_domain(packs: ContentPacks, domain: dict, domain_file: Path) 
 
 def _check_crisis_examples(packs: ContentPacks) -> list[Problem]:
     found = []
+    files = {**packs.languages, **packs.crisis_only}
     compiled = {
-        code: [re.compile(pattern) for pattern in language.crisis_patterns]
-        for code, language in packs.languages.items()
+        code: [re.compile(pattern) for pattern in crisis.crisis_patterns]
+        for code, crisis in files.items()
     }
     every_pattern = [pattern for patterns in compiled.values() for pattern in patterns]
-    for code, language in packs.languages.items():
-        path = (language.path or CONTENT_DIR) / "crisis.yml"
-        if len(language.crisis_examples) < 10:
+    for code, crisis in files.items():
+        path = (crisis.path or CONTENT_DIR) / "crisis.yml"
+        if len(crisis.crisis_examples) < 10:
             found.append(Problem(path, 1, "give at least 10 `examples` the patterns must catch"))
-        for example in language.crisis_examples:
+        for example in crisis.crisis_examples:
             if not any(p.search(normalise(example)) for p in compiled[code]):
                 found.append(Problem(path, 1, f"no pattern catches the example {example!r}"))
-        for example in language.not_crisis_examples:
+        for example in crisis.not_crisis_examples:
             hits = [p.pattern for p in every_pattern if p.search(normalise(example))]
             if hits:
                 found.append(

@@ -3,6 +3,10 @@
 Read from `content/languages/<language>/` (schema: docs/content-schema.md): `responses.yml`,
 `language.yml` and `crisis.yml`. A text missing in a language falls back to English, and each
 fallback is reported as a warning so that `make check-content` lists it.
+
+A folder with only `crisis.yml` is a language Haven does not speak yet but whose crisis
+messages it must recognise (`read_crisis_only`): the safety net reads its patterns, and the
+crisis reply comes in English with the region's lines until the language has a full pack.
 """
 
 from __future__ import annotations
@@ -53,6 +57,17 @@ class Language:
         for key in keys:
             value = value.get(key) if isinstance(value, dict) else None
         return value
+
+
+@dataclass(frozen=True)
+class CrisisFile:
+    """What a language's `crisis.yml` holds; alone, for a language Haven does not speak yet."""
+
+    code: str
+    crisis_patterns: tuple[str, ...]
+    crisis_examples: tuple[str, ...]
+    not_crisis_examples: tuple[str, ...]
+    path: Path | None = None
 
 
 LANGUAGE_FIELDS = ("schema", "language", "name", "switch_words", "detect_words", "contact")
@@ -162,16 +177,7 @@ def read_language(folder: Path, report: ProblemReport) -> Language | None:
         for key in responses_map.data
     }
 
-    crisis_top = PackNode(read_yaml(crisis_path, report), crisis_path, 1, report, "crisis.yml")
-    crisis_top.keys_must_be(("schema", "language", "patterns", "examples", "not_crisis"))
-    check_schema(crisis_top, code, "language")
-    patterns = crisis_top.texts("patterns")
-    for index, pattern in enumerate(patterns):
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            line = line_of(crisis_top.get("patterns"), index, crisis_top.line("patterns"))
-            report.error(crisis_path, line, f"pattern {pattern!r} is not a valid regex: {error}")
+    crisis = read_crisis_file(crisis_path, code, report)
     if not top.ok or not responses_top.ok:
         return None
     phrases = {k: v for k, v in top.data.items() if k not in ("schema", "language", "name")}
@@ -180,10 +186,45 @@ def read_language(folder: Path, report: ProblemReport) -> Language | None:
         name=top.text("name") or code,
         responses=responses,
         phrases=plain(phrases),
-        crisis_patterns=patterns,
-        crisis_examples=crisis_top.texts("examples"),
-        not_crisis_examples=crisis_top.texts("not_crisis"),
+        crisis_patterns=crisis.crisis_patterns,
+        crisis_examples=crisis.crisis_examples,
+        not_crisis_examples=crisis.not_crisis_examples,
         path=folder,
+    )
+
+
+def is_crisis_only(folder: Path) -> bool:
+    """A language folder that has crisis patterns and nothing else yet."""
+    return (folder / "crisis.yml").exists() and not any(
+        (folder / name).exists() for name in ("language.yml", "responses.yml")
+    )
+
+
+def read_crisis_only(folder: Path, report: ProblemReport) -> CrisisFile:
+    """A crisis-only language folder (see the module docstring)."""
+    if not LANGUAGE_CODE.match(folder.name):
+        report.error(folder, 1, "language folders are two-letter codes like `es`")
+    return read_crisis_file(folder / "crisis.yml", folder.name, report)
+
+
+def read_crisis_file(path: Path, code: str, report: ProblemReport) -> CrisisFile:
+    """A language's `crisis.yml`: its patterns (each must compile), examples and non-examples."""
+    top = PackNode(read_yaml(path, report), path, 1, report, "crisis.yml")
+    top.keys_must_be(("schema", "language", "patterns", "examples", "not_crisis"))
+    check_schema(top, code, "language")
+    patterns = top.texts("patterns")
+    for index, pattern in enumerate(patterns):
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            line = line_of(top.get("patterns"), index, top.line("patterns"))
+            report.error(path, line, f"pattern {pattern!r} is not a valid regex: {error}")
+    return CrisisFile(
+        code=code,
+        crisis_patterns=patterns,
+        crisis_examples=top.texts("examples"),
+        not_crisis_examples=top.texts("not_crisis"),
+        path=path.parent,
     )
 
 

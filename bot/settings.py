@@ -219,7 +219,7 @@ class HandoffSettings:
             "usual_wait_minutes": data.get("usual_wait_minutes", 5),
             "leave_grace_minutes": data.get("leave_grace_minutes", 5),
         }
-        from bot.language_packs import DEFAULT_LANGUAGE
+        from bot.language_packs import DEFAULT_LANGUAGE, is_crisis_only
 
         console_language = str(
             env.get("HAVEN_CONSOLE_LANGUAGE") or data.get("console_language") or DEFAULT_LANGUAGE
@@ -228,6 +228,7 @@ class HandoffSettings:
             console_language.isalpha()
             and console_language.islower()
             and (CONTENT_LANGUAGES / console_language).is_dir()
+            and not is_crisis_only(CONTENT_LANGUAGES / console_language)
         ):
             raise StorageConfigError(
                 f"{path.name}: console_language {console_language!r} (or HAVEN_CONSOLE_LANGUAGE) "

@@ -10,7 +10,10 @@ import pytest
 from bot.content_check import check, main
 
 PROJECT = Path(__file__).resolve().parent.parent
-SUMMARY = re.compile(r"^\d+ regions, \d+ languages, \d+ entries \(\d+ unverified\)$")
+SUMMARY = re.compile(
+    r"^\d+ regions, \d+ languages, \d+ entries \(\d+ unverified\)"
+    r"(; crisis patterns only, no pack yet: [a-z, ]+)?$"
+)
 
 
 @pytest.fixture
@@ -43,6 +46,19 @@ def test_the_shipped_packs_pass_with_a_summary_line(capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert SUMMARY.match(last), last
     assert last.startswith("12 regions, 2 languages")
+    assert last.endswith("crisis patterns only, no pack yet: de, fr, nl, pt")
+
+
+def test_a_crisis_only_language_is_checked_like_a_pack(packs):
+    # content/languages/de/ has only crisis.yml: its patterns must catch its examples and none
+    # of any language's non-examples.
+    crisis = packs / "languages" / "de" / "crisis.yml"
+    edit(
+        crisis, "  - ich will sterben\n", "  - ich will sterben\n  - das ist ein satz ohne gefahr\n"
+    )
+    assert_error(packs, str(crisis), "no pattern catches")
+    edit(crisis, "  - ich sterbe vor Lachen\n", "  - ich sterbe vor Lachen\n  - ich will sterben\n")
+    assert any("is not a crisis but" in e for e in errors(packs))
 
 
 def test_unverified_entries_are_listed(capsys):

@@ -186,3 +186,23 @@ def test_a_language_choice_outlasts_the_channels_hint(agent):
     chat = Chat(agent, {"language": "en"})
     chat.say("in spanish please")
     assert "Paso 1" in chat.say("/ask_what_to_do")
+
+
+@pytest.mark.parametrize(
+    ("region", "message", "lines"),
+    [
+        ("DE", "ich will nicht mehr leben", ["112", "116 111"]),
+        ("FR", "j'ai envie de mourir", ["112", "119"]),
+        ("BR", "quero morrer", ["190"]),
+        ("NL", "ik wil dood", ["112"]),
+        (None, "ich will mich umbringen", []),
+    ],
+)
+def test_a_crisis_in_a_language_without_a_pack_gets_the_crisis_reply(agent, region, message, lines):
+    # German, French, Portuguese and Dutch have crisis patterns but no pack yet: the reply is the
+    # crisis reply in a language Haven has, with the lines of the region the page names.
+    chat = Chat(agent, {"region": region} if region else None)
+    reply = chat.say(message)
+    assert "glad you told me" in reply or "Me alegra mucho" in reply
+    assert all(line in reply for line in lines), reply
+    assert "didn't quite get that" not in reply and "no te entend" not in reply

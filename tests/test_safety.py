@@ -187,3 +187,84 @@ def test_no_other_training_example_is_taken_for_a_crisis():
         if intent != "crisis" and mentions_crisis(text)
     ]
     assert flagged == []
+
+
+# Languages with crisis patterns but no pack yet (content/languages/<code>/crisis.yml alone).
+# Written for these tests, in the ways the pack files' examples do not use.
+CRISIS_WITHOUT_A_PACK = {
+    "de": [
+        "Ich will einfach nur sterben",
+        "ich will nich mehr leben",
+        "hab schon überlegt mich umzubringen",
+        "ich denk an suizid",
+        "alle wären besser ohne mich",
+        "ich ritz mich wieder",
+        "Ich stehe auf der Brücke",
+        "hab die pillen genommen",
+        "ich kann nicht mehr",
+        "ich möchte nicht mehr aufwachen",
+    ],
+    "fr": [
+        "jveux mourir",
+        "je veux me tuer",
+        "j ai envie d en finir",
+        "je pense à me suicider",
+        "je veux plus vivre",
+        "je manquerais à personne",
+        "je me fais du mal",
+        "je vais avaler mes médicaments",
+        "j ai envie de disparaitre",
+        "je veux plus me réveiller",
+    ],
+    "pt": [
+        "qro morrer",
+        "to pensando em me matar",
+        "quero acabar com tudo",
+        "não aguento mais viver",
+        "vou me jogar da ponte",
+        "me corto todo dia",
+        "ninguém sentiria minha falta",
+        "quero desaparecer pra sempre",
+        "vou tomar todos os comprimidos",
+        "penso em suicidio",
+    ],
+    "nl": [
+        "ik wil gewoon dood",
+        "ik wil niet meer leven",
+        "ik wil er een einde aan maken",
+        "ik denk aan zelfmoord",
+        "ik doe mezelf pijn",
+        "iedereen beter af zonder mij",
+        "ik wil niet meer wakker worden",
+        "ik sta op het dak",
+        "ik heb mijn pillen geslikt",
+        "niemand zou me missen",
+    ],
+}
+
+FIGURES_WITHOUT_A_PACK = [
+    "ma mère va me tuer",
+    "je vais mourir de honte",
+    "je suis mort de rire mdr",
+    "vou morrer de vergonha",
+    "minha bateria tá morrendo",
+    "meine Mutter bringt mich um",
+    "ich sterbe vor Scham",
+    "mein Handy stirbt",
+    "ich kann nicht mehr warten",
+    "mijn moeder vermoordt me",
+    "ik ga dood van het lachen",
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [(code, text) for code, texts in CRISIS_WITHOUT_A_PACK.items() for text in texts],
+)
+def test_crisis_messages_in_languages_without_a_pack_are_caught(language, message):
+    assert mentions_crisis(message)
+
+
+@pytest.mark.parametrize("message", FIGURES_WITHOUT_A_PACK)
+def test_figures_of_speech_in_those_languages_are_not_crises(message):
+    assert not mentions_crisis(message)
