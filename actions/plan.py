@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.plan import FIRST_STEP, PlanProgress
 from bot.responses import headline
+from bot.safety import weak_crisis_signal
 
 
 def _progress(tracker: Tracker) -> PlanProgress:
@@ -68,8 +69,31 @@ class ActionShowProgress(Action):
         ]
 
 
+def rephrase_or_check_safety(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Asks to rephrase, or, when crisis was among the classifier's guesses, asks gently
+    whether they are safe, with the crisis lines (`bot.safety.weak_crisis_signal`)."""
+    ranking = tracker.latest_message.get("intent_ranking")
+    if weak_crisis_signal(ranking):
+        dispatcher.utter_message(response="utter_safety_check")
+    else:
+        dispatcher.utter_message(response="utter_rephrase")
+
+
+class ActionRephraseOrCheckSafety(Action):
+    """A message the classifier could not place: `rephrase_or_check_safety`."""
+
+    def name(self) -> str:
+        return "action_rephrase_or_check_safety"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        rephrase_or_check_safety(dispatcher, tracker)
+        return []
+
+
 class ActionCoreFallback(Action):
-    """When no rule applies: ask to rephrase (with the menu) and forget the confusing turn."""
+    """When no rule applies: `rephrase_or_check_safety`, and forget the confusing turn."""
 
     def name(self) -> str:
         return "action_core_fallback"
@@ -77,5 +101,5 @@ class ActionCoreFallback(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        dispatcher.utter_message(response="utter_rephrase")
+        rephrase_or_check_safety(dispatcher, tracker)
         return [UserUtteranceReverted()]

@@ -79,3 +79,26 @@ def crisis_language(text: str | None) -> str | None:
         if any(pattern.search(squeezed) for pattern in patterns[language]):
             return language
     return None
+
+
+WEAK_SIGNAL_TOP_GUESSES = 3
+WEAK_SIGNAL_CONFIDENCE = 0.10
+"""A message the classifier could not place (or no rule fitted) is a weak crisis signal when
+`crisis` is among its top three guesses with at least this confidence: it then gets a gentle
+"are you safe?" with the crisis lines, never "I didn't get that". The crisis messages the issue
+"Understanding v2" found missed had crisis as their first guess, just under the fallback
+threshold (0.45); a gentle question is cheap when the guess was wrong."""
+
+
+def weak_crisis_signal(intent_ranking: list[dict] | None) -> bool:
+    """True when `crisis` is among the classifier's top guesses (the fallback left aside)."""
+    guesses = [
+        guess
+        for guess in intent_ranking or []
+        if isinstance(guess, dict) and guess.get("name") != "nlu_fallback"
+    ]
+    return any(
+        guess.get("name") == "crisis"
+        and float(guess.get("confidence") or 0.0) >= WEAK_SIGNAL_CONFIDENCE
+        for guess in guesses[:WEAK_SIGNAL_TOP_GUESSES]
+    )

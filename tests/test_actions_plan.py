@@ -3,7 +3,12 @@
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.plan import ActionCoreFallback, ActionPlanMove, ActionShowProgress
+from actions.plan import (
+    ActionCoreFallback,
+    ActionPlanMove,
+    ActionRephraseOrCheckSafety,
+    ActionShowProgress,
+)
 
 
 def tracker(intent: str, **slots) -> Tracker:
@@ -91,3 +96,34 @@ def test_the_dont_pay_reminder_comes_in_the_hinted_language(domain):
     dispatcher = CollectingDispatcher()
     ActionPlanMove().run(dispatcher, tracker("ask_takedown", language_hint="es"), domain)
     assert dispatcher.messages[0]["text"].startswith("Paso 1: No pagues")
+
+
+def fallback_tracker(ranking: list[tuple[str, float]]) -> Tracker:
+    """A message the classifier could not place, with its guesses."""
+    found = tracker("nlu_fallback")
+    found.latest_message["intent_ranking"] = [
+        {"name": name, "confidence": confidence} for name, confidence in ranking
+    ]
+    return found
+
+
+def test_a_fallback_whose_guesses_include_crisis_asks_whether_they_are_safe(domain):
+    dispatcher = CollectingDispatcher()
+    ranking = [("nlu_fallback", 0.45), ("crisis", 0.41), ("disclose_sextortion", 0.2)]
+    assert ActionRephraseOrCheckSafety().run(dispatcher, fallback_tracker(ranking), domain) == []
+    assert [message["response"] for message in dispatcher.messages] == ["utter_safety_check"]
+
+
+def test_a_fallback_without_a_crisis_guess_asks_to_rephrase(domain):
+    dispatcher = CollectingDispatcher()
+    ranking = [("nlu_fallback", 0.45), ("greet", 0.3), ("ask_takedown", 0.2), ("crisis", 0.05)]
+    ActionRephraseOrCheckSafety().run(dispatcher, fallback_tracker(ranking), domain)
+    assert [message["response"] for message in dispatcher.messages] == ["utter_rephrase"]
+
+
+def test_the_core_fallback_also_checks_safety_when_crisis_was_guessed(domain):
+    dispatcher = CollectingDispatcher()
+    ranking = [("ask_why", 0.5), ("crisis", 0.3)]
+    events = ActionCoreFallback().run(dispatcher, fallback_tracker(ranking), domain)
+    assert dispatcher.messages[0]["response"] == "utter_safety_check"
+    assert events == [{"event": "rewind", "timestamp": None}]

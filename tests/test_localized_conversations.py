@@ -206,3 +206,20 @@ def test_a_crisis_in_a_language_without_a_pack_gets_the_crisis_reply(agent, regi
     assert "glad you told me" in reply or "Me alegra mucho" in reply
     assert all(line in reply for line in lines), reply
     assert "didn't quite get that" not in reply and "no te entend" not in reply
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message", "question", "line"),
+    [
+        ({"region": "US"}, "i dont see the point anymore", "Are you safe right now?", "988"),
+        ({"region": "US"}, "tengo las pastillas aquí", "¿Estás a salvo ahora mismo?", "988"),
+    ],
+)
+def test_a_weak_crisis_signal_gets_are_you_safe_with_the_crisis_line(
+    agent, metadata, message, question, line
+):
+    # Crisis was among the classifier's guesses, under the fallback threshold, and no pattern
+    # matched: a gentle question with the crisis line, never "I didn't get that".
+    reply = Chat(agent, metadata).say(message)
+    assert question in reply and line in reply, reply
+    assert "didn't quite get that" not in reply and "no te entend" not in reply

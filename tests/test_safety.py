@@ -6,7 +6,7 @@ that the patterns generalise rather than that they remember the training data.
 
 import pytest
 
-from bot.safety import crisis_language, mentions_crisis, normalise
+from bot.safety import crisis_language, mentions_crisis, normalise, weak_crisis_signal
 
 CRISIS_MESSAGES = [
     "i want to kill myself",
@@ -268,3 +268,19 @@ def test_crisis_messages_in_languages_without_a_pack_are_caught(language, messag
 @pytest.mark.parametrize("message", FIGURES_WITHOUT_A_PACK)
 def test_figures_of_speech_in_those_languages_are_not_crises(message):
     assert not mentions_crisis(message)
+
+
+@pytest.mark.parametrize(
+    ("ranking", "weak"),
+    [
+        ([("nlu_fallback", 0.45), ("crisis", 0.4)], True),  # just under the fallback threshold
+        ([("nlu_fallback", 0.45), ("greet", 0.3), ("ask_why", 0.2), ("crisis", 0.11)], True),
+        ([("greet", 0.5), ("ask_why", 0.2), ("thanks", 0.15), ("crisis", 0.12)], False),  # 4th
+        ([("nlu_fallback", 0.45), ("crisis", 0.09)], False),
+        ([], False),
+        (None, False),
+    ],
+)
+def test_a_weak_crisis_signal_is_crisis_among_the_top_three_guesses(ranking, weak):
+    guesses = None if ranking is None else [{"name": n, "confidence": c} for n, c in ranking]
+    assert weak_crisis_signal(guesses) is weak
