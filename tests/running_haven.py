@@ -32,7 +32,8 @@ def port_open(host: str, port: int) -> bool:
 class Haven:
     """A running Haven, started by scripts/run-haven as `make run` does."""
 
-    def __init__(self, tmp: Path, **extra_env: str) -> None:
+    def __init__(self, tmp: Path, wait: bool = True, **extra_env: str) -> None:
+        """Starts run-haven; with `wait` False, returns at once (then call `wait_until_ready`)."""
         self.rasa_port = free_port()
         self.action_port = int(extra_env.get("HAVEN_ACTION_PORT") or free_port())
         self.log_dir = tmp / "log"
@@ -54,9 +55,10 @@ class Haven:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.started_in = self._wait_until_ready(timeout=240)
+        self.started_in = self.wait_until_ready() if wait else None
 
-    def _wait_until_ready(self, timeout: float) -> float:
+    def wait_until_ready(self, timeout: float = 240) -> float:
+        """Seconds until run-haven said it is running; raises if it exited or took too long."""
         start = time.monotonic()
         printed = Path(self.output.name)
         while time.monotonic() - start < timeout:
