@@ -3,14 +3,15 @@
 Each conversation is one row: the keyed hash of its id, the key id, a nonce, the AES-256-GCM
 ciphertext of its minimized events (`bot.minimize`) and the time of its last save. Works on
 SQLite (the embedded default) and PostgreSQL alike; no Rasa import, so the command line
-(`bot.storage_cli`) starts quickly.
+(`bot.storage_cli`) starts quickly. Key checks and rotation cover this table together with
+Haven's other encrypted tables (bot/encrypted_tables.py).
 
-Migrations: the table is created on first start (`create_all`, which never alters an existing
-table). The encrypted body carries a format version (`"v": 1`), so a change to what is stored
-inside needs no schema change: readers accept old versions and rows are rewritten on the next save
-or by `storage_cli rotate`. A change to the columns gets a new table name and a `storage_cli
-migrate` step that copies and re-encrypts rows in batches, as `rotate` does, before the old
-table is dropped.
+Migrations: the table is created on first start (`bot.schema.create_tables`, which never alters
+an existing table). The encrypted body carries a format version (`"v": 1`), so a change to what
+is stored inside needs no schema change: readers accept old versions and rows are rewritten on
+the next save or by `storage_cli rotate`. A change to the columns gets a new table name and a
+`storage_cli migrate` step that copies and re-encrypts rows in batches, as `rotate` does, before
+the old table is dropped.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.crypto import KeyRing, Sealed, TamperedRecordError, load_key_ring
+from bot.crypto import KeyRing, TamperedRecordError, load_key_ring
 from bot.minimize import EventMinimizer, latest_session
+from bot.schema import SealedTable, create_tables
 from bot.settings import StorageConfigError, StorageSettings
 
 BODY_FORMAT = 1
-ROTATE_BATCH_SIZE = 200
 CONNECT_TIMEOUT_SECONDS = 3
 """How long opening a PostgreSQL connection may take. A database that does not answer (a cut
 network) must not hold the Rasa server's event loop, and so every conversation, for minutes."""
@@ -131,6 +132,18 @@ def conversations_table(name: str) -> sa.Table:
     )
 
 
+def sealed_conversations(table: sa.Table | str) -> SealedTable:
+    """The conversations table as an encrypted table: each record is bound to its row's hash."""
+    if isinstance(table, str):
+        table = conversations_table(table)
+    return SealedTable(table, "conversations", lambda row: row.conversation, _rehash_conversation)
+
+
+def _rehash_conversation(key_ring: KeyRing, _row: Any, plaintext: bytes) -> tuple[str, dict]:
+    conversation = key_ring.conversation_hash(json.loads(plaintext)["sender"])
+    return conversation, {"conversation": conversation}
+
+
 class ConversationStore:
     """Encrypted, minimized conversations in one SQL table; each method is one transaction."""
 
@@ -144,37 +157,13 @@ class ConversationStore:
         self.key_ring = key_ring or load_key_ring(settings.keys_spec, settings.key_file)
         self.engine = engine_for(settings.db_url)
         self.table = conversations_table(settings.table)
+        self.sealed = sealed_conversations(self.table)
         self.minimizer = EventMinimizer(settings.keep_slots, settings.keep_metadata)
         self.clock = clock
 
     def create_schema(self) -> None:
         """Creates the table if it does not exist yet (it is never altered; see the module doc)."""
-        self.table.metadata.create_all(self.engine, checkfirst=True)
-
-    def check_keys(self) -> None:
-        """Fails with one sentence if a stored row's key is missing or is not the right key.
-
-        Opens one row per key id in use, so a wrong key is found at start, not mid-conversation.
-        """
-        table = self.table
-        with Session(self.engine) as session:
-            key_ids = session.execute(sa.select(table.c.key_id).distinct()).scalars().all()
-            for key_id in key_ids:
-                if not self.key_ring.has_key(key_id):
-                    raise StorageConfigError(
-                        f"Stored conversations are encrypted with key '{key_id}', which is not "
-                        "among the configured keys; add it back (after the new key) to read them."
-                    )
-                row = session.execute(
-                    sa.select(table).where(table.c.key_id == key_id).limit(1)
-                ).one()
-                try:
-                    self._open(row)
-                except TamperedRecordError:
-                    raise StorageConfigError(
-                        f"The configured key '{key_id}' does not decrypt the conversations stored "
-                        "with that id: it is not the key they were written with."
-                    ) from None
+        create_tables(self.engine, self.table.metadata)
 
     def load(self, sender_id: str) -> list[dict[str, Any]] | None:
         """The stored events of a conversation, or None if none are stored or they expired."""
@@ -243,51 +232,6 @@ class ConversationStore:
             result = session.execute(sa.delete(table).where(table.c.updated_at < cutoff))
         return result.rowcount
 
-    def rotate(self, batch_size: int = ROTATE_BATCH_SIZE) -> int:
-        """Re-encrypts (and re-hashes) every row not under the current key; returns the count.
-
-        Works in batches, each in its own transaction, so a large table never holds one long
-        lock and an interrupted rotation simply continues where it stopped when run again.
-        """
-        table = self.table
-        current = self.key_ring.current_key_id
-        rotated = 0
-        while True:
-            with Session(self.engine) as session, session.begin():
-                rows = session.execute(
-                    sa.select(table)
-                    .where(table.c.key_id != current)
-                    .order_by(table.c.id)
-                    .limit(batch_size)
-                    .with_for_update()
-                ).all()
-                for row in rows:
-                    body = self._open(row)
-                    conversation = self.key_ring.conversation_hash(body["sender"])
-                    sealed = self.key_ring.seal(_encode(body), conversation)
-                    session.execute(
-                        sa.update(table)
-                        .where(table.c.id == row.id)
-                        .values(
-                            conversation=conversation,
-                            key_id=sealed.key_id,
-                            nonce=sealed.nonce,
-                            body=sealed.ciphertext,
-                        )
-                    )
-            rotated += len(rows)
-            if len(rows) < batch_size:
-                return rotated
-
-    def key_usage(self) -> dict[str, int]:
-        """How many rows each key id encrypts (for the command line's report)."""
-        table = self.table
-        with Session(self.engine) as session:
-            rows = session.execute(
-                sa.select(table.c.key_id, sa.func.count()).group_by(table.c.key_id)
-            ).all()
-        return {key_id: count for key_id, count in rows}
-
     def sender_ids(self) -> list[str]:
         """The conversation ids of every stored conversation (needs the keys to read them)."""
         with Session(self.engine) as session:
@@ -295,19 +239,13 @@ class ConversationStore:
         return [self._open(row)["sender"] for row in rows]
 
     def _open(self, row: Any) -> dict[str, Any]:
-        plaintext = self.key_ring.open(
-            Sealed(row.key_id, bytes(row.nonce), bytes(row.body)), row.conversation
-        )
+        plaintext = self.sealed.open(self.key_ring, row)
         body = json.loads(plaintext)
         if body.get("v") != BODY_FORMAT:
             raise StorageConfigError(
                 f"A stored conversation has format {body.get('v')!r}, which this Haven cannot read."
             )
         return body
-
-
-def _encode(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def close_engines() -> None:

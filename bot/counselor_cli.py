@@ -20,6 +20,9 @@ import sys
 from bot.counselors import AccountError, CounselorAccounts
 from bot.settings import StorageConfigError, StorageSettings
 
+YOUNG_PERSON = "(young-person)"
+"""Shown in the counselor column for what the young person's side did (leaving while waiting)."""
+
 
 def main(argv: list[str] | None = None) -> int:
     """Runs one command; returns the exit status."""
@@ -58,7 +61,7 @@ def _audit_lines() -> str:
 
     return "\n".join(
         f"{datetime.fromtimestamp(line['at'], timezone.utc):%Y-%m-%d %H:%M:%S} UTC  "
-        f"{line['counselor']:<32} {line['action']:<10} {line['request'] or ''}"
+        f"{line['counselor'] or YOUNG_PERSON:<32} {line['action']:<12} {line['request'] or ''}"
         for line in default_queue().audit_trail()
     )
 

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.conversations import engine_for
+from bot.schema import create_tables
 
 ACCOUNTS_TABLE = "haven_counselors"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
@@ -73,7 +74,7 @@ class CounselorAccounts:
 
     def create_schema(self) -> None:
         """Creates the table if it does not exist yet."""
-        self.table.metadata.create_all(self.engine, checkfirst=True)
+        create_tables(self.engine, self.table.metadata)
 
     def add(self, name: str, password: str) -> None:
         """Creates an account; `AccountError` if the name is taken or either is unusable."""

@@ -19,6 +19,9 @@ does not come back), `leave` takes the request out of the queue at once. What st
 hash, nothing about the young person), so a counselor who tries to claim it is told they left.
 
 The audit trail (`haven_handoff_audit`) is encrypted too: counselor, action, request id, time.
+Key checks and rotation cover both tables (`sealed_handoff_tables`, bot/encrypted_tables.py). A
+row the configured keys cannot open (its key was retired before rotating) is left out of what
+the console and the audit trail show, with one log line, so it never makes the console fail.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.conversations import engine_for
-from bot.crypto import KeyRing, Sealed
+from bot.crypto import KeyRing, TamperedRecordError
+from bot.schema import SealedTable, create_tables
+from bot.settings import StorageConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +54,8 @@ CLAIMED_MAX_HOURS = 12
 _AUDIT_AAD = "haven-handoff-audit"
 _LEFT_AAD = "haven-handoff-left"
 PURGE_EVERY_SECONDS = 60.0
+UNREADABLE = (StorageConfigError, TamperedRecordError)
+"""What opening a row raises when the configured keys cannot read it."""
 
 
 class HandoffError(RuntimeError):
@@ -125,6 +132,30 @@ def handoff_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
     return requests, audit
 
 
+def sealed_handoff_tables(metadata: sa.MetaData | None = None) -> list[SealedTable]:
+    """The requests table and the audit table as encrypted tables (for checks and rotation).
+
+    A request's record is bound to its conversation hash, or, once the young person left, to a
+    fixed label (its hash is gone); an audit line's to a fixed label.
+    """
+    requests, audit = handoff_tables(metadata if metadata is not None else sa.MetaData())
+    return [
+        SealedTable(requests, "handoff requests", _request_bound_to, _rehash_request),
+        SealedTable(audit, "audit lines", lambda _row: _AUDIT_AAD),
+    ]
+
+
+def _request_bound_to(row: Any) -> str:
+    return _LEFT_AAD if row.status == LEFT else row.conversation
+
+
+def _rehash_request(key_ring: KeyRing, row: Any, plaintext: bytes) -> tuple[str, dict]:
+    if row.status == LEFT:
+        return _LEFT_AAD, {}
+    conversation = key_ring.conversation_hash(json.loads(plaintext)["conversation_id"])
+    return conversation, {"conversation": conversation}
+
+
 class HandoffQueue:
     """Encrypted handoff requests and audit trail; each method is one transaction."""
 
@@ -140,11 +171,12 @@ class HandoffQueue:
         self.keep_seconds = keep_minutes * 60
         self.clock = clock
         self.metadata = sa.MetaData()
-        self.table, self.audit_table = handoff_tables(self.metadata)
+        self.sealed, self.sealed_audit = sealed_handoff_tables(self.metadata)
+        self.table, self.audit_table = self.sealed.table, self.sealed_audit.table
 
     def create_schema(self) -> None:
         """Creates both tables if they do not exist yet."""
-        self.metadata.create_all(self.engine, checkfirst=True)
+        create_tables(self.engine, self.metadata)
 
     # --- the young person's side ----------------------------------------------------------
 
@@ -253,7 +285,7 @@ class HandoffQueue:
                     table.c.status.in_([WAITING, CLAIMED]),
                 )
             ).all()
-        requests = [self._open(row) for row in rows]
+        requests = self._readable(rows)
         return requests[0] if requests else None
 
     def claimed_for(self, conversation_id: str) -> HandoffRequest | None:
@@ -291,9 +323,10 @@ class HandoffQueue:
             ).first()
             if row is not None and row.status == LEFT:
                 raise YoungPersonLeft("This young person has left.")
-            if row is None or row.status != WAITING:
+            readable = self._readable([row]) if row is not None else []
+            if not readable or row.status != WAITING:
                 raise HandoffError("This request is no longer waiting.")
-            claimed = replace(self._open(row), status=CLAIMED, claimed_by=counselor)
+            claimed = replace(readable[0], status=CLAIMED, claimed_by=counselor)
             session.execute(
                 sa.update(table).where(table.c.id == row.id).values(**self._values(claimed))
             )
@@ -327,18 +360,11 @@ class HandoffQueue:
             )
 
     def audit_trail(self) -> list[dict[str, Any]]:
-        """Every audit line, oldest first (needs the keys)."""
+        """Every audit line the keys can open, oldest first (the others are logged, left out)."""
         table = self.audit_table
         with Session(self.engine) as session:
             rows = session.execute(sa.select(table).order_by(table.c.id)).all()
-        return [
-            json.loads(
-                self.key_ring.open(
-                    Sealed(row.key_id, bytes(row.nonce), bytes(row.body)), _AUDIT_AAD
-                )
-            )
-            for row in rows
-        ]
+        return _open_all(self.key_ring, self.sealed_audit, rows, json.loads)
 
     def purge_expired(self) -> int:
         """Deletes waiting requests past `keep_minutes`, forgotten claims, and old audit lines."""
@@ -370,13 +396,14 @@ class HandoffQueue:
         table = self.table
         with Session(self.engine) as session:
             rows = session.execute(sa.select(table).where(table.c.status == status)).all()
-        return [self._open(row) for row in rows]
+        return self._readable(rows)
 
     def _get(self, request_id: str) -> HandoffRequest | None:
         table = self.table
         with Session(self.engine) as session:
             row = session.execute(sa.select(table).where(table.c.request_id == request_id)).first()
-        return self._open(row) if row else None
+        found = self._readable([row]) if row else []
+        return found[0] if found else None
 
     def _values(self, request: HandoffRequest) -> dict[str, Any]:
         conversation = self.key_ring.conversation_hash(request.conversation_id)
@@ -404,11 +431,33 @@ class HandoffQueue:
                     .values(**self._values(request))
                 )
 
-    def _open(self, row: Any) -> HandoffRequest:
-        plaintext = self.key_ring.open(
-            Sealed(row.key_id, bytes(row.nonce), bytes(row.body)), row.conversation
+    def _readable(self, rows: list[Any]) -> list[HandoffRequest]:
+        return _open_all(self.key_ring, self.sealed, rows, _parse_request)
+
+
+def _parse_request(plaintext: bytes) -> HandoffRequest:
+    return HandoffRequest(**json.loads(plaintext))
+
+
+def _open_all(
+    key_ring: KeyRing, sealed: SealedTable, rows: list[Any], parse: Callable[[bytes], Any]
+) -> list[Any]:
+    """`parse` of each row the keys can open; the others are left out, with one log line."""
+    opened, unreadable = [], set()
+    for row in rows:
+        try:
+            opened.append(parse(sealed.open(key_ring, row)))
+        except UNREADABLE:
+            unreadable.add(row.key_id)
+    if unreadable:
+        logger.error(
+            "Left out %d of the %s: the configured keys cannot decrypt them (key ids: %s); run "
+            "`python -m bot.storage_cli check`.",
+            len(rows) - len(opened),
+            sealed.noun,
+            ", ".join(sorted(unreadable)),
         )
-        return HandoffRequest(**json.loads(plaintext))
+    return opened
 
 
 async def purge_periodically(

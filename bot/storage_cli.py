@@ -3,11 +3,13 @@
     python -m bot.storage_cli init-keys   create the embedded key file (var/haven.keys), once
     python -m bot.storage_cli new-key ID  put a new key first in the key file (or print one
                                           for HAVEN_KEYS with --print)
-    python -m bot.storage_cli check       can the configured keys read the stored conversations?
-    python -m bot.storage_cli rotate      re-encrypt every conversation with the first key
-    python -m bot.storage_cli retire-keys remove keys no conversation uses from the key file
+    python -m bot.storage_cli check       can the configured keys open every stored row?
+    python -m bot.storage_cli rotate      re-encrypt every encrypted table with the first key
+    python -m bot.storage_cli retire-keys remove keys no stored row uses from the key file
     python -m bot.storage_cli purge       delete conversations older than the retention period
 
+Encrypted rows live in several tables (conversations, handoff requests, the audit trail);
+check, rotate and retire-keys cover every one of them (bot/encrypted_tables.py).
 Settings come from the environment and endpoints.yml, as for the server (`bot.settings`).
 Every failure prints one sentence and exits with status 1.
 """
@@ -26,6 +28,7 @@ from bot.crypto import (
     add_key_to_file,
     create_key_file,
     generate_key_line,
+    load_key_ring,
     remove_keys_from_file,
 )
 from bot.settings import PROJECT_ROOT, StorageConfigError, StorageSettings
@@ -49,10 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     new_key = commands.add_parser("new-key", help="add a new first key")
     new_key.add_argument("key_id")
     new_key.add_argument("--print", action="store_true", help="print it for HAVEN_KEYS instead")
-    commands.add_parser("check", help="check that the keys read the stored conversations")
+    commands.add_parser("check", help="check that the keys open every stored row")
     rotate = commands.add_parser("rotate", help="re-encrypt everything with the first key")
     rotate.add_argument("--batch-size", type=int, default=200)
-    commands.add_parser("retire-keys", help="remove unused keys from the key file")
+    commands.add_parser("retire-keys", help="remove keys no stored row uses from the key file")
     commands.add_parser("purge", help="delete expired conversations")
     args = parser.parse_args(argv)
     try:
@@ -81,31 +84,32 @@ def _run(args: argparse.Namespace) -> str:
         add_key_to_file(settings.key_file, args.key_id)
         return (
             f"Key '{args.key_id}' now encrypts (after a restart). Run `make rotate-keys` to "
-            "re-encrypt the stored conversations with it."
+            "re-encrypt what is stored with it."
         )
 
     from bot.conversations import ConversationStore
+    from bot.encrypted_tables import encrypted_tables
 
-    store = ConversationStore(settings)
-    store.create_schema()
+    key_ring = load_key_ring(settings.keys_spec, settings.key_file)
+    tables = encrypted_tables(settings, key_ring)
+    tables.create_schema()
     if args.command == "check":
-        store.check_keys()
-        usage = store.key_usage()
-        return "Keys OK. " + _describe(usage)
+        tables.check_keys(every_row=True)
+        return "Keys OK: they open every stored row. " + _describe(tables.key_usage())
     if args.command == "rotate":
-        store.check_keys()
-        count = store.rotate(batch_size=args.batch_size)
-        return (
-            f"Re-encrypted {count} conversations with key '{store.key_ring.current_key_id}'. "
-            + _describe(store.key_usage())
+        tables.check_keys()
+        counts = tables.rotate(batch_size=args.batch_size)
+        done = ", ".join(f"{count} {noun}" for noun, count in counts.items())
+        return f"Re-encrypted with key '{key_ring.current_key_id}': {done}. " + _describe(
+            tables.key_usage()
         )
     if args.command == "retire-keys":
         _require_key_file(settings, "retire-keys")
-        in_use = [store.key_ring.current_key_id, *store.key_usage()]
+        in_use = [key_ring.current_key_id, *tables.keys_in_use()]
         removed = remove_keys_from_file(settings.key_file, in_use)
         return f"Removed keys: {', '.join(removed) or 'none'}. Restart Haven to stop using them."
     if args.command == "purge":
-        count = store.purge_expired()
+        count = ConversationStore(settings, key_ring).purge_expired()
         return f"Deleted {count} conversations older than {settings.retention_days:g} days."
     raise AssertionError(args.command)  # argparse only lets known commands through
 
@@ -117,10 +121,14 @@ def _require_key_file(settings: StorageSettings, command: str) -> None:
         )
 
 
-def _describe(usage: dict[str, int]) -> str:
-    if not usage:
-        return "No conversations are stored."
-    return "Conversations per key: " + ", ".join(f"{k}={n}" for k, n in sorted(usage.items())) + "."
+def _describe(usage: dict[str, dict[str, int]]) -> str:
+    if not any(usage.values()):
+        return "Nothing encrypted is stored."
+    tables = "; ".join(
+        f"{noun} " + (", ".join(f"{k}={n}" for k, n in sorted(counts.items())) or "none")
+        for noun, counts in usage.items()
+    )
+    return f"Rows per key: {tables}."
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from bot.conversations import (
     describe_database,
 )
 from bot.crypto import KeyRing
+from bot.encrypted_tables import encrypted_tables
 from bot.handoff import HandoffQueue
 from bot.settings import StorageConfigError, StorageSettings
 
@@ -79,8 +80,11 @@ class EncryptedTrackerStore(TrackerStore):
             )
         settings = StorageSettings.load(environ, **options)
         self.conversations = ConversationStore(settings, key_ring)
-        self.conversations.create_schema()
-        self.conversations.check_keys()
+        # Every encrypted table, not only the conversations: a handoff request or audit line
+        # under a missing key is found at start too.
+        tables = encrypted_tables(settings, self.conversations.key_ring)
+        tables.create_schema()
+        tables.check_keys()
         purged = self.conversations.purge_expired()
         self._last_purge = time.monotonic()
         self._purge_task: asyncio.Task[None] | None = None

@@ -75,9 +75,10 @@ def port_open(host: str, port: int) -> bool:
 class Haven:
     """A running Haven, started by scripts/run-haven as `make run` does."""
 
-    def __init__(self, tmp: Path, sigint: bool = True, **extra_env: str) -> None:
+    def __init__(self, tmp: Path, sigint: bool = True, wait: bool = True, **extra_env: str) -> None:
         """Starts run-haven; `sigint=False` starts it with SIGINT ignored, as a background job
-        of a shell is (then only SIGTERM stops it)."""
+        of a shell is (then only SIGTERM stops it); with `wait` False, returns at once (then
+        call `wait_until_ready`)."""
         self.rasa_port = free_port()
         self.action_port = int(extra_env.get("HAVEN_ACTION_PORT") or free_port())
         self.log_dir = tmp / "log"
@@ -100,9 +101,10 @@ class Haven:
             start_new_session=True,
             preexec_fn=default_sigint if sigint else ignore_sigint,
         )
-        self.started_in = self._wait_until_ready(timeout=240)
+        self.started_in = self.wait_until_ready() if wait else None
 
-    def _wait_until_ready(self, timeout: float) -> float:
+    def wait_until_ready(self, timeout: float = 240) -> float:
+        """Seconds until run-haven said it is running; raises if it exited or took too long."""
         start = time.monotonic()
         printed = Path(self.output.name)
         while time.monotonic() - start < timeout:

@@ -49,3 +49,14 @@ def test_the_audit_trail_is_readable_with_the_keys(env, capsys):
     assert counselor_cli.main(["audit"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[3:5] for line in lines] == [["ana", "claim"], ["ana", "end"]]
+
+
+def test_the_audit_trail_shows_a_young_person_who_left_while_waiting(env, capsys):
+    queue = default_queue()
+    request = queue.request(
+        "conv-2", language="en", region=None, age_band=None, steps_done=[], risk=False
+    )
+    queue.leave("conv-2")
+    assert counselor_cli.main(["audit"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.split()[3:] == ["(young-person)", "left_waiting", request.request_id]

@@ -1,9 +1,12 @@
 """The storage command line: key file, check, rotation with retiring the old key, purge."""
 
 import pytest
+import sqlalchemy as sa
 
-from bot import storage_cli
-from bot.conversations import ConversationStore, close_engines
+from bot import counselor_cli, storage_cli
+from bot.conversations import ConversationStore, close_engines, engine_for
+from bot.crypto import generate_key_line
+from bot.handoff import AUDIT_TABLE, YoungPersonLeft, default_queue
 from bot.settings import StorageSettings
 
 
@@ -54,11 +57,98 @@ def test_rotation_then_retiring_the_old_key_keeps_everything_readable(data_dir, 
     assert run("new-key", "k2") == 0
     assert run("retire-keys") == 0 and "Removed keys: none" in capsys.readouterr().out
     assert run("rotate", "--batch-size", "2") == 0
-    assert "Re-encrypted 3 conversations with key 'k2'" in capsys.readouterr().out
+    assert "Re-encrypted with key 'k2': 3 conversations" in capsys.readouterr().out
     assert run("retire-keys") == 0 and "Removed keys: k1" in capsys.readouterr().out
     close_engines()
-    assert run("check") == 0 and "k2=3" in capsys.readouterr().out
+    assert run("check") == 0 and "conversations k2=3" in capsys.readouterr().out
     assert store().load("s2")[0]["value"] == "dont_pay"
+
+
+def ask(queue, conversation_id: str):
+    return queue.request(
+        conversation_id, language="en", region=None, age_band=None, steps_done=[], risk=False
+    )
+
+
+def test_rotation_covers_handoff_requests_and_the_audit_trail(data_dir, capsys):
+    run("init-keys")
+    queue = default_queue()
+    waiting = ask(queue, "waiting-conversation")
+    ended = ask(queue, "ended-conversation")
+    queue.claim(ended.request_id, "ana")
+    queue.end(ended.request_id, "ana")
+    left = ask(queue, "leaving-conversation")
+    queue.leave("leaving-conversation")
+    claimed = ask(queue, "claimed-conversation")
+    queue.claim(claimed.request_id, "ben")
+
+    assert run("new-key", "k2") == 0
+    assert run("rotate") == 0
+    assert run("retire-keys") == 0
+    close_engines()
+    assert run("check") == 0
+    said = capsys.readouterr().out
+
+    after = default_queue()  # the key file holds k2 only now
+    assert [request.request_id for request in after.waiting()] == [waiting.request_id]
+    assert [chat.request_id for chat in after.chats_of("ben")] == [claimed.request_id]
+    assert after.open_for("waiting-conversation").request_id == waiting.request_id
+    with pytest.raises(YoungPersonLeft):
+        after.claim(left.request_id, "ana")
+    actions = [line["action"] for line in after.audit_trail()]
+    assert actions == ["claim", "end", "left_waiting", "claim"]
+    assert counselor_cli.main(["audit"]) == 0
+    assert "3 handoff requests, 4 audit lines" in said and "Removed keys: k1" in said
+    assert "handoff requests k2=3; audit lines k2=4" in said
+
+
+@pytest.fixture
+def production(database_url, tmp_path, monkeypatch):
+    """HAVEN_DB_URL and HAVEN_KEYS set, as in production, on SQLite and on PostgreSQL."""
+    monkeypatch.setenv("HAVEN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HAVEN_DB_URL", database_url)
+    yield lambda *lines: monkeypatch.setenv("HAVEN_KEYS", ",".join(lines))
+    close_engines()
+
+
+def test_with_haven_keys_rotation_reaches_every_table_and_the_old_key_can_go(production, capsys):
+    old, new = generate_key_line("k1"), generate_key_line("k2")
+    production(old)
+    queue = default_queue()
+    waiting = ask(queue, "waiting-conversation")
+    queue.record("ana", "login")
+    production(new, old)
+    assert run("rotate", "--batch-size", "1") == 0
+    production(new)
+    close_engines()
+    assert run("check") == 0
+    assert [request.request_id for request in default_queue().waiting()] == [waiting.request_id]
+    assert [line["action"] for line in default_queue().audit_trail()] == ["login"]
+    assert "handoff requests k2=1; audit lines k2=1" in capsys.readouterr().out
+
+
+def test_check_fails_naming_the_table_whose_rows_the_keys_cannot_open(production, capsys):
+    production(generate_key_line("k1"))
+    ask(default_queue(), "waiting-conversation")
+    production(generate_key_line("k2"))  # k1 retired without rotating
+    close_engines()
+    assert run("check") == 1
+    error = capsys.readouterr().err.strip()
+    assert "handoff requests" in error and "'k1'" in error and "\n" not in error
+
+
+def test_check_opens_every_row_not_only_one_per_key(production, database_url, capsys):
+    production(generate_key_line("k1"))
+    queue = default_queue()
+    for action in ("login", "claim", "logout"):
+        queue.record("ana", action)
+    with engine_for(database_url).begin() as connection:
+        audit = sa.table(AUDIT_TABLE, sa.column("id"), sa.column("body"))
+        last = connection.execute(sa.select(sa.func.max(audit.c.id))).scalar_one()
+        connection.execute(sa.update(audit).where(audit.c.id == last).values(body=b"\0" * 40))
+    assert run("check") == 1
+    error = capsys.readouterr().err.strip()
+    assert "audit lines" in error and f"row {last}" in error
 
 
 def test_purge_reports_what_it_deleted(data_dir, capsys):
