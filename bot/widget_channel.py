@@ -13,6 +13,9 @@ Unlike Rasa's `SocketIOInput`, where the browser names the conversation it joins
   long messages get the channel's own kind replies (`load_channel_messages`), never an error,
   and so do messages over the per-conversation or per-address rate limit (bot/rate_limit.py,
   shared with the REST channel); the address is kept only as a keyed hash in the socket's session.
+- a message whose handling fails is still acknowledged, with the kind error reply and its
+  crisis lines, so the browser does not send it again and the chat keeps answering;
+- text that is not valid Unicode (a lone UTF-16 surrogate) is repaired first (bot/typed_text.py);
 - user text never reaches a log.
 
 Socket.IO events (namespace `/`, path `/socket.io`):
