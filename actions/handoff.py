@@ -9,6 +9,7 @@ the answer (affirm or deny) and the rule confirms it. Nothing typed goes into th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -16,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.handoff import HandoffDesk
+from bot.localization import shared_finder
 
 logger = logging.getLogger(__name__)
 _DESK: HandoffDesk | None = None
@@ -41,25 +43,24 @@ def crisis_seen(tracker: Tracker) -> bool:
 def file_request(tracker: Tracker) -> str:
     """Files (or refreshes) this conversation's request; returns "online" or "offline"."""
     # The chat's metadata (the widget's language) when the conversation has not set a slot yet.
+    # Only known codes: whatever else a slot or the metadata holds is never filed or shown.
     metadata = tracker.latest_message.get("metadata") or {}
+    finder = shared_finder()
+    language = [tracker.get_slot("language"), tracker.get_slot("language_hint")]
+    region = [tracker.get_slot("region"), tracker.get_slot("region_hint")]
     return desk().ask(
         tracker.sender_id,
-        language=tracker.get_slot("language")
-        or tracker.get_slot("language_hint")
-        or _code(metadata.get("language")),
-        region=tracker.get_slot("region") or tracker.get_slot("region_hint"),
+        language=_first_known(finder.known_language, [*language, metadata.get("language")]),
+        region=_first_known(finder.known_region, region),
         age_band=tracker.get_slot("age_band"),
         steps_done=list(tracker.get_slot("steps_done") or []),
         risk=crisis_seen(tracker),
     )
 
 
-def _code(value: object) -> str | None:
-    """A language code from metadata ("es-MX" gives "es"), or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    code = value.split("-")[0].lower()
-    return code if code.isalpha() and len(code) <= 3 else None
+def _first_known(known: Callable[[Any], str | None], values: list[Any]) -> str | None:
+    """The first of `values` that `known` recognises, as its code; None if none is known."""
+    return next((code for code in map(known, values) if code), None)
 
 
 class ActionRequestHuman(Action):

@@ -39,6 +39,7 @@ from bot.localization import LocaleFinder
 from bot.lock_store import LockStoreUnavailable
 from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
 from bot.render import Renderer
+from bot.typed_text import typed_text
 from bot.web_security import SecureBlueprint
 
 logger = logging.getLogger(__name__)
@@ -122,18 +123,12 @@ def parse_rest_body(raw: bytes) -> tuple[str, str, dict[str, str]]:
         raise InvalidRequest(400, "'message' must be a string.")
     if len(text) > MAX_MESSAGE_CHARS:
         raise InvalidRequest(413, "message_too_long")
-    return sender, text.replace("\x00", ""), allowed_metadata(body.get("metadata"))
+    return sender, typed_text(text), allowed_metadata(body.get("metadata"))
 
 
 def allowed_metadata(metadata: Any) -> dict[str, str]:
-    """The metadata keys in `ALLOWED_METADATA` whose values are short strings; nothing else."""
-    if not isinstance(metadata, dict):
-        return {}
-    return {
-        key: value
-        for key, value in metadata.items()
-        if key in ALLOWED_METADATA and isinstance(value, str) and 0 < len(value) <= 16
-    }
+    """The metadata keys in `ALLOWED_METADATA` that name known codes; nothing else."""
+    return _renderer_and_finder()[1].known_metadata(metadata)
 
 
 class HavenRestInput(InputChannel):

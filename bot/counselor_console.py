@@ -62,6 +62,7 @@ from bot.handoff import (
 )
 from bot.handoff_relay import NOTICE, HandoffRelay, LiveChat
 from bot.language_packs import DEFAULT_LANGUAGE
+from bot.typed_text import typed_text
 from bot.widget_web import COMMON_HEADERS
 
 logger = logging.getLogger(__name__)
@@ -372,7 +373,7 @@ class CounselorConsole:
             return _json({"error": "not found"}, 404)
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
             return _json({"error": "text"}, 400)
-        await self.relay.from_counselor(found.conversation_id, text.strip())
+        await self.relay.from_counselor(found.conversation_id, typed_text(text).strip())
         return _json({"ok": True})
 
     async def resources(self, request: Request, request_id: str) -> HTTPResponse:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.safety import mentions_crisis
+from bot.typed_text import typed_text
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def clean_transcript(items: Any) -> list[dict[str, str]]:
         sender, text = item.get("from"), item.get("text")
         if sender not in (YOUNG_PERSON, HAVEN, COUNSELOR) or not isinstance(text, str):
             continue
-        text = text.replace("\x00", "")[:MAX_TRANSCRIPT_CHARS]
+        text = typed_text(text)[:MAX_TRANSCRIPT_CHARS]
         if text.strip():
             cleaned.append({"from": sender, "text": text})
     return cleaned[-MAX_TRANSCRIPT_MESSAGES:]

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from bot.content import DEFAULT_LANGUAGE, INTERNATIONAL, ContentPacks, normalise_words
+from bot.content import DEFAULT_LANGUAGE, INTERNATIONAL, ContentPacks, content, normalise_words
 from bot.safety import crisis_language
 
 SET_LANGUAGE_INTENT = "set_language"
@@ -25,7 +26,9 @@ TELL_REGION_INTENT = "tell_region"
 MAX_WORDS_OF_A_BARE_SWITCH = 3
 """"español", "english pls": a message this short naming a language is a request to switch."""
 
-_LOCALE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?$")
+_LOCALE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?\Z")
+LANGUAGE_ENTITIES = frozenset({"language", "language_hint"})
+REGION_ENTITIES = frozenset({"region", "region_hint"})
 
 
 def effective_language(slots: Mapping[str, Any], packs: ContentPacks) -> str:
@@ -140,6 +143,63 @@ class LocaleFinder:
             return self.countries.get(match.group(2).upper())
         return None
 
+    # --- known codes only ---------------------------------------------------------------
+    # A button's payload ('/tell_region{"region": "uk"}') and a channel's metadata are typed by
+    # whoever sends them: only codes of the content packs are kept, so no free text can be stored
+    # in a slot or shown in a counselor's summary.
+
+    def known_language(self, value: Any) -> str | None:
+        """The language code `value` names ("es", "ES", "es-MX"), if a pack has it; else None."""
+        match = _LOCALE.match(value.strip()) if isinstance(value, str) else None
+        code = match.group(1).lower() if match else None
+        return code if code in self.packs.languages else None
+
+    def known_region(self, value: Any) -> str | None:
+        """The region code `value` names ("uk", or a country code such as "GB"); else None."""
+        if not isinstance(value, str):
+            return None
+        code = value.strip()
+        if code.lower() in self.packs.regions:
+            return code.lower()
+        return self.countries.get(code.upper())
+
+    def known_entity(self, entity: Any, value: Any) -> str | None:
+        """The known code an entity's value names: languages for `language` and
+        `language_hint`, regions for `region` and `region_hint`; None for anything else."""
+        if entity in LANGUAGE_ENTITIES:
+            return self.known_language(value)
+        if entity in REGION_ENTITIES:
+            return self.known_region(value)
+        return None
+
+    def known_metadata(self, metadata: Any) -> dict[str, str]:
+        """The channel metadata worth keeping, as known codes: `language` ("es"), `region`
+        ("uk") and `locale` ("es-MX" only when both parts are known; else its known parts go
+        to `language` and `region`). Anything else, or anything unknown, is dropped."""
+        if not isinstance(metadata, Mapping):
+            return {}
+        kept = {
+            key: code
+            for key, code in (
+                ("language", self.known_language(metadata.get("language"))),
+                ("region", self.known_region(metadata.get("region"))),
+            )
+            if code
+        }
+        locale = metadata.get("locale")
+        match = _LOCALE.match(locale) if isinstance(locale, str) else None
+        if match:
+            language = self.known_language(match.group(1))
+            country = (match.group(2) or "").upper()
+            region = self.countries.get(country)
+            if language and (region or not country):
+                kept["locale"] = f"{language}-{country}" if country else language
+            else:
+                for key, code in (("language", language), ("region", region)):
+                    if code:
+                        kept.setdefault(key, code)
+        return kept
+
     # --- all together -----------------------------------------------------------------------
 
     def read(
@@ -162,6 +222,12 @@ class LocaleFinder:
         if region is None and intent == TELL_REGION_INTENT:
             return INTERNATIONAL  # a place with no pack ("vivo en México"): help for anywhere
         return region
+
+
+@lru_cache(maxsize=1)
+def shared_finder() -> LocaleFinder:
+    """One finder over Haven's content packs per process (they are read once)."""
+    return LocaleFinder(content())
 
 
 def _phrases(by_code: Mapping[str, Any]) -> list[tuple[str, str]]:

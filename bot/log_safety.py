@@ -9,7 +9,12 @@ handlers added later (it wraps the log record factory, not a handler):
 - exception messages in tracebacks (an error about a message may quote it): the traceback keeps
   its frames, but the message is replaced, except for exception types known to be text-free;
 - Rasa's structured (JSON) log events, whose fields such as `text`, `user_text` or `rasa_event`
-  may hold a message: those fields are replaced.
+  may hold a message: those fields are replaced;
+- reprs of objects that hold a message: an exception passed as a log argument is shown as its
+  type only, and asyncio's own reports ("Task exception was never retrieved", "Exception in
+  callback ...", written by the default exception handler of every event loop, uvloop's too, to
+  the `asyncio` logger) keep their first words and the names of their parts (`future`, `handle`,
+  `exception`, ...) but not the reprs, which quote a task's or a callback's arguments.
 
 It also drops the Python warnings in which Rasa quotes a message (WARNINGS_QUOTING_USER_TEXT).
 
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import traceback
 import warnings
 from types import TracebackType
@@ -132,16 +138,66 @@ def make_safe(
         if not isinstance(error, safe_types):
             record.exc_text = traceback_without_messages(error, tb, safe_types)
             record.exc_info = None
+    if record.args:
+        record.args = _hide_exception_args(record.args, safe_types)
     try:
         message = record.getMessage()
     except Exception:  # a broken format string: log the template only
         record.args = ()
+        return record
+    if record.name == "asyncio" or record.name.startswith("asyncio."):
+        record.msg, record.args = asyncio_report_without_reprs(message), ()
         return record
     if message.startswith("{"):
         hidden = _hide_structured_fields(message)
         if hidden is not None:
             record.msg, record.args = hidden, ()
     return record
+
+
+class _HiddenException:
+    """Stands in for an exception in log arguments: its type, for %s and %r alike."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.shown = f"{type(error).__qualname__}({HIDDEN})"
+
+    def __str__(self) -> str:
+        return self.shown
+
+    __repr__ = __str__
+
+
+def _hide_exception_args(args: Any, safe_types: tuple[type[BaseException], ...]) -> Any:
+    """Log arguments with each exception (whose str and repr may quote a message) shown as its
+    type only, except the text-free `safe_types`."""
+
+    def hidden(value: Any) -> Any:
+        if isinstance(value, BaseException) and not isinstance(value, safe_types):
+            return _HiddenException(value)
+        return value
+
+    if isinstance(args, dict):
+        return {key: hidden(value) for key, value in args.items()}
+    if isinstance(args, tuple):
+        return tuple(hidden(value) for value in args)
+    return hidden(args)
+
+
+_REPR_START = re.compile(r"[<(\[{'\"]")
+_REPORT_PART = re.compile(r"^(\w+): ")
+
+
+def asyncio_report_without_reprs(message: str) -> str:
+    """asyncio's report of an unhandled error, without the reprs that may quote user text.
+
+    "Task exception was never retrieved\nfuture: <Task ... coro=<handler('hi ...')>>" becomes
+    "Task exception was never retrieved\nfuture: [hidden: ...]"; the traceback is logged apart
+    (and loses its message like any other).
+    """
+    first, *parts = message.split("\n")
+    head = _REPR_START.split(first, maxsplit=1)[0].rstrip(" :") or "asyncio"
+    names = [match.group(1) for match in map(_REPORT_PART.match, parts) if match]
+    return head + "".join(f"\n{name}: {HIDDEN}" for name in names)
 
 
 def traceback_without_messages(

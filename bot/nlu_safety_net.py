@@ -4,6 +4,21 @@ It runs after the intent classifier and the FallbackClassifier (see `config.yml`
 `bot.safety.mentions_crisis` matches, the message's intent becomes `crisis` with confidence 1.0,
 whatever the classifier said, so the crisis rule in `data/rules/crisis.yml` fires. The classifier's
 own guess stays visible in the intent ranking.
+
+One step of Rasa 3.6 runs after every pipeline: `RegexMessageHandler`, the fixed `nlu_target` of
+the default recipe, which replaces the reading of a message that starts like a button's payload
+("/intent", "/intent@0.9", '/intent{"entity": "value"}') with the intent and entities it names,
+and ignores whatever follows the payload. So "/greet{} i want to kill myself" would get the
+greeting. `guard_payloads` (installed when the component is made, so wherever it is in the
+pipeline) wraps that step:
+
+- a message whose text mentions a crisis anywhere (after the payload, or inside its JSON) keeps
+  the pipeline's reading, which this component set to `crisis`;
+- a payload's entities are kept only when their value is a known code of the content packs
+  (`LocaleFinder.known_entity`: a language or a region), so typed free text never reaches a slot,
+  the store or a counselor's summary; any other entity is dropped.
+
+Buttons' payloads ("/step_done", '/tell_region{"region": "uk"}') work as before.
 """
 
 from __future__ import annotations
@@ -15,7 +30,12 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+from rasa.shared.core.domain import Domain
 from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -24,9 +44,11 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.localization import shared_finder
 from bot.safety import mentions_crisis
 
 CRISIS_INTENT = "crisis"
+_UNPACK_PAYLOADS = RegexMessageHandler.process
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -46,7 +68,9 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> CrisisSafetyNet:
-        """Creates the component; it has nothing to train or load."""
+        """Creates the component (it has nothing to train or load) and guards Rasa's payload
+        step, so this component's reading of a crisis stands (see the module docstring)."""
+        guard_payloads()
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -66,3 +90,40 @@ def _force_crisis_intent(message: Message) -> None:
     ]
     message.set(INTENT, crisis, add_to_output=True)
     message.set(INTENT_RANKING_KEY, [crisis, *ranking], add_to_output=True)
+
+
+def guard_payloads() -> None:
+    """Wraps `RegexMessageHandler.process` with `checked_payload` (idempotent)."""
+    RegexMessageHandler.process = _guarded_process
+
+
+def _guarded_process(
+    self: RegexMessageHandler, messages: list[Message], domain: Domain | None = None
+) -> list[Message]:
+    unpacked = _UNPACK_PAYLOADS(self, messages, domain)
+    return [checked_payload(typed, read) for typed, read in zip(messages, unpacked, strict=True)]
+
+
+def checked_payload(typed: Message, read: Message) -> Message:
+    """Rasa's reading `read` of the message `typed` (the pipeline's), made safe: a crisis in the
+    text keeps the crisis reading, and a payload keeps only the entities with known values."""
+    if read is typed:  # not a payload: the pipeline's reading stands
+        return typed
+    if mentions_crisis(typed.get(TEXT)):
+        _force_crisis_intent(typed)
+        return typed
+    read.set(ENTITIES, known_entities(read.get(ENTITIES) or []), add_to_output=True)
+    return read
+
+
+def known_entities(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entities whose value names a known code, with the code as their value."""
+    finder = shared_finder()
+    kept = []
+    for entity in entities:
+        code = finder.known_entity(
+            entity.get(ENTITY_ATTRIBUTE_TYPE), entity.get(ENTITY_ATTRIBUTE_VALUE)
+        )
+        if code is not None:
+            kept.append({**entity, ENTITY_ATTRIBUTE_VALUE: code})
+    return kept

@@ -13,6 +13,9 @@ Unlike Rasa's `SocketIOInput`, where the browser names the conversation it joins
   long messages get the channel's own kind replies (`load_channel_messages`), never an error,
   and so do messages over the per-conversation or per-address rate limit (bot/rate_limit.py,
   shared with the REST channel); the address is kept only as a keyed hash in the socket's session.
+- a message whose handling fails is still acknowledged, with the kind error reply and its
+  crisis lines, so the browser does not send it again and the chat keeps answering;
+- text that is not valid Unicode (a lone UTF-16 surrogate) is repaired first (bot/typed_text.py);
 - user text never reaches a log.
 
 Socket.IO events (namespace `/`, path `/socket.io`):
@@ -83,6 +86,7 @@ from bot.handoff_relay import (
 )
 from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
 from bot.safety import mentions_crisis
+from bot.typed_text import typed_text
 from bot.web_security import install_security_headers
 from bot.widget_web import WidgetSite
 
@@ -169,7 +173,7 @@ def parse_widget_message(data: Any) -> tuple[str, int, dict[str, str]]:
         raise InvalidRequest(422, "empty_message")  # "I didn't get any words there."
     if len(text) > MAX_MESSAGE_CHARS:
         raise InvalidRequest(413, "message_too_long")
-    return text.replace("\x00", ""), seq, allowed_metadata(data.get("metadata"))
+    return typed_text(text), seq, allowed_metadata(data.get("metadata"))
 
 
 def _button(button: Any) -> dict[str, str] | None:
@@ -311,7 +315,9 @@ class HavenWidgetInput(InputChannel):
 
     def _digest(self, text: str) -> bytes:
         # Keyed per process, so the memory never holds a plain hash of what someone typed.
-        return hashlib.blake2b(text.encode("utf-8"), key=self._digest_key, digest_size=16).digest()
+        # "surrogatepass": never an error here, even for text that missed `typed_text`.
+        raw = text.encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(raw, key=self._digest_key, digest_size=16).digest()
 
     def _remember(
         self, conversation_id: str, fingerprint: tuple[int, bytes], reply: list[dict[str, Any]]
@@ -423,40 +429,62 @@ class HavenWidgetInput(InputChannel):
 
         @sio.on("user_uttered")
         async def user_uttered(sid: str, data: Any = None) -> dict[str, Any]:
-            session = await sio.get_session(sid)
-            conversation_id = session.get("conversation")
-            if not conversation_id:
-                return {"ok": False, "error": "no_session"}
             try:
-                text, seq, metadata = parse_widget_message(data)
-            except InvalidRequest as error:
-                if error.status == 400:
-                    return {"ok": False, "error": "bad_request", "messages": self._kind(str(error))}
-                return {"ok": True, "seq": data["seq"], "messages": self._kind(str(error))}
-            fingerprint = (seq, self._digest(text))
-            async with self._lock(conversation_id):
-                last = self._last_reply.get(conversation_id)
-                if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
-                    return {"ok": True, "seq": seq, "messages": last[1]}
-                address = session.get("address") or self.limiter.address_key(None)
-                if not self.limiter.allow(conversation_id, address):
-                    # Not remembered: the same message sent again later is handled then.
-                    logger.info("A message over the rate limit got the too_fast message.")
-                    return {"ok": True, "seq": seq, "messages": self._kind("too_fast", metadata)}
-                if text.strip() and await self.relay.from_young_person(conversation_id, text):
-                    # A counselor has the chat; crisis words still get the crisis lines at once,
-                    # those of the young person's own region and language.
-                    reply = []
-                    if mentions_crisis(text):
-                        locale = await conversation_locale(self.app, conversation_id, metadata)
-                        reply = self._kind("handoff_crisis", locale)
-                    self._remember(conversation_id, fingerprint, reply)
-                    return {"ok": True, "seq": seq, "messages": reply}
-                reply = await self._answer(on_new_message, conversation_id, text, metadata)
-                self._remember(conversation_id, fingerprint, reply)
-            return {"ok": True, "seq": seq, "messages": reply}
+                return await self._user_uttered(on_new_message, sid, data)
+            except Exception as error:  # acknowledged all the same, so the chat keeps answering
+                # Log the kind of failure only: the message text must never reach a log.
+                logger.error("Handling a web chat message failed: %s", type(error).__name__)
+                return self._failed(data)
 
         return channel
+
+    # --- messages --------------------------------------------------------------------------
+
+    async def _user_uttered(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], sid: str, data: Any
+    ) -> dict[str, Any]:
+        """Checks, rate-limits and answers one `user_uttered` event; the acknowledgement."""
+        assert self.sio is not None  # noqa: S101 (only called from the blueprint's handler)
+        session = await self.sio.get_session(sid)
+        conversation_id = session.get("conversation")
+        if not conversation_id:
+            return {"ok": False, "error": "no_session"}
+        try:
+            text, seq, metadata = parse_widget_message(data)
+        except InvalidRequest as error:
+            if error.status == 400:
+                return {"ok": False, "error": "bad_request", "messages": self._kind(str(error))}
+            return {"ok": True, "seq": data["seq"], "messages": self._kind(str(error))}
+        fingerprint = (seq, self._digest(text))
+        async with self._lock(conversation_id):
+            last = self._last_reply.get(conversation_id)
+            if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
+                return {"ok": True, "seq": seq, "messages": last[1]}
+            address = session.get("address") or self.limiter.address_key(None)
+            if not self.limiter.allow(conversation_id, address):
+                # Not remembered: the same message sent again later is handled then.
+                logger.info("A message over the rate limit got the too_fast message.")
+                return {"ok": True, "seq": seq, "messages": self._kind("too_fast", metadata)}
+            if text.strip() and await self.relay.from_young_person(conversation_id, text):
+                # A counselor has the chat; crisis words still get the crisis lines at once,
+                # those of the young person's own region and language.
+                reply = []
+                if mentions_crisis(text):
+                    locale = await conversation_locale(self.app, conversation_id, metadata)
+                    reply = self._kind("handoff_crisis", locale)
+                self._remember(conversation_id, fingerprint, reply)
+                return {"ok": True, "seq": seq, "messages": reply}
+            reply = await self._answer(on_new_message, conversation_id, text, metadata)
+            self._remember(conversation_id, fingerprint, reply)
+        return {"ok": True, "seq": seq, "messages": reply}
+
+    def _failed(self, data: Any) -> dict[str, Any]:
+        """The acknowledgement of a message whose handling failed: the kind error reply (with
+        the crisis lines), so the browser neither waits nor sends it again."""
+        seq = data.get("seq") if isinstance(data, dict) else None
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < MAX_SEQ:
+            return {"ok": False, "error": "bad_request", "messages": self._kind("service_error")}
+        return {"ok": True, "seq": seq, "messages": self._kind("service_error")}
 
     # --- leaving ---------------------------------------------------------------------------
 

@@ -66,6 +66,20 @@ def test_without_slots_the_chat_metadata_gives_the_language(make_desk, domain):
     assert request.language == "es" and request.region is None
 
 
+def test_only_known_codes_are_filed_and_shown_to_the_counselor(make_desk, domain):
+    desk = make_desk(online=True)
+    diary = "my secret diary text"
+    slots = {"language": diary, "language_hint": "es", "region": diary, "region_hint": "GB"}
+    the_tracker = tracker(slots=slots)
+    the_tracker.latest_message["metadata"] = {"language": "my diary"}
+    run(handoff_actions.ActionRequestHuman(), the_tracker, domain)
+    desk.queue.set_share_summary("conv-1", True)
+    (request,) = desk.queue.waiting()
+    summary = request.summary(NOW)
+    assert (summary["language"], summary["region"]) == ("es", "uk")
+    assert diary not in repr(summary)
+
+
 def test_nobody_logged_in_is_said_honestly_and_the_request_is_kept(make_desk, domain):
     desk = make_desk(online=False)
     events, _ = run(handoff_actions.ActionRequestHuman(), tracker(), domain)

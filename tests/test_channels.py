@@ -34,7 +34,31 @@ def test_only_language_region_and_locale_metadata_are_kept():
             "user_agent": "x",
         },
     )
-    assert parse_rest_body(raw)[2] == {"language": "en", "region": "US", "locale": "en-US"}
+    assert parse_rest_body(raw)[2] == {"language": "en", "region": "us", "locale": "en-US"}
+
+
+@pytest.mark.parametrize(
+    ("metadata", "kept"),
+    [
+        ({"region": "my secret diary"}, {}),  # free text, short enough to pass before
+        ({"language": "diary", "locale": "xx-YY"}, {}),
+        ({"language": "ES", "region": "GB"}, {"language": "es", "region": "uk"}),
+        ({"locale": "es-MX"}, {"language": "es"}),  # no pack for Mexico: the language only
+        ({"locale": "fr-FR"}, {"region": "fr"}),  # no French pack: the region only
+        ({"locale": "en-GB\n"}, {}),
+        ({"locale": "en_gb"}, {"locale": "en-GB"}),
+    ],
+)
+def test_metadata_keeps_known_codes_only(metadata, kept):
+    assert parse_rest_body(body(sender="s1", message="hi", metadata=metadata))[2] == kept
+
+
+def test_a_lone_surrogate_becomes_the_replacement_character():
+    # JSON may escape a lone UTF-16 surrogate; no encoder (hash, cipher, log) accepts one.
+    raw = b'{"sender": "s1", "message": "hi \\ud800 there \\ud83d\\ude00"}'
+    text = parse_rest_body(raw)[1]
+    assert text == "hi \ufffd there \U0001f600"
+    text.encode("utf-8")  # no UnicodeEncodeError
 
 
 @pytest.mark.parametrize("metadata", [None, [], "en", {"language": 5}, {"language": "x" * 100}])

@@ -85,6 +85,11 @@ def test_the_transcript_is_capped_and_only_plain_messages_pass():
     ]
 
 
+def test_transcript_text_that_is_not_valid_unicode_is_repaired():
+    earlier = [{"from": "young_person", "text": "he said \ud800 this"}]
+    assert clean_transcript(earlier) == [{"from": "young_person", "text": "he said \ufffd this"}]
+
+
 def test_the_environment_chooses_the_relay():
     assert type(relay_for_environment({})) is HandoffRelay
     assert isinstance(relay_for_environment({"HAVEN_REDIS_URL": REDIS_URL}), RedisHandoffRelay)

@@ -192,3 +192,35 @@ def test_without_consent_nothing_is_asked_for_or_taken(haven):
         await hang_up(client)
 
     asyncio.run(scenario())
+
+
+def test_text_that_is_not_valid_unicode_is_answered_and_relayed_repaired(haven):
+    # A lone UTF-16 surrogate used to raise in the widget's handler: no acknowledgement, the
+    # browser sent it again every 30 s, and asyncio logged the message's repr each time.
+    typed = "Quillibrant \ud800 took my pics"
+
+    async def scenario():
+        client = await young_person(haven.port)
+        reply = await client.call("user_uttered", {"message": typed, "seq": 1}, timeout=10)
+        assert reply == {"ok": True, "seq": 1, "messages": [{"text": "ok"}]}
+        pushed = []
+        client.on("bot_uttered", pushed.append)
+        request = ask(haven.queue, client.session["session_id"], share=False)
+        assert haven.counselor.post("/counselor/api/claim", {"id": request.request_id})[0] == 200
+        reply = await client.call("user_uttered", {"message": typed, "seq": 2}, timeout=10)
+        assert reply == {"ok": True, "seq": 2, "messages": []}  # to the counselor instead
+        path = f"/counselor/api/chats/{request.request_id}"
+        assert haven.counselor.post(f"{path}/send", {"text": "I'm here \udfff"})[0] == 200
+        await until(lambda: any(m.get("from") == "counselor" for m in pushed))
+        chat = json.loads(haven.counselor.request("GET", path)[1])
+        young = [m["text"] for m in chat["messages"] if m["from"] == "young_person"]
+        assert young == ["Quillibrant \ufffd took my pics"]
+        assert [m["text"] for m in pushed if m.get("from") == "counselor"] == ["I'm here \ufffd"]
+        assert haven.counselor.post(f"{path}/end")[0] == 200
+        await hang_up(client)
+
+    asyncio.run(scenario())
+    stored = b"".join(p.read_bytes() for p in haven.data.glob("haven.db*"))
+    logged = (haven.data / "server.log").read_bytes()
+    assert b"Quillibrant" not in stored and b"Quillibrant" not in logged
+    assert b"never retrieved" not in logged

@@ -91,3 +91,71 @@ def test_rasas_warnings_that_quote_a_typed_message_are_dropped():
         raise_warning("Failed to parse arguments in line '/he has my pics'. Continuing.")
         raise_warning("An unrelated warning stays.")
     assert [str(w.message) for w in caught] == ["An unrelated warning stays."]
+
+
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, log_record: logging.LogRecord) -> None:
+        self.records.append(log_record)
+
+
+def asyncio_reports(run) -> str:
+    """What asyncio's default exception handler logs while `run(loop)` runs, made safe."""
+    import asyncio
+
+    collect, asyncio_logger = Collect(), logging.getLogger("asyncio")
+    asyncio_logger.addHandler(collect)
+    loop = asyncio.new_event_loop()
+    try:
+        run(loop)
+    finally:
+        loop.close()
+        asyncio_logger.removeHandler(collect)
+    assert collect.records, "asyncio logged nothing"
+    return "\n".join(formatted(make_safe(r)) for r in collect.records)
+
+
+def test_a_task_exception_never_retrieved_does_not_quote_the_message():
+    import asyncio
+
+    async def handler(text):
+        raise UnicodeEncodeError("utf-8", text, 0, 1, "surrogates not allowed")
+
+    def run(loop):
+        task = loop.create_task(handler(TYPED))
+        loop.run_until_complete(asyncio.wait([task]))
+        context = {"message": "Task exception was never retrieved", "future": task}
+        loop.default_exception_handler({**context, "exception": task.exception()})
+
+    text = asyncio_reports(run)
+    assert TYPED not in text
+    assert "Task exception was never retrieved" in text and "future: " + HIDDEN in text
+    assert "UnicodeEncodeError" in text and "test_log_safety.py" in text  # type and frames
+
+
+def test_an_exception_in_a_callback_does_not_quote_its_arguments():
+    def callback(text):
+        raise ValueError("failed")
+
+    def run(loop):
+        loop.call_soon(callback, TYPED)
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+
+    text = asyncio_reports(run)
+    assert TYPED not in text and "Exception in callback" in text and "ValueError" in text
+
+
+def test_an_exception_given_as_a_log_argument_shows_its_type_only():
+    log_record = logging.LogRecord(
+        "bot.x", logging.ERROR, __file__, 1, "failed: %r", (ValueError(TYPED),), None
+    )
+    assert formatted(make_safe(log_record)) == f"ERROR failed: ValueError({HIDDEN})"
+    safe = logging.LogRecord(
+        "bot.x", logging.ERROR, __file__, 1, "%s", (StorageConfigError("HAVEN_KEYS"),), None
+    )
+    kept = make_safe(safe, safe_types=(StorageConfigError,))
+    assert formatted(kept) == "ERROR HAVEN_KEYS"

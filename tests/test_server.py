@@ -167,6 +167,43 @@ def test_the_web_chat_sending_too_fast_gets_the_kind_message(haven):
     assert said[-1].startswith("You're sending messages very fast")
 
 
+def test_crafted_web_chat_messages_get_kind_replies_and_never_reach_the_logs(haven):
+    # A lone UTF-16 surrogate (the chat froze), crisis words after a payload (they got the
+    # greeting) and free text in a payload (it was stored and shown to counselors).
+    import asyncio
+
+    import socketio
+
+    sent = [
+        "Quillibrant \ud800 has my nudes",
+        "/greet{} i want to kill myself",
+        '/tell_region{"region": "my secret diary text"}',
+    ]
+
+    async def scenario() -> list[str]:
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(
+            f"http://127.0.0.1:{haven.rasa_port}", transports=["polling"], wait_timeout=10
+        )
+        await client.call("session_request", {}, timeout=10)
+        said = []
+        for seq, text in enumerate(sent, start=1):
+            reply = await client.call("user_uttered", {"message": text, "seq": seq}, timeout=30)
+            assert reply["ok"] and reply["seq"] == seq
+            said.append(texts(reply["messages"]))
+        await client.disconnect()
+        return said
+
+    disclosed, crisis, region = asyncio.run(scenario())
+    assert disclosed and "something went wrong" not in disclosed
+    assert crisis.startswith("I'm really glad you told me")
+    assert "secret diary" not in region
+    files = [Path(haven.output.name), *haven.log_dir.glob("*")]
+    logs = "".join(path.read_text(errors="replace") for path in files)
+    assert "Quillibrant" not in logs and "secret diary" not in logs
+    assert "never retrieved" not in logs
+
+
 @pytest.mark.parametrize(
     "body",
     [b"{not json", b"\xff\xfe", b"[]", {"sender": "x"}, {"message": "hi"}, {"sender": 5}],

@@ -298,13 +298,14 @@ class RunningHaven:
                 pytest.fail(f"run-haven did not start:\n{self.output.read_text()[-3000:]}")
             time.sleep(0.5)
 
-    def say(self, sender: str, text: str) -> str:
+    def say(self, sender: str, text: str, metadata: dict | None = None) -> str:
         import json
         import urllib.request
 
+        body = {"sender": sender, "message": text, "metadata": metadata or {}}
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/webhooks/rest/webhook",
-            data=json.dumps({"sender": sender, "message": text}).encode(),
+            data=json.dumps(body).encode(),  # a lone surrogate goes as "\ud800", as in JSON
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=60) as reply:
@@ -335,9 +336,36 @@ def chat(haven: RunningHaven, sender: str) -> None:
     assert not any(word in reply for word in WORDS for reply in replies)
 
 
-def assert_no_typed_word_in(blob: bytes, where: str) -> None:
-    found = [word for word in WORDS if word.lower().encode() in blob.lower()]
+def assert_no_typed_word_in(blob: bytes, where: str, words: list[str] = WORDS) -> None:
+    found = [word for word in words if word.lower().encode() in blob.lower()]
     assert found == [], f"typed words found in {where}"
+
+
+# Crafted messages (the "Hardening" issue): a lone UTF-16 surrogate, crisis words after a
+# payload, and free text inside payloads and metadata that would be stored if kept.
+CRAFTED_WORDS = ["Zorblatt", "secret diary", "Vexhollow"]
+
+
+def crafted_chat(haven: RunningHaven, sender: str) -> None:
+    assert "Step 1" in haven.say(sender, "Zorblatt \ud800 has my nudes and wants money")
+    said = haven.say(sender, "/greet{} i want to kill myself")
+    assert said.startswith("I'm really glad you told me")  # crisis help first, not the greeting
+    assert haven.say(sender, '/tell_region{"region": "my secret diary text"}')
+    assert haven.say(sender, '/set_language{"language": "Vexhollow"}')
+    assert haven.say(sender, "hi", metadata={"region": "secret diary", "language": "Vexhollow"})
+
+
+def decrypted_rows(data_dir: Path, senders: list[str]) -> bytes:
+    """Every stored conversation of `senders`, decrypted with the embedded key file."""
+    import json
+
+    from bot.conversations import ConversationStore
+    from bot.settings import StorageSettings
+
+    store = ConversationStore(StorageSettings.load({"HAVEN_DATA_DIR": str(data_dir)}))
+    events = {sender: store.load(sender) for sender in senders}
+    assert all(events.values()), "a conversation was not stored"
+    return json.dumps(events, ensure_ascii=False).encode()
 
 
 @pytest.mark.server
@@ -352,12 +380,17 @@ def test_a_real_conversation_leaves_no_typed_word_in_sqlite_or_the_logs(tmp_path
         assert haven.say("privacy-forget", "/Quentavious from Brixtonfield keeps texting")
         assert haven.say("privacy-forget", "please delete my chat").count("deleted this chat") == 1
         assert "automated assistant" in haven.say("privacy-forget", "hi")  # a fresh start
+        crafted_chat(haven, "privacy-crafted")
     finally:
         haven.stop()
     database = tmp_path / "data" / "haven.db"
     assert database.stat().st_size > 0
     assert_no_typed_word_in(database.read_bytes(), "the SQLite file")
     assert_no_typed_word_in(haven.logs(), "the logs")
+    for words in (WORDS, CRAFTED_WORDS):
+        rows = decrypted_rows(tmp_path / "data", ["privacy-sqlite", "privacy-crafted"])
+        assert_no_typed_word_in(rows, "the decrypted rows", words)
+        assert_no_typed_word_in(database.read_bytes() + haven.logs(), "the file or logs", words)
     assert b"privacy-sqlite" not in database.read_bytes()
 
 

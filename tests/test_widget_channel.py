@@ -154,3 +154,57 @@ def test_postgresql_or_redis_out_of_reach_gets_the_kind_reply(tokens, error, cap
     assert replies == [{"text": load_channel_messages({"region": "gb"})["service_error"]}]
     assert "0800 1111" in replies[0]["text"]  # the region's crisis lines
     assert type(error).__name__ in caplog.text and "zebrafish" not in caplog.text
+
+
+def test_a_lone_surrogate_is_replaced_before_anything_reads_it():
+    text = parse_widget_message({"message": "hi \ud800 there \udfff", "seq": 1})[0]
+    assert text == "hi \ufffd there \ufffd"
+
+
+def user_uttered_handler(tokens, on_new_message):
+    """The channel's `user_uttered` handler, for a socket already in conversation "c1"."""
+    channel = HavenWidgetInput(tokens=tokens, counselor_console=False, leave_grace_seconds=0)
+    channel.blueprint(on_new_message)
+
+    async def get_session(sid):
+        return {"conversation": "c1"}
+
+    channel.sio.get_session = get_session
+    return channel, channel.sio.handlers["/"]["user_uttered"]
+
+
+def test_a_lone_surrogate_is_answered_and_never_logged(tokens, caplog):
+    seen = []
+
+    async def answer(message):
+        seen.append(message.text)
+        await message.output_channel.send_text_message(message.sender_id, "ok")
+
+    _, handler = user_uttered_handler(tokens, answer)
+    typed = "zebrafish \ud83d marmalade"
+    reply = asyncio.run(handler("sid-1", {"message": typed, "seq": 1}))
+    assert reply == {"ok": True, "seq": 1, "messages": [{"text": "ok"}]}
+    assert seen == ["zebrafish \ufffd marmalade"]
+    # Sent again after a lost acknowledgement: the same reply, not handled twice.
+    assert asyncio.run(handler("sid-1", {"message": typed, "seq": 1})) == reply
+    assert seen == ["zebrafish \ufffd marmalade"]
+    assert "zebrafish" not in caplog.text
+
+
+def test_a_failure_in_the_handler_still_gets_a_kind_acknowledgement(tokens, caplog):
+    async def answer(message):
+        raise AssertionError("the bot is not reached")
+
+    channel, handler = user_uttered_handler(tokens, answer)
+
+    async def broken_relay(conversation_id, text):
+        raise RuntimeError(f"relay broke on {text}")
+
+    channel.relay.from_young_person = broken_relay
+    reply = asyncio.run(handler("sid-1", {"message": "zebrafish marmalade", "seq": 7}))
+    assert reply == {
+        "ok": True,
+        "seq": 7,
+        "messages": [{"text": load_channel_messages()["service_error"]}],
+    }
+    assert "RuntimeError" in caplog.text and "zebrafish" not in caplog.text

@@ -1,0 +1,70 @@
+"""The crisis net holds for button-like payloads too (bot/nlu_safety_net.py): Rasa's
+RegexMessageHandler, which runs after the whole pipeline, must neither drop what follows a
+payload nor store a payload's free text; real buttons' payloads work as before."""
+
+from pathlib import Path
+
+import pytest
+from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+from rasa.shared.core.domain import Domain
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu_safety_net import CrisisSafetyNet
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def domain():
+    return Domain.load(str(PROJECT / "domain.yml"))
+
+
+def understood(text: str, domain: Domain) -> Message:
+    """The message as Rasa's NLU leaves it: the pipeline's end (the crisis net), then Rasa's
+    payload step, as the default recipe's graph runs them."""
+    net = CrisisSafetyNet.create({}, None, None, None)
+    message = Message({TEXT: text})
+    message.set(INTENT, {"name": "greet", "confidence": 1.0}, add_to_output=True)
+    net.process([message])
+    return RegexMessageHandler.create({}, None, None, None).process([message], domain)[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/greet{} i want to kill myself",
+        "/greet@1.0 i want to kill myself",
+        "/ask_what_to_do{} quiero suicidarme",
+        '/tell_region{"region": "i want to kill myself"}',
+        '/greet{"language": "en"} gonna unalive myself tonight',
+    ],
+)
+def test_crisis_words_after_or_inside_a_payload_get_the_crisis_intent(text, domain):
+    assert understood(text, domain).get(INTENT)["name"] == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("payload", "intent"),
+    [("/step_done", "step_done"), ("/crisis", "crisis"), ("/greet{} hello", "greet")],
+)
+def test_button_payloads_still_name_their_intent(payload, intent, domain):
+    assert understood(payload, domain).get(INTENT)["name"] == intent
+
+
+@pytest.mark.parametrize(
+    ("payload", "entities"),
+    [
+        ('/tell_region{"region": "uk"}', [("region", "uk")]),
+        ('/tell_region{"region": "GB"}', [("region", "uk")]),
+        ('/set_language{"language": "es"}', [("language", "es")]),
+        ('/tell_region{"region": "my secret diary text"}', []),
+        ('/set_language{"language": "my secret diary"}', []),
+        ('/greet{"region_hint": "diary", "language_hint": "en"}', [("language_hint", "en")]),
+        ('/tell_region{"region": ["uk", "my diary"]}', [("region", "uk")]),
+        ('/tell_region{"region": {"nested": "diary"}}', []),
+    ],
+)
+def test_a_payload_keeps_only_entities_with_known_codes(payload, entities, domain):
+    message = understood(payload, domain)
+    assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == entities
