@@ -19,7 +19,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell test lint unit check-content validate test-conversations \
+.PHONY: help install train run shell test lint unit check-content sources validate test-conversations \
 	test-server eval-nlu bench bench-store keys rotate-keys purge clean
 
 help: ## list the targets
@@ -59,6 +59,9 @@ unit: $(INSTALLED) ## unit tests for bot/ and actions/ (no Rasa server needed)
 
 check-content: $(INSTALLED) ## check every content pack (docs/localize.md); lists what to verify
 	$(PY) -m bot.content_check
+
+sources: $(INSTALLED) ## rewrite docs/sources.md (every fact, its source and date) from content/
+	$(PY) -m bot.content_check --sources > docs/sources.md
 
 validate: $(INSTALLED) ## rasa data validate, warnings are errors
 	$(RASA) data validate --fail-on-warnings

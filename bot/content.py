@@ -151,6 +151,7 @@ def _check_across_packs(packs: ContentPacks, report: ProblemReport) -> None:
                 report.error(
                     entry.path, entry.line, f"label `{entry.label}` is not in English `labels`"
                 )
+            _check_entry_languages(entry, packs.languages, report)
     for tool in packs.tools.values():
         for part in ("about", "how"):
             if not english.phrase("tools", tool.key, part):
@@ -159,6 +160,26 @@ def _check_across_packs(packs: ContentPacks, report: ProblemReport) -> None:
                     1,
                     f"`tools.{tool.key}.{part}` is missing in English",
                 )
+
+
+def _check_entry_languages(
+    entry: HelpEntry, languages: dict[str, Language], report: ProblemReport
+) -> None:
+    """`in_language` and `hours` name languages Haven has; hours not translated are listed."""
+    for code, _ in entry.in_language:
+        if code not in languages:
+            report.error(entry.path, entry.line, f"`in_language.{code}`: Haven has no `{code}`")
+    if entry.hours is None or entry.hours.always:
+        return
+    written = dict(entry.hours.texts)
+    for code in written:
+        if code not in languages:
+            report.error(entry.path, entry.line, f"`hours.{code}`: Haven has no `{code}`")
+    for code in languages:
+        if code not in written:
+            report.warning(
+                entry.path, entry.line, f"`hours` has no `{code}` text: it falls back to English"
+            )
 
 
 _ACCENTS = re.compile(r"[\u0300-\u036f]")

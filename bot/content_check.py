@@ -1,6 +1,6 @@
 """`make check-content`: check every content pack, list what a person should verify, summarise.
 
-    python -m bot.content_check [--content DIR] [--domain FILE]
+    python -m bot.content_check [--content DIR] [--domain FILE] [--sources]
 
 Prints each problem as `file:line: error|warning: message`, then the entries marked
 `verified: false` and the texts that fall back to English, and ends with one line such as
@@ -10,6 +10,10 @@ Beyond what `bot.content` checks file by file, this checks the packs against the
 response, button payload and placeholder), the crisis patterns against their examples, and
 renders every response in every language, region and age group, and checks the counselor
 console's texts (`console.yml`) against English.
+
+`--sources` prints instead the table of docs/sources.md: one row per fact of every pack, with
+where it was checked, when, and whether it is verified (`make sources` rewrites that file, and a
+test fails when the file no longer matches the packs).
 """
 
 from __future__ import annotations
@@ -24,7 +28,15 @@ from pathlib import Path
 import yaml
 
 from bot.console_texts import check_console_texts
-from bot.content import CONTENT_DIR, DEFAULT_LANGUAGE, PROJECT_DIR, ContentPacks, Problem
+from bot.content import (
+    CONTENT_DIR,
+    DEFAULT_LANGUAGE,
+    PROJECT_DIR,
+    ContentPacks,
+    HelpEntry,
+    Problem,
+    Region,
+)
 from bot.content import load_content as read_packs
 from bot.pack_reader import ProblemReport
 from bot.render import OTHER_PLACEHOLDERS, PLACEHOLDER, REGION_PLACEHOLDERS, Renderer
@@ -199,13 +211,99 @@ def _unverified(packs: ContentPacks) -> list[str]:
     return lines
 
 
+SOURCES_HEADER = """# Where every fact comes from
+
+Generated from `content/` by `make sources` (`python -m bot.content_check --sources`); do not
+edit by hand: change the pack (`source`, `checked`, `verified`) and run `make sources` again.
+`tests/test_content.py` fails when this file and the packs disagree. A fact is verified when it
+was seen on the organisation's or government's own page, or in
+`../shared/reference/help-directory.md`; the others were seen only on the pages their source
+names, and `make check-content` lists them for someone to confirm.
+
+| region | section | fact | source (where it was checked) | checked | verified |
+|---|---|---|---|---|---|
+"""
+
+
+def sources_table(packs: ContentPacks) -> str:
+    """docs/sources.md: one row per fact of every region and every takedown tool."""
+    rows = []
+    for code in sorted(packs.regions):
+        rows += _region_rows(packs.regions[code])
+    for key, tool in sorted(packs.tools.items()):
+        where = "any region" if tool.regions is None else ", ".join(tool.regions)
+        fact = f"{tool.name} ({key}): {tool.web}; users {tool.users}; {where}"
+        rows.append(_row("all", "takedown", fact, tool))
+    return SOURCES_HEADER + "\n".join(rows) + "\n"
+
+
+def _region_rows(region: Region) -> list[str]:
+    rows, seen = [], set()
+    sections = (
+        ("emergency", (region.emergency,)),
+        ("crisis", region.crisis),
+        ("helpline", region.helpline),
+        ("report", region.report),
+        ("platforms", region.platforms),
+    )
+    for section, entries in sections:
+        for entry in entries:
+            if id(entry) in seen:
+                continue  # a crisis line that repeats the helpline: one row, where it comes first
+            seen.add(id(entry))
+            rows.append(_row(region.code, section, _fact(entry), entry))
+            for language, variant in entry.in_language:
+                fact = f"{_fact(variant)} (in replies in `{language}`)"
+                rows.append(_row(region.code, section, fact, variant))
+    return rows
+
+
+def _fact(entry: HelpEntry) -> str:
+    """What the entry says, in a few words: "Childline: call 0800 1111; chat; 24/7"."""
+    parts = []
+    for way, values in (("call", entry.call), ("call or text", entry.call_or_text)):
+        if values:
+            parts.append(
+                f"{way} {' / '.join(values)}" + (f", press {entry.press}" if entry.press else "")
+            )
+    if entry.text:
+        parts.append(
+            f"text {entry.text.word + ' to ' if entry.text.word else ''}{entry.text.number}"
+        )
+    parts += [f"web {entry.web}"] if entry.web else []
+    parts += [f"chat {entry.chat}" if isinstance(entry.chat, str) else "chat"] if entry.chat else []
+    parts += ["local emergency number"] if entry.local_emergency else []
+    parts += ["search online"] if entry.search else []
+    if entry.hours:
+        parts.append("24/7" if entry.hours.always else f"open {entry.hours.text('en')}")
+    if entry.ages != "any":
+        parts.append(f"for {entry.ages}")
+    return f"{entry.name or entry.label or 'emergency'}: {'; '.join(parts)}"
+
+
+def _row(region: str, section: str, fact: str, entry) -> str:
+    cells = (
+        region,
+        section,
+        fact,
+        entry.source,
+        str(entry.checked),
+        "yes" if entry.verified else "no",
+    )
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the check and print the report; 0 when there are no errors."""
     parser = argparse.ArgumentParser(description="Check Haven's content packs.")
     parser.add_argument("--content", type=Path, default=CONTENT_DIR)
     parser.add_argument("--domain", type=Path, default=DOMAIN_FILE)
+    parser.add_argument("--sources", action="store_true", help="print docs/sources.md instead")
     args = parser.parse_args(argv)
     result = check(args.content, args.domain)
+    if args.sources:
+        print(sources_table(result.packs), end="")
+        return 1 if result.errors else 0
     for problem in result.problems:
         if problem.severity == "error":
             print(problem)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.pack_reader import (
@@ -31,6 +31,10 @@ AGE_GROUPS = ("under_18", "adult")
 """Who an entry or a tool is for. Unknown age always counts as under 18."""
 REGION_CODE = re.compile(r"^[a-z]{2,3}$|^international$")
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+LANGUAGE_KEY = re.compile(r"^[a-z]{2,3}$")
+MENU_OPTION = re.compile(r"^[0-9*#]{1,3}$")
+ALWAYS = "always"
+"""`hours: always`: open 24 hours a day, every day."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,19 @@ class TextLine:
 
     number: str
     word: str | None = None
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """When a line answers: always (24/7), or a text per language ("Monday to Saturday, ...")."""
+
+    always: bool = False
+    texts: tuple[tuple[str, str], ...] = ()  # (language, text); English is always there
+
+    def text(self, language: str) -> str | None:
+        """The hours in `language`, else in English; None when the line is always open."""
+        found = dict(self.texts)
+        return found.get(language) or found.get("en")
 
 
 @dataclass(frozen=True)
@@ -56,10 +73,23 @@ class HelpEntry:
     chat: str | bool | None = None  # an address, or true: "chat online" (no address known)
     search: bool = False  # no address in our sources: "search online for <name>"
     local_emergency: bool = False  # "call your local emergency number"
+    press: str | None = None  # the menu option to press after calling ("2" for Spanish)
+    hours: OpeningHours | None = None  # None: our sources do not say
     ages: str = "any"  # any, under_18 or adult
     source: str = ""
     checked: dt.date | None = None
     verified: bool = False
+    # How the entry differs for a reply in a language: (language, entry), from `in_language`.
+    in_language: tuple[tuple[str, HelpEntry], ...] = ()
+
+    @property
+    def always_open(self) -> bool:
+        """Whether the line answers 24 hours a day, every day."""
+        return bool(self.hours and self.hours.always)
+
+    def for_language(self, language: str) -> HelpEntry:
+        """This entry as a reply in `language` gives it (the US 988 line in Spanish)."""
+        return dict(self.in_language).get(language, self)
 
     def is_for(self, adult: bool) -> bool:
         """Whether to show this entry to an adult (True) or to someone under 18 or unknown."""
@@ -75,7 +105,10 @@ class HelpEntry:
 
 
 ENTRY_WAYS = ("call", "call_or_text", "text", "web", "chat", "search", "local_emergency")
-ENTRY_FIELDS = ("name", "label", *ENTRY_WAYS, "ages", "source", "checked", "verified")
+FACT_FIELDS = ("source", "checked", "verified")
+ENTRY_FIELDS = ("name", "label", *ENTRY_WAYS, "press", "hours", "ages", *FACT_FIELDS)
+OVERRIDE_FIELDS = ("call", "call_or_text", "text", "web", "chat", "press", "hours", *FACT_FIELDS)
+"""What `in_language` may change for a reply in one language (a fact, with its own source)."""
 
 
 @dataclass(frozen=True)
@@ -129,13 +162,14 @@ class Region:
             *self.platforms,
         ):
             seen.setdefault(id(entry), entry)
+            for _, variant in entry.in_language:
+                seen.setdefault(id(variant), variant)
         return list(seen.values())
 
 
 def _read_entry(node: PackNode, named: bool = True) -> HelpEntry | None:
     """One entry; `named=False` for the emergency number, which is shown by its number only."""
-    required = ("source", "checked", "verified")
-    node.keys_must_be(required, set(ENTRY_FIELDS) - set(required))
+    node.keys_must_be(FACT_FIELDS, set(ENTRY_FIELDS) - set(FACT_FIELDS) | {"in_language"})
     if not node.ok:
         return None
     name, label = node.text("name", required=False), node.text("label", required=False)
@@ -145,43 +179,108 @@ def _read_entry(node: PackNode, named: bool = True) -> HelpEntry | None:
         node.report.error(
             node.path, node.start, f"an entry needs a way to reach it: {', '.join(ENTRY_WAYS)}"
         )
-    text_line = None
-    raw_text = node.get("text")
-    if isinstance(raw_text, dict):
-        text_map = node.child("text")
-        text_map.keys_must_be(("number",), ("word",))
-        numbers = read_phones(text_map, "number")
-        if numbers:
-            text_line = TextLine(numbers[0], text_map.text("word", required=False))
-    elif raw_text is not None:
-        numbers = read_phones(node, "text")
-        text_line = TextLine(numbers[0]) if numbers else None
-    chat = node.get("chat")
-    if chat is not None and chat is not True:
-        chat = read_address(node, "chat")
     ages = node.get("ages", "any")
     if ages not in ("any", *AGE_GROUPS):
         node.report.error(node.path, node.line("ages"), "`ages` must be any, under_18 or adult")
     for key in ("search", "local_emergency"):
         if key in node.data:
             node.flag(key)
-    return HelpEntry(
+    entry = HelpEntry(
         path=node.path,
         line=node.start,
         name=name,
         label=label,
-        call=read_phones(node, "call"),
-        call_or_text=read_phones(node, "call_or_text"),
-        text=text_line,
-        web=read_address(node, "web"),
-        chat=chat,
         search=node.get("search") is True,
         local_emergency=node.get("local_emergency") is True,
         ages=ages,
-        source=node.text("source") or "",
-        checked=read_date(node, "checked"),
-        verified=node.flag("verified"),
+        **_read_facts(node),
     )
+    return replace(entry, in_language=_read_in_language(node, entry))
+
+
+def _read_facts(node: PackNode) -> dict:
+    """The fields an entry and its `in_language` variants share: the ways, hours, source."""
+    values: dict = {"source": node.text("source") or "", "checked": read_date(node, "checked")}
+    values["verified"] = node.flag("verified")
+    for key in ("call", "call_or_text"):
+        if key in node.data:
+            values[key] = read_phones(node, key)
+    if "web" in node.data:
+        values["web"] = read_address(node, "web")
+    if "chat" in node.data:  # an address, or true: "chat online" (no address known)
+        values["chat"] = True if node.get("chat") is True else read_address(node, "chat")
+    if "text" in node.data:
+        values["text"] = _read_text_line(node)
+    if "press" in node.data:
+        values["press"] = _read_press(node)
+    if "hours" in node.data:
+        values["hours"] = _read_hours(node)
+    return values
+
+
+def _read_text_line(node: PackNode) -> TextLine | None:
+    """`text: "85258"` or `text: {number: "741741", word: HOME}`."""
+    if isinstance(node.get("text"), dict):
+        text_map = node.child("text")
+        text_map.keys_must_be(("number",), ("word",))
+        numbers = read_phones(text_map, "number")
+        return TextLine(numbers[0], text_map.text("word", required=False)) if numbers else None
+    numbers = read_phones(node, "text")
+    return TextLine(numbers[0]) if numbers else None
+
+
+def _read_press(node: PackNode) -> str | None:
+    """The menu option to press after calling: `press: "2"`, only with `call`."""
+    value = node.get("press")
+    if not isinstance(value, str) or not MENU_OPTION.match(value):
+        node.report.error(
+            node.path, node.line("press"), '`press` is the option to dial, in quotes: `press: "2"`'
+        )
+        return None
+    if not node.get("call"):
+        node.report.error(node.path, node.line("press"), "`press` needs the `call` number")
+    return value
+
+
+def _read_hours(node: PackNode) -> OpeningHours | None:
+    """`hours: always`, or `hours: {en: "Monday to Friday, 9 am to 5 pm", es: "..."}`."""
+    value, line = node.get("hours"), node.line("hours")
+    if value == ALWAYS:
+        return OpeningHours(always=True)
+    problem = (
+        "`hours` is `always` (24/7) or the opening hours in each language, English first: "
+        '`{en: "Monday to Saturday, 2 pm to 8 pm", es: "..."}`'
+    )
+    if not isinstance(value, dict) or "en" not in value:
+        node.report.error(node.path, line, problem)
+        return None
+    texts = []
+    for language, text in value.items():
+        if not LANGUAGE_KEY.match(str(language)) or not isinstance(text, str) or not text.strip():
+            node.report.error(node.path, line, problem)
+            return None
+        texts.append((str(language), text))
+    return OpeningHours(texts=tuple(texts))
+
+
+def _read_in_language(node: PackNode, base: HelpEntry) -> tuple[tuple[str, HelpEntry], ...]:
+    """`in_language: {es: {...}}`: what changes in a reply in that language, with its source."""
+    if "in_language" not in node.data:
+        return ()
+    languages = node.child("in_language")
+    variants = []
+    for language in languages.data:
+        variant = languages.child(language, f"`in_language.{language}`")
+        variant.keys_must_be(FACT_FIELDS, set(OVERRIDE_FIELDS) - set(FACT_FIELDS))
+        if not LANGUAGE_KEY.match(str(language)):
+            node.report.error(node.path, languages.line(language), "a language code like `es`")
+        if not variant.ok:
+            continue
+        entry = replace(base, line=variant.start, **_read_facts(variant))
+        if not (entry.call or entry.call_or_text or entry.text or entry.web or entry.chat):
+            node.report.error(node.path, variant.start, "this variant leaves no way to reach it")
+        variants.append((str(language), entry))
+    return tuple(variants)
 
 
 def _read_entries(top: PackNode, key: str, required: bool) -> list[HelpEntry | str]:
@@ -236,7 +335,8 @@ def read_region(path: Path, tools: dict[str, Tool], report: ProblemReport) -> Re
         e for e in _read_entries(top, "helpline", required=False) if isinstance(e, HelpEntry)
     ]
     crisis: list[HelpEntry] = []
-    for item in _read_entries(top, "crisis", required=True):
+    crisis_items = _read_entries(top, "crisis", required=True)
+    for item in crisis_items:
         if item == "helpline":
             if not helpline:
                 report.error(path, top.line("crisis"), "`same_as: helpline` but no `helpline`")
@@ -245,6 +345,8 @@ def read_region(path: Path, tools: dict[str, Tool], report: ProblemReport) -> Re
             crisis += [emergency] if emergency else []
         else:
             crisis.append(item)
+    if crisis and code != INTERNATIONAL and "emergency" not in crisis_items:
+        _require_a_line_open_now(top, crisis)
     reports = [e for e in _read_entries(top, "report", required=True) if isinstance(e, HelpEntry)]
     for adult, who in ((False, "someone under 18"), (True, "an adult")):
         if reports and not any(entry.is_for(adult) for entry in reports):
@@ -270,6 +372,17 @@ def read_region(path: Path, tools: dict[str, Tool], report: ProblemReport) -> Re
         takedown=takedown,
         path=path,
     )
+
+
+def _require_a_line_open_now(top: PackNode, crisis: list[HelpEntry]) -> None:
+    """Someone in crisis at 3 am on a Sunday must find a line that answers then."""
+    if not any(entry.always_open for entry in crisis):
+        top.report.error(
+            top.path,
+            top.line("crisis"),
+            "`crisis` has no line open 24/7: add one with `hours: always` (from its own site), "
+            "or `- same_as: emergency`",
+        )
 
 
 def _read_takedown(

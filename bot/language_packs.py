@@ -82,6 +82,7 @@ LANGUAGE_OPTIONAL = (
 )
 CONTACT_PHRASES = (
     "call",
+    "call_press",
     "call_or_text",
     "text",
     "text_word",
@@ -90,6 +91,8 @@ CONTACT_PHRASES = (
     "chat_online",
     "search",
     "local_emergency",
+    "hours",
+    "always",
     "or",
     "then",
     "and",

@@ -23,7 +23,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SCHEMA_VERSION = 1
 """The version of docs/content-schema.md these readers accept."""
 
-PHONE = re.compile(r"^\+?[0-9A-Z]+(?:[ -][0-9A-Z]+)*$")
+PHONE = re.compile(r"^[+*]?[0-9A-Z]+(?:[ -][0-9A-Z]+)*$")
+"""Digits, spaces, dashes, capitals (1-800-CALL-FBI); a leading + or, for a mobile short code, *."""
 ADDRESS = re.compile(r"^(?:https://)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?:/[A-Za-z0-9._~%/-]*)?$")
 STALE_AFTER_DAYS = 365
 
@@ -203,8 +204,8 @@ def read_phones(node: PackNode, key: str) -> tuple[str, ...]:
             node.report.error(
                 node.path,
                 node.line(key),
-                f"`{key}`: {value!r} is not a phone number (digits, spaces, dashes, a leading +; "
-                'write short numbers in quotes, like "999")',
+                f"`{key}`: {value!r} is not a phone number (digits, spaces, dashes, a leading "
+                '+ or *; write short numbers in quotes, like "999")',
             )
             continue
         phones.append(phone)

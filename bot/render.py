@@ -43,6 +43,8 @@ REGION_PLACEHOLDERS = frozenset(
 """Placeholders filled from the region's help directory (the rest come from slots)."""
 
 OTHER_PLACEHOLDERS = frozenset({"language_name"})
+EMERGENCY_LABEL = "emergency_services"
+"""The label of the emergency number when a crisis list repeats it (`same_as: emergency`)."""
 CHOOSE_REGION_PAYLOAD = "/choose_region"
 
 
@@ -193,9 +195,10 @@ class _Facts:
         return fill(self.language.phrase("contact", key), values)
 
     def name_of(self, entry: HelpEntry) -> str:
+        """Its proper name, else its label in this language (the emergency number has neither)."""
         if entry.name:
             return entry.name
-        return self.packs.label(entry.label or "", self.language.code)
+        return self.packs.label(entry.label or EMERGENCY_LABEL, self.language.code)
 
     def ways(self, entry: HelpEntry) -> str:
         either = self.language.phrase("contact", "or")
@@ -204,7 +207,10 @@ class _Facts:
             ways.append(self._phrase("local_emergency"))
         if entry.call_or_text:
             ways.append(self._phrase("call_or_text", number=either.join(entry.call_or_text)))
-        if entry.call:
+        if entry.call and entry.press:
+            number = either.join(entry.call)
+            ways.append(self._phrase("call_press", number=number, press=entry.press))
+        elif entry.call:
             ways.append(self._phrase("call", number=either.join(entry.call)))
         if entry.text and entry.text.word:
             ways.append(self._phrase("text_word", word=entry.text.word, number=entry.text.number))
@@ -218,7 +224,17 @@ class _Facts:
             ways.append(self._phrase("chat_online"))
         if entry.search:
             ways.append(self._phrase("search", name=self.name_of(entry)))
-        return self.language.phrase("contact", "then").join(ways)
+        return self.language.phrase("contact", "then").join(ways) + self.hours(entry)
+
+    def hours(self, entry: HelpEntry) -> str:
+        """When the line answers (" — open 24/7"), or nothing when our sources do not say."""
+        if entry.hours is None:
+            return ""
+        if entry.hours.always:
+            when = self.language.phrase("contact", "always")
+        else:
+            when = entry.hours.text(self.language.code)
+        return self._phrase("hours", hours=when or "")
 
     def item(self, entry: HelpEntry) -> str:
         return self._phrase("list_item", name=self.name_of(entry), ways=self.ways(entry))
@@ -227,7 +243,10 @@ class _Facts:
         return self._phrase("inline", name=self.name_of(entry), ways=self.ways(entry))
 
     def for_age(self, entries: tuple[HelpEntry, ...]) -> list[HelpEntry]:
-        return [entry for entry in entries if entry.is_for(self.adult)]
+        """The entries for this person, each as a reply in this language gives it."""
+        return [
+            entry.for_language(self.language.code) for entry in entries if entry.is_for(self.adult)
+        ]
 
     def tools(self) -> list[Tool]:
         group = "adult" if self.adult else "under_18"
@@ -242,7 +261,7 @@ class _Facts:
 
     # the placeholders
     def _emergency(self) -> str:
-        return self.ways(self.region.emergency)
+        return self.ways(self.region.emergency.for_language(self.language.code))
 
     def _crisis(self) -> str:
         return "\n".join(self.item(entry) for entry in self.for_age(self.region.crisis))

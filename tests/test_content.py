@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.channels import load_channel_messages
-from bot.content import content
+from bot.content import INTERNATIONAL, content
+from bot.content_check import sources_table
 from bot.render import Renderer
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -19,8 +20,11 @@ AGES = (None, "adult")
 
 PHONE_LIKE = re.compile(r"(?<![\w-])(?:\d[\d -]{4,}\d|\d{3,})(?![\w-])")
 ADDRESS_LIKE = re.compile(
-    r"\b(?:[a-z0-9-]+\.)+(?:org|com|gov|net|uk|ie|ca|au|nz|de|fr|nl|br|in)\b", re.I
+    r"\b(?:[a-z0-9-]+\.)+(?:org|com|gov|net|uk|ie|ca|au|nz|de|fr|nl|br|in|mx|es|ar|co|cl|pe)\b",
+    re.I,
 )
+PAGE = re.compile(r"\b(?:[a-z0-9-]+\.)+[a-z]{2,}/[^ ;,)]+", re.I)
+"""A page's address in a `source` ("3114.fr/que-se-passe-t-il-quand-je-contacte-le-3114/")."""
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +107,25 @@ def test_facts_said_to_come_from_the_help_directory_are_in_it(packs):
     for entry, value, holding in entry_values_and_cells(packs):
         if entry.source.startswith("help-directory.md"):
             assert holding, (entry.source, value)
-        else:
-            assert entry.verified is False, f"{value} has a secondary source only"
+
+
+def test_a_verified_fact_from_outside_the_help_directory_names_the_page_it_was_checked_on(packs):
+    for entry in packs.entries():
+        if entry.verified and not entry.source.startswith("help-directory.md"):
+            assert PAGE.search(entry.source), f"verified, but no page is named: {entry.source}"
+
+
+def test_every_region_has_a_crisis_line_that_answers_at_any_hour(packs):
+    for code, region in packs.regions.items():
+        if code != INTERNATIONAL:  # the fallback points to a directory of every country's lines
+            assert any(entry.always_open for entry in region.crisis), code
+
+
+def test_docs_sources_md_lists_every_fact_as_the_packs_have_it(packs):
+    shipped = (PROJECT / "docs" / "sources.md").read_text(encoding="utf-8")
+    assert shipped == sources_table(packs), "docs/sources.md is out of date: run `make sources`"
+    for entry in packs.entries():
+        assert entry.source in shipped
 
 
 @pytest.mark.skipif(not HELP_DIRECTORY.exists(), reason="../shared/reference is not checked out")

@@ -45,7 +45,8 @@ def test_the_shipped_packs_pass_with_a_summary_line(capsys):
     assert main([]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert SUMMARY.match(last), last
-    assert last.startswith("12 regions, 2 languages")
+    regions = len(list((PROJECT / "content" / "regions").glob("*.yml")))
+    assert last.startswith(f"{regions} regions, 2 languages")
     assert last.endswith("crisis patterns only, no pack yet: de, fr, nl, pt")
 
 
@@ -115,6 +116,36 @@ BAD_LINES = [
     ("regions/in.yml", "web: cybercrime.gov.in", "web: http://x.in", 0, "not a web address"),
     ("regions/au.yml", '  call: "000"\n', '  call: "000"\n  call: "001"\n', 1, "not valid YAML"),
     ("tools.yml", "    users: under_18\n", "    users: kids\n", 0, "`users` must be"),
+    (
+        "regions/uk.yml",
+        "    hours: always\n",
+        "    hours: nights\n",
+        0,
+        "`hours` is `always` (24/7)",
+    ),
+    (
+        "regions/de.yml",
+        "      en: Monday to Saturday, 2 pm to 8 pm\n",
+        "",
+        -1,
+        "the opening hours in each language, English first",
+    ),
+    ("regions/pe.yml", '    press: "5"\n', "    press: 5\n", 0, "`press` is the option to dial"),
+    (
+        "regions/pe.yml",
+        '    call: "100"\n',
+        '    web: gob.pe\n    press: "1"\n',
+        1,
+        "needs the `call`",
+    ),
+    (
+        "regions/us.yml",
+        '        press: "2"\n',
+        '        press: "2"\n        ages: adult\n',
+        1,
+        "unknown field `ages` in `in_language.es`",
+    ),
+    ("regions/cl.yml", 'call: "*4141"', 'call: "**4141"', 0, "not a phone number"),
 ]
 
 
@@ -192,3 +223,53 @@ def test_main_exits_1_and_prints_file_and_line(packs, capsys):
     out = capsys.readouterr().out
     assert f"{path}:{line}: error:" in out
     assert re.search(r"^1 errors\. \d+ regions", out, re.M)
+
+
+def test_a_crisis_list_without_a_line_open_24_7_fails(packs):
+    path = packs / "regions" / "de.yml"
+    edit(path, "    hours: always\n", "")  # TelefonSeelsorge no longer said to be 24/7
+    line = edit(path, "crisis:", "crisis:")
+    assert_error(packs, f"{path}:{line}", "`crisis` has no line open 24/7")
+
+
+def test_repeating_the_emergency_number_is_a_line_open_24_7_and_is_named(packs):
+    from bot.content import load_content
+    from bot.render import Renderer
+
+    path = packs / "regions" / "de.yml"
+    edit(path, "    hours: always\n", "")
+    edit(path, "  - same_as: helpline", "  - same_as: helpline\n  - same_as: emergency")
+    assert not errors(packs)
+    text = Renderer(load_content(packs)).render("utter_crisis", language="es", region="de")["text"]
+    assert "- Servicios de emergencia: llama al 112" in text
+
+
+def test_hours_for_an_unknown_language_fail_and_a_missing_one_is_listed(packs):
+    path = packs / "regions" / "de.yml"
+    line = edit(path, "      es: de lunes", "      fr: du lundi")
+    result = check(packs, PROJECT / "domain.yml")
+    assert any("`hours.fr`: Haven has no `fr`" in str(e) for e in result.errors), result.errors
+    warnings = [str(p) for p in result.problems if p.severity == "warning"]
+    assert any("`hours` has no `es` text: it falls back to English" in w for w in warnings)
+    assert line
+
+
+def test_a_spanish_variant_for_a_language_haven_lacks_fails(packs):
+    path = packs / "regions" / "us.yml"
+    edit(
+        path,
+        "    in_language:\n      es:                      # Spanish-speaking",
+        "    in_language:\n      fr:                      # Spanish-speaking",
+    )
+    assert any("`in_language.fr`: Haven has no `fr`" in e for e in errors(packs))
+
+
+def test_sources_prints_one_row_per_fact(capsys):
+    assert main(["--sources"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Where every fact comes from")
+    assert "| de | crisis | TelefonSeelsorge: call 0800 111 0 111 / 0800 111 0 222; 24/7 |" in out
+    assert (
+        "| us | crisis | 988 Lifeline: call 988, press 2; text AYUDA to 988; chat 988lifeline.org"
+        in out
+    )

@@ -36,7 +36,18 @@ def finder(packs):
         ("im from india", "in"),
         ("vivo en Países Bajos", "nl"),
         ("help us please", None),  # "us" alone is a word, not a country
-        ("vivo en México", None),
+        ("vivo en México", "mx"),
+        ("soy de cdmx", "mx"),
+        ("i live in new mexico", "us"),  # the US state, not the country: the longer name wins
+        ("vivo en España", "es"),
+        ("im from madrid", "es"),
+        ("hablo español", None),  # the language, not Spain
+        ("soy argentina, de buenos aires", "ar"),
+        ("vivo en Bogotá", "co"),
+        ("soy chilena", "cl"),
+        ("vivo en santiago de chile", "cl"),
+        ("im in lima peru", "pe"),
+        ("vivo en Japón", None),
         ("someone has my pics", None),
     ],
 )
@@ -88,7 +99,11 @@ def test_the_language_of_a_message_is_detected_or_left_open(finder, text, langua
         ({"language": "es-MX"}, "es", None),
         ({"locale": "en-GB"}, "en", "uk"),
         ({"locale": "es_US"}, "es", "us"),
-        ({"locale": "es-MX"}, "es", None),  # Mexico has no pack: no hint, the fallback
+        ({"locale": "es-MX"}, "es", "mx"),
+        ({"locale": "es-ES"}, "es", "es"),  # Spain, the region, from the locale's country
+        ({"locale": "es"}, "es", None),  # the language alone names no region
+        ({"region": "es"}, None, "es"),
+        ({"locale": "es-VE"}, "es", None),  # Venezuela has no pack: no hint, the fallback
         ({"region": "GB"}, None, "uk"),
         ({"region": "ca"}, None, "ca"),
         ({"region": "CA", "locale": "en-GB"}, "en", "ca"),  # region beats locale
@@ -103,7 +118,7 @@ def test_channel_metadata_hints(finder, metadata, language, region):
 
 
 def test_reading_a_message_gives_choices_and_hints(finder):
-    assert finder.read("vivo en mexico", None, "tell_region") == {
+    assert finder.read("vivo en japon", None, "tell_region") == {
         "language_hint": "es",
         "region": "international",
     }

@@ -155,8 +155,8 @@ def test_spanish_crisis_comes_in_spanish_with_the_regions_line(agent):
     first = chat.say("me quiero matar")
     assert "Me alegra mucho que me lo hayas dicho" in first
     assert "número de emergencias de tu país" in first and "Elegir mi país" in first
-    mexico = chat.say("vivo en mexico")
-    assert "Todavía no tengo líneas de ayuda de ese país" in mexico and "Otro país" in mexico
+    japan = chat.say("vivo en japon")
+    assert "Todavía no tengo líneas de ayuda de ese país" in japan and "Otro país" in japan
     chat.say('/tell_region{"region": "us"}')
     again = chat.say("no kiero vivir")
     assert again.startswith("Me alegra mucho") and "988" in again and "911" in again

@@ -25,7 +25,7 @@ def test_entities_for_language_and_region_are_added_and_others_kept():
 
 
 def test_a_place_without_a_pack_is_the_international_fallback():
-    assert process("vivo en mexico", "tell_region")["region"] == "international"
+    assert process("vivo en japon", "tell_region")["region"] == "international"
 
 
 def test_metadata_language_wins_over_the_message():

@@ -44,7 +44,9 @@ def test_the_offer_to_pick_a_country_comes_only_with_help_lines_for_anywhere(ren
 def test_a_place_without_a_pack_gets_the_list_instead_of_the_offer(renderer):
     message = renderer.render("utter_region_set", language="es", region="international", slots={})
     assert message["text"].startswith("Todavía no tengo líneas de ayuda de ese país")
-    assert len(message["buttons"]) == 12  # 11 countries and "somewhere else"
+    countries = len(renderer.packs.regions) - 1  # every region but the international fallback
+    assert len(message["buttons"]) == countries + 1  # and "somewhere else"
+    assert countries == 17
 
 
 def test_entries_only_for_one_age_group_are_shown_to_that_group(renderer):
@@ -64,3 +66,44 @@ def test_a_language_without_a_pack_is_english(renderer):
 def test_the_uk_minor_takedown_offers_report_remove_first_then_take_it_down(renderer):
     text = renderer.render("utter_step_take_down", language="en", region="uk")["text"]
     assert text.index("Report Remove") < text.index("Take It Down")
+
+
+def test_a_line_closed_at_night_says_its_hours_in_the_reply_language(renderer):
+    english = renderer.render("utter_crisis", language="en", region="de")["text"]
+    assert "Nummer gegen Kummer: call 116 111 — open Monday to Saturday, 2 pm to 8 pm" in english
+    spanish = renderer.render("utter_crisis", language="es", region="de")["text"]
+    assert "llama al 116 111 — disponible de lunes a sábado, de 14:00 a 20:00" in spanish
+
+
+def test_germany_gives_a_line_open_at_night_first(renderer):
+    text = renderer.render("utter_crisis", language="en", region="de")["text"]
+    assert "TelefonSeelsorge: call 0800 111 0 111 or 0800 111 0 222 — open 24/7" in text
+    assert text.index("TelefonSeelsorge") < text.index("Nummer gegen Kummer")
+    goodbye = renderer.render("utter_goodbye", language="en", region="de")["text"]
+    assert "contact TelefonSeelsorge (call 0800 111 0 111" in goodbye
+
+
+def test_spanish_replies_give_the_us_lines_spanish_options(renderer):
+    spanish = renderer.render("utter_crisis", language="es", region="us")["text"]
+    assert "988 Lifeline: llama al 988 y marca el 2, o manda AYUDA por SMS al 988" in spanish
+    assert "Crisis Text Line: manda AYUDA por SMS al 741741" in spanish
+    assert "HOME" not in spanish
+    english = renderer.render("utter_crisis", language="en", region="us")["text"]
+    assert "call or text 988" in english and "text HOME to 741741" in english
+    assert "AYUDA" not in english and "press 2" not in english
+
+
+def test_a_menu_option_is_said_after_the_number(renderer):
+    text = renderer.render("utter_crisis", language="es", region="pe")["text"]
+    assert "Línea 113 (Minsa): llama al 113 y marca el 5" in text
+
+
+@pytest.mark.parametrize("region", ["mx", "es", "ar", "co", "cl", "pe"])
+def test_each_spanish_speaking_country_gives_its_own_lines_in_spanish(renderer, region):
+    pack = renderer.packs.regions[region]
+    crisis = renderer.render("utter_crisis", language="es", region=region)["text"]
+    assert f"llama al {pack.emergency.call[0]}" in crisis
+    assert all(entry.name in crisis for entry in pack.crisis if entry.name)
+    assert "disponible las 24 horas, todos los días" in crisis
+    report = renderer.render("utter_step_report_authorities", language="es", region=region)
+    assert all((e.name or e.web) in report["text"] for e in pack.report if e.name or e.web)
