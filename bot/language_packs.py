@@ -79,6 +79,7 @@ LANGUAGE_OPTIONAL = (
     "labels",
     "tools",
     "channel",
+    "facts",
 )
 CONTACT_PHRASES = (
     "call",
@@ -273,7 +274,13 @@ def fill_from_english(
                 f"unknown response `{key}`: it is not in the English pack",
             )
     for path_keys in _leaf_paths(english.phrases):
-        if path_keys[0] in ("switch_words", "detect_words", "detect_letters", "region_names"):
+        if path_keys[0] in (
+            "switch_words",
+            "detect_words",
+            "detect_letters",
+            "region_names",
+            "facts",  # each language reads its own words; English ones would misread it
+        ):
             continue
         if language.phrase(*path_keys) is None:
             _set_leaf(language.phrases, path_keys, english.phrase(*path_keys))

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot.content import DEFAULT_LANGUAGE, INTERNATIONAL, ContentPacks, content, normalise_words
+from bot.facts import RegionReader
 from bot.safety import crisis_language
 
 SET_LANGUAGE_INTENT = "set_language"
@@ -55,17 +56,8 @@ class LocaleFinder:
         self.switch_words = _phrases(
             {code: lang.phrase("switch_words") or () for code, lang in packs.languages.items()}
         )
-        # How people name a region: its `words`, and its name in every language pack.
-        self.region_words = _phrases(
-            {
-                code: [
-                    *region.words,
-                    *[lang.phrase("region_names", code) or "" for lang in packs.languages.values()],
-                ]
-                for code, region in packs.regions.items()
-                if code != INTERNATIONAL
-            }
-        )
+        # How people name a region (its `words`, its name in every language), and negate it.
+        self.places = RegionReader(packs)
         self.detect_words = {
             code: frozenset(normalise_words(w) for w in lang.phrase("detect_words") or ())
             for code, lang in packs.languages.items()
@@ -90,8 +82,9 @@ class LocaleFinder:
         return None
 
     def named_region(self, text: str) -> str | None:
-        """The region a message names ("I'm in the UK", "vivo en Irlanda"), if any."""
-        return _first_phrase(normalise_words(text), self.region_words)
+        """The region a message names ("I'm in the UK", "vivo en Irlanda"), never a negated one
+        ("not in the US"); None if it names none."""
+        return self.places.read(text)
 
     def detect_language(self, text: str) -> str | None:
         """The language a message is written in, or None when it is too short or mixed to tell.
@@ -218,10 +211,15 @@ class LocaleFinder:
         return {entity: value for entity, value in found.items() if value}
 
     def _region_said(self, text: str, intent: str | None) -> str | None:
-        region = self.named_region(text)
-        if region is None and intent == TELL_REGION_INTENT:
-            return INTERNATIONAL  # a place with no pack ("vivo en México"): help for anywhere
-        return region
+        mentions = self.places.mentions(text)
+        chosen = [mention.region for mention in mentions if not mention.negated]
+        if chosen:
+            return chosen[-1]
+        if mentions or intent == TELL_REGION_INTENT:
+            # Only negated places ("I'm not in the US"), or a place with no pack ("vivo en
+            # México"): help that works anywhere, and the list to pick from.
+            return INTERNATIONAL
+        return None
 
 
 @lru_cache(maxsize=1)

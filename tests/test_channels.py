@@ -43,7 +43,8 @@ def test_only_language_region_and_locale_metadata_are_kept():
         ({"region": "my secret diary"}, {}),  # free text, short enough to pass before
         ({"language": "diary", "locale": "xx-YY"}, {}),
         ({"language": "ES", "region": "GB"}, {"language": "es", "region": "uk"}),
-        ({"locale": "es-MX"}, {"language": "es"}),  # no pack for Mexico: the language only
+        ({"locale": "es-MX"}, {"locale": "es-MX"}),  # both known: the locale as given
+        ({"locale": "es-JP"}, {"language": "es"}),  # no pack for Japan: the language only
         ({"locale": "fr-FR"}, {"region": "fr"}),  # no French pack: the region only
         ({"locale": "en-GB\n"}, {}),
         ({"locale": "en_gb"}, {"locale": "en-GB"}),

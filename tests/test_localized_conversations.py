@@ -223,3 +223,66 @@ def test_a_weak_crisis_signal_gets_are_you_safe_with_the_crisis_line(
     reply = Chat(agent, metadata).say(message)
     assert question in reply and line in reply, reply
     assert "didn't quite get that" not in reply and "no te entend" not in reply
+
+
+def age_band(agent, chat: Chat) -> str | None:
+    """The conversation's `age_band` slot as the dialogue sees it."""
+    tracker = asyncio.run(agent.tracker_store.retrieve(chat.sender))
+    return tracker.get_slot("age_band")
+
+
+MINOR_AGES = [
+    "im 12",
+    "im 14",
+    "i'm 15",
+    "im 16 years old",
+    "17",
+    "im a minor",
+    "im under 18",
+    "tengo 14 años",
+    "soy menor de edad",
+]
+
+
+@pytest.mark.parametrize("stated", MINOR_AGES)
+def test_a_stated_minor_age_keeps_the_under_18_tools(agent, stated):
+    chat = Chat(agent, {"locale": "en-US"})
+    replies = [chat.say("a guy has my nudes and wants money"), chat.say(stated)]
+    replies.append(chat.say("/ask_takedown"))
+    assert age_band(agent, chat) == "minor", stated
+    assert not any("StopNCII" in reply for reply in replies), stated
+    assert "takeitdown.ncmec.org" in replies[-1]
+
+
+def test_a_stated_minor_stays_a_minor_when_a_later_turn_sounds_adult(agent):
+    chat = Chat(agent, {"locale": "en-US"})
+    chat.say("im 15")
+    later = chat.say("im not a kid tho")
+    assert age_band(agent, chat) == "minor"
+    assert "StopNCII" not in later + chat.say("/ask_takedown")
+
+
+def test_a_stated_adult_age_gets_the_adult_tools_and_can_correct_a_minor(agent):
+    chat = Chat(agent, {"locale": "en-US"})
+    chat.say("im 20 and my ex is threatening to post my pics")
+    assert age_band(agent, chat) == "adult"
+    assert "StopNCII.org" in chat.say("/ask_takedown")
+    corrected = Chat(agent, {"locale": "en-US"})
+    corrected.say("im 14")
+    corrected.say("sorry typo, im 19")
+    assert age_band(agent, corrected) == "adult"
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [("i live in manchester", "United Kingdom"), ("im in texas", "United States")],
+)
+def test_a_city_or_a_state_finds_its_region(agent, said, name):
+    assert f"I'll show you help in {name}" in Chat(agent).say(said)
+
+
+def test_a_negated_country_is_not_chosen(agent):
+    chat = Chat(agent)
+    chat.say("these numbers are for the US, I'm not there")
+    crisis = chat.say("i want to die")
+    assert "988" not in crisis and "local emergency number" in crisis

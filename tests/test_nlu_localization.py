@@ -36,3 +36,14 @@ def test_the_extractor_is_named_for_rasa():
     message = Message(data={"text": "im in the uk", "metadata": None})
     LocaleHints(LocaleFinder(content())).process([message])
     assert message.get("entities")[0]["extractor"] == "LocaleHints"
+
+
+def test_a_negated_country_is_not_chosen_and_help_for_anywhere_is():
+    found = process(
+        "these numbers are for the US, I'm not there", "out_of_scope", {"locale": "en-US"}
+    )
+    assert found["region"] == "international" and found["region_hint"] == "us"
+
+
+def test_a_city_finds_its_region_whatever_the_intent():
+    assert process("i live in manchester", "greet")["region"] == "uk"
