@@ -15,11 +15,12 @@ letters and digits becomes one space, and the result is padded with a space at e
 text is then the set of its character 3-grams, and two texts are near-copies when the Jaccard
 index of the sets (shared 3-grams over all 3-grams) is at least 0.7. Character 3-grams see
 through the small edits that make a copy look new (a typo, "u" for "you", a dropped word, other
-punctuation) while two different sentences on the same topic stay well below 0.7: "i want to
-kill myself" and "i want to kill myself rn" score 0.83, "my dad will kill me if he finds out"
-and "my mom will kill me" 0.39. Jaccard is symmetric, so a long training sentence that merely
-contains a short held-out one is not flagged, which is what we want: "heyy" is a greeting, not
-a copy of one. No model is needed; the test runs with the unit tests.
+punctuation), while two different sentences on the same topic stay well below 0.7: "i want to
+kill myself rn" is a near-copy of "i want to kill myself" (0.88); "my mom will kill me" is not
+one of "my dad will kill me if he finds out" (0.32). Jaccard also counts what only the longer
+text has, so a short message is not flagged for being part of a long one: "how do i block him"
+against "how do i block him and report his account too" scores 0.41.
+No model is needed; the test runs with the unit tests.
 
 The test also checks the counts the issue "Understanding v2" asked for, and that every entry is
 well formed (a known intent, kind, age band and region).
