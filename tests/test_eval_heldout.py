@@ -39,12 +39,14 @@ def test_a_fallback_with_crisis_among_the_guesses_is_checked_but_not_taken_over(
     ]
     weak = reading("left a note", "crisis", "nlu_fallback", "crisis", ranking)
     assert weak.checked and not weak.takeover
-    missed = reading("a quiet goodbye", "crisis", "greet", "crisis")
+    # Placed with an intent, the message gets that intent's reply: no safety check.
+    placed = [{"name": "goodbye", "confidence": 0.6}, {"name": "crisis", "confidence": 0.3}]
+    missed = reading("a quiet goodbye", "crisis", "goodbye", "crisis", placed)
     assert not missed.checked
     measured = figures(weak, missed)
     assert measured.misses["crisis"] == [
         "`left a note`: got nlu_fallback (safety check)",
-        "`a quiet goodbye`: got greet (nothing)",
+        "`a quiet goodbye`: got goodbye (nothing)",
     ]
 
 
