@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+"""`make eval-heldout`: the trained model on messages no training run has read.
+
+`make eval-nlu` cross-validates the pipeline on Haven's own training examples: a development
+aid, since every fold is tested on sentences written alongside the ones it learned from. This
+script is the honest measure: it parses every message of tests/nlu_heldout/<language>.yml (kept
+out of data/, and checked by tests/test_nlu_heldout.py to be no near-copy of any training text)
+with the trained model, in-process (`Agent.load(...).parse_message`, the whole NLU pipeline
+including the crisis safety net, the locale hints and the stated age), and reports per language:
+
+- **accuracy** and **macro F1** of the intent, over the intents the set holds;
+- **crisis recall**, twice: *takeover* (the intent is `crisis`, so the crisis reply comes
+  first) and *takeover or check* (also counting a message left at `nlu_fallback` whose ranking
+  is a weak crisis signal, which gets "Are you safe right now?" with the crisis lines:
+  `bot.safety.weak_crisis_signal`, as actions/plan.py `rephrase_or_check_safety` uses it);
+- **false alarms** on figures of speech ("my mom will kill me"): the intent is `crisis`;
+- **stated minors read as adult** (the `age_band` entity of `bot.nlu_facts.StatedAge`);
+- **regions found** for place statements (the `region` entity of
+  `bot.nlu_localization.LocaleHints`, `international` for a place with no pack or a negated one).
+
+It prints a Markdown table and the list of misses, and writes both to results/heldout.md. It
+trains nothing and never changes the model; it exits 0 whatever the figures (it measures, the
+targets are judged by people), and 2 when there is no model to measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+from sklearn.metrics import f1_score
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bot.safety import weak_crisis_signal  # noqa: E402  (after the project is on the path)
+
+CRISIS = "crisis"
+FALLBACK = "nlu_fallback"
+LANGUAGES = ("en", "es", "de", "fr", "pt", "nl")
+TARGET_ACCURACY = 0.92
+TARGET_FALSE_ALARMS = 0.10
+TARGET_REGIONS = 0.90
+
+
+@dataclass
+class Reading:
+    """One held-out message, what it should be read as, and what the pipeline read."""
+
+    entry: dict
+    intent: str
+    ranking: list[dict]
+    entities: dict[str, str]
+
+    @property
+    def expected(self) -> str:
+        """The intent the message should get."""
+        return self.entry["intent"]
+
+    @property
+    def kind(self) -> str:
+        """crisis, figure, age, place or other."""
+        return self.entry.get("kind", "other")
+
+    @property
+    def takeover(self) -> bool:
+        """The crisis reply comes first: the intent is `crisis`."""
+        return self.intent == CRISIS
+
+    @property
+    def checked(self) -> bool:
+        """The crisis reply, or the gentle "are you safe?" of a weak crisis signal."""
+        return self.takeover or (self.intent == FALLBACK and weak_crisis_signal(self.ranking))
+
+
+@dataclass
+class Figures:
+    """The measured figures of one language."""
+
+    language: str
+    readings: list[Reading]
+    misses: dict[str, list[str]] = field(default_factory=dict)
+
+    def of_kind(self, kind: str) -> list[Reading]:
+        """The readings of the messages of one kind."""
+        return [reading for reading in self.readings if reading.kind == kind]
+
+    def accuracy(self) -> float:
+        """Share of messages given the expected intent."""
+        return share(r.intent == r.expected for r in self.readings)
+
+    def macro_f1(self) -> float:
+        """Macro F1 over the intents the set holds (a wrong intent outside them still counts
+        against the intent it should have been)."""
+        truth = [r.expected for r in self.readings]
+        guess = [r.intent for r in self.readings]
+        return f1_score(truth, guess, labels=sorted(set(truth)), average="macro", zero_division=0)
+
+
+def share(outcomes: Iterable[bool]) -> float:
+    """The share of true outcomes (nan when there are none)."""
+    outcomes = list(outcomes)
+    return sum(outcomes) / len(outcomes) if outcomes else float("nan")
+
+
+def load_sets(folder: Path) -> dict[str, list[dict]]:
+    """Each language's held-out entries, in LANGUAGES order."""
+    sets = {}
+    for path in sorted(folder.glob("*.yml"), key=lambda p: _language_order(p.stem)):
+        sets[path.stem] = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+    return sets
+
+
+def _language_order(code: str) -> tuple[int, str]:
+    return (LANGUAGES.index(code) if code in LANGUAGES else len(LANGUAGES), code)
+
+
+def load_agent(model: Path):
+    """The trained model, loaded in-process (no server, no action server)."""
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    # Rasa logs every parsed message at debug level; the report is what matters here.
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    return Agent.load(str(model))
+
+
+async def read_all(agent, entries: list[dict]) -> list[Reading]:
+    """Parses every entry's text with the whole NLU pipeline."""
+    readings = []
+    for entry in entries:
+        parsed = await agent.parse_message(entry["text"])
+        entities = {e["entity"]: e["value"] for e in parsed.get("entities") or []}
+        readings.append(
+            Reading(entry, parsed["intent"]["name"], parsed.get("intent_ranking") or [], entities)
+        )
+    return readings
+
+
+def collect_misses(figures: Figures) -> None:
+    """Fills `figures.misses`: every wrong intent, missed crisis, false alarm, misread age
+    and missed region, as (text, expected, got) lines."""
+    misses = figures.misses
+    for r in figures.readings:
+        text = r.entry["text"]
+        if r.intent != r.expected:
+            misses.setdefault("intent", []).append(
+                f"`{text}`: expected {r.expected}, got {r.intent}"
+            )
+        if r.kind == "crisis" and not r.takeover:
+            how = "safety check" if r.checked else "nothing"
+            misses.setdefault("crisis", []).append(f"`{text}`: got {r.intent} ({how})")
+        if r.kind == "figure" and r.takeover:
+            misses.setdefault("false alarm", []).append(f"`{text}`: expected {r.expected}")
+        band = r.entities.get("age_band")
+        if r.kind == "age" and band != r.entry["age_band"]:
+            misses.setdefault("age", []).append(
+                f"`{text}`: expected {r.entry['age_band']}, got {band or 'no age'}"
+            )
+        region = r.entities.get("region")
+        if r.kind == "place" and region != r.entry["region"]:
+            misses.setdefault("region", []).append(
+                f"`{text}`: expected {r.entry['region']}, got {region or 'no region'}"
+            )
+
+
+def count(hits: int, total: int) -> str:
+    """'0.950 (38/40)', or '-' when there is nothing to count."""
+    return f"{hits / total:.3f} ({hits}/{total})" if total else "-"
+
+
+def table(all_figures: list[Figures]) -> list[str]:
+    """The Markdown table of figures, one column per language."""
+    rows = {
+        "messages": lambda f: str(len(f.readings)),
+        "intent accuracy": lambda f: f"{f.accuracy():.3f}",
+        "intent macro F1": lambda f: f"{f.macro_f1():.3f}",
+        "crisis recall, takeover": lambda f: _rate(f.of_kind("crisis"), lambda r: r.takeover),
+        "crisis recall, takeover or check": lambda f: _rate(
+            f.of_kind("crisis"), lambda r: r.checked
+        ),
+        "false alarms on figures (takeover)": lambda f: _rate(
+            f.of_kind("figure"), lambda r: r.takeover
+        ),
+        "figures asked 'are you safe?'": lambda f: _rate(
+            f.of_kind("figure"), lambda r: r.checked and not r.takeover
+        ),
+        "stated minors read as adult": lambda f: _rate(
+            _band(f, "minor"), lambda r: r.entities.get("age_band") == "adult"
+        ),
+        "stated minors read as minor": lambda f: _rate(
+            _band(f, "minor"), lambda r: r.entities.get("age_band") == "minor"
+        ),
+        "stated adults read as adult": lambda f: _rate(
+            _band(f, "adult"), lambda r: r.entities.get("age_band") == "adult"
+        ),
+        "regions found for places": lambda f: _rate(
+            f.of_kind("place"), lambda r: r.entities.get("region") == r.entry["region"]
+        ),
+    }
+    lines = [
+        "| | " + " | ".join(f.language for f in all_figures) + " |",
+        "|---|" + "---|" * len(all_figures),
+    ]
+    for name, value in rows.items():
+        lines.append(f"| {name} | " + " | ".join(value(f) for f in all_figures) + " |")
+    return lines
+
+
+def _rate(readings: list[Reading], hit) -> str:
+    return count(sum(1 for r in readings if hit(r)), len(readings))
+
+
+def _band(figures: Figures, band: str) -> list[Reading]:
+    return [r for r in figures.of_kind("age") if r.entry.get("age_band") == band]
+
+
+def targets(all_figures: list[Figures]) -> list[str]:
+    """The issue's targets, each marked met or NOT met, with the languages that miss it."""
+    checks = [
+        (
+            "crisis recall 1.0 in every language (takeover or check)",
+            lambda f: _all(f, "crisis", lambda r: r.checked),
+        ),
+        (
+            "crisis recall 1.0 in every language (takeover)",
+            lambda f: _all(f, "crisis", lambda r: r.takeover),
+        ),
+        (
+            "at most 10% takeover on figures of speech",
+            lambda f: share(r.takeover for r in f.of_kind("figure")) <= TARGET_FALSE_ALARMS,
+        ),
+        (
+            "no stated minor read as adult",
+            lambda f: not any(r.entities.get("age_band") == "adult" for r in _band(f, "minor")),
+        ),
+        (
+            "intent accuracy >= 0.92 (English and Spanish)",
+            lambda f: f.language not in ("en", "es") or f.accuracy() >= TARGET_ACCURACY,
+        ),
+        (
+            "region found for >= 90% of place statements",
+            lambda f: (
+                not f.of_kind("place")
+                or share(r.entities.get("region") == r.entry["region"] for r in f.of_kind("place"))
+                >= TARGET_REGIONS
+            ),
+        ),
+        (
+            "every de/fr/pt/nl crisis message gets the crisis reply",
+            lambda f: f.language in ("en", "es") or _all(f, "crisis", lambda r: r.takeover),
+        ),
+    ]
+    lines = []
+    for name, passes in checks:
+        failing = [f.language for f in all_figures if not passes(f)]
+        verdict = "met" if not failing else "NOT met (" + ", ".join(failing) + ")"
+        lines.append(f"- {name}: **{verdict}**")
+    return lines
+
+
+def _all(figures: Figures, kind: str, hit) -> bool:
+    return all(hit(r) for r in figures.of_kind(kind))
+
+
+def provenance(model: Path) -> str:
+    """When, on which commit and with which model file the figures were measured."""
+    commit = subprocess.run(  # noqa: S603  (git with a fixed argument list)
+        ["git", "-C", str(PROJECT), "rev-parse", "--short", "HEAD"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()[:12]
+    trained = datetime.fromtimestamp(model.stat().st_mtime, timezone.utc)
+    now = datetime.now(timezone.utc)
+    return (
+        f"Measured {now:%Y-%m-%d %H:%M} UTC on commit {commit or 'unknown'}, model "
+        f"{model.name} (sha256 {digest}..., written {trained:%Y-%m-%d %H:%M} UTC)."
+    )
+
+
+def report(all_figures: list[Figures], model: Path) -> str:
+    """The whole report: provenance, table, targets, misses."""
+    lines = ["# Held-out NLU figures", "", provenance(model), ""]
+    lines += table(all_figures)
+    lines += ["", '## Targets (issue "Understanding v2")', ""] + targets(all_figures)
+    lines += ["", "## Misses", ""]
+    for figures in all_figures:
+        for kind, found in figures.misses.items():
+            lines.append(f"### {figures.language}: {kind} ({len(found)})")
+            lines += [""] + [f"- {line}" for line in found] + [""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measures the model on the held-out set and writes the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=PROJECT / "models" / "haven.tar.gz")
+    parser.add_argument("--heldout", type=Path, default=PROJECT / "tests" / "nlu_heldout")
+    parser.add_argument("--out", type=Path, default=PROJECT / "results" / "heldout.md")
+    args = parser.parse_args(argv)
+    if not args.model.exists():
+        print(f"No trained model at {args.model}: run `make train` first.", file=sys.stderr)
+        return 2
+    agent = load_agent(args.model)
+    all_figures = []
+    for language, entries in load_sets(args.heldout).items():
+        figures = Figures(language, asyncio.run(read_all(agent, entries)))
+        collect_misses(figures)
+        all_figures.append(figures)
+    text = report(all_figures, args.model)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    print(f"Written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""scripts/eval_heldout.py counts what the issue asks, from readings made up here (no model).
+
+The held-out figures decide whether other work on understanding is done, so the counting itself
+is checked: a crisis message left at `nlu_fallback` with `crisis` among the top guesses is caught
+by the safety check but not taken over; a figure of speech read as `crisis` is a false alarm; a
+stated minor read as adult fails its target.
+"""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+_SPEC = importlib.util.spec_from_file_location(
+    "eval_heldout", PROJECT / "scripts" / "eval_heldout.py"
+)
+eval_heldout = importlib.util.module_from_spec(_SPEC)
+sys.modules["eval_heldout"] = eval_heldout  # dataclasses look their module up there
+_SPEC.loader.exec_module(eval_heldout)
+
+
+def reading(text, expected, got, kind="other", ranking=None, **fields):
+    entities = fields.pop("entities", {})
+    entry = {"text": text, "intent": expected, "kind": kind, **fields}
+    return eval_heldout.Reading(entry, got, ranking or [{"name": got, "confidence": 0.9}], entities)
+
+
+def figures(*readings, language="en"):
+    result = eval_heldout.Figures(language, list(readings))
+    eval_heldout.collect_misses(result)
+    return result
+
+
+def test_a_fallback_with_crisis_among_the_guesses_is_checked_but_not_taken_over():
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.45},
+        {"name": "feeling_upset", "confidence": 0.30},
+        {"name": "crisis", "confidence": 0.25},
+    ]
+    weak = reading("left a note", "crisis", "nlu_fallback", "crisis", ranking)
+    assert weak.checked and not weak.takeover
+    # Placed with an intent, the message gets that intent's reply: no safety check.
+    placed = [{"name": "goodbye", "confidence": 0.6}, {"name": "crisis", "confidence": 0.3}]
+    missed = reading("a quiet goodbye", "crisis", "goodbye", "crisis", placed)
+    assert not missed.checked
+    measured = figures(weak, missed)
+    assert measured.misses["crisis"] == [
+        "`left a note`: got nlu_fallback (safety check)",
+        "`a quiet goodbye`: got goodbye (nothing)",
+    ]
+
+
+def test_a_figure_of_speech_read_as_crisis_is_a_false_alarm_and_fails_its_target():
+    measured = figures(
+        reading("my mom will kill me", "cant_tell_parents", "crisis", "figure"),
+        reading("this homework is killing me", "out_of_scope", "out_of_scope", "figure"),
+    )
+    assert measured.misses["false alarm"] == ["`my mom will kill me`: expected cant_tell_parents"]
+    assert "- at most 10% takeover on figures of speech: **NOT met (en)**" in (
+        eval_heldout.targets([measured])
+    )
+
+
+def test_a_stated_minor_read_as_adult_fails_its_target_and_a_minor_read_right_passes():
+    wrong = figures(
+        reading(
+            "im 14",
+            "adult_user",
+            "adult_user",
+            "age",
+            age_band="minor",
+            entities={"age_band": "adult"},
+        )
+    )
+    right = figures(
+        reading(
+            "im 14",
+            "adult_user",
+            "adult_user",
+            "age",
+            age_band="minor",
+            entities={"age_band": "minor"},
+        ),
+        language="es",
+    )
+    lines = eval_heldout.targets([wrong, right])
+    assert "- no stated minor read as adult: **NOT met (en)**" in lines
+    assert wrong.misses["age"] == ["`im 14`: expected minor, got adult"]
+
+
+def test_the_table_reports_accuracy_macro_f1_and_regions_per_language():
+    measured = figures(
+        reading(
+            "im in texas",
+            "tell_region",
+            "tell_region",
+            "place",
+            region="us",
+            entities={"region": "us"},
+        ),
+        reading("im in ohio", "tell_region", "greet", "place", region="us"),
+    )
+    rows = "\n".join(eval_heldout.table([measured]))
+    assert "| intent accuracy | 0.500 |" in rows
+    assert "| regions found for places | 0.500 (1/2) |" in rows
+    assert measured.misses["region"] == ["`im in ohio`: expected us, got no region"]
