@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from bot.conversations import engine_for
 
 ACCOUNTS_TABLE = "haven_counselors"
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}\Z")
 MIN_PASSWORD_CHARS = 12
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 ONLINE_SECONDS = 120

@@ -29,8 +29,8 @@ INTERNATIONAL = "international"
 """The region used when we don't know where someone lives, or their country has no pack."""
 AGE_GROUPS = ("under_18", "adult")
 """Who an entry or a tool is for. Unknown age always counts as under 18."""
-REGION_CODE = re.compile(r"^[a-z]{2,3}$|^international$")
-COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+REGION_CODE = re.compile(r"^[a-z]{2,3}\Z|^international\Z")
+COUNTRY_CODE = re.compile(r"^[A-Z]{2}\Z")
 
 
 @dataclass(frozen=True)

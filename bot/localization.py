@@ -25,7 +25,7 @@ TELL_REGION_INTENT = "tell_region"
 MAX_WORDS_OF_A_BARE_SWITCH = 3
 """"español", "english pls": a message this short naming a language is a request to switch."""
 
-_LOCALE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?$")
+_LOCALE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?\Z")
 
 
 def effective_language(slots: Mapping[str, Any], packs: ContentPacks) -> str:

@@ -23,8 +23,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SCHEMA_VERSION = 1
 """The version of docs/content-schema.md these readers accept."""
 
-PHONE = re.compile(r"^\+?[0-9A-Z]+(?:[ -][0-9A-Z]+)*$")
-ADDRESS = re.compile(r"^(?:https://)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?:/[A-Za-z0-9._~%/-]*)?$")
+PHONE = re.compile(r"^\+?[0-9A-Z]+(?:[ -][0-9A-Z]+)*\Z")
+ADDRESS = re.compile(r"^(?:https://)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?:/[A-Za-z0-9._~%/-]*)?\Z")
 STALE_AFTER_DAYS = 365
 
 

@@ -192,6 +192,10 @@ class HandoffSettings:
     session_minutes: float = 60.0
     leave_grace_minutes: float = 5.0
     console_language: str = "en"  # the deployment's default language, DEFAULT_LANGUAGE
+    # New requests for a person (`new_requests:` in handoff.yml), so nobody can fill the queue.
+    new_requests_per_address: int = 3
+    new_requests_overall: int = 30
+    new_requests_window_minutes: float = 10.0
 
     @classmethod
     def load(
@@ -219,6 +223,12 @@ class HandoffSettings:
             "usual_wait_minutes": data.get("usual_wait_minutes", 5),
             "leave_grace_minutes": data.get("leave_grace_minutes", 5),
         }
+        new_requests = data.get("new_requests") or {}
+        limits = {
+            "per_address": new_requests.get("per_address", 3),
+            "overall": new_requests.get("overall", 30),
+            "window_minutes": new_requests.get("window_minutes", 10),
+        }
         from bot.language_packs import DEFAULT_LANGUAGE
 
         console_language = str(
@@ -243,6 +253,9 @@ class HandoffSettings:
             session_minutes=_positive(options, "session_minutes", 60),
             leave_grace_minutes=_positive(options, "leave_grace_minutes", 5),
             console_language=console_language,
+            new_requests_per_address=_whole(limits, "per_address", path.name),
+            new_requests_overall=_whole(limits, "overall", path.name),
+            new_requests_window_minutes=_positive(limits, "window_minutes", 10),
         )
 
     def on_duty(self, when: float) -> bool:
@@ -255,6 +268,15 @@ class HandoffSettings:
             return False
         now = local.strftime("%H:%M")
         return self.opens <= now < self.closes
+
+
+def _whole(options: Mapping[str, Any], key: str, file_name: str) -> int:
+    value = options.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise StorageConfigError(
+            f"{file_name}: new_requests.{key} must be a whole number, 1 or more."
+        )
+    return value
 
 
 def _clock_time(value: str) -> bool:
