@@ -64,6 +64,7 @@ from bot.handoff import (
 from bot.handoff_relay import NOTICE, HandoffRelay, LiveChat
 from bot.language_packs import DEFAULT_LANGUAGE
 from bot.rate_limit import client_address
+from bot.web_security import install_security_headers
 from bot.widget_web import COMMON_HEADERS
 
 logger = logging.getLogger(__name__)
@@ -439,7 +440,9 @@ class CounselorConsole:
     # --- routes ---------------------------------------------------------------------------
 
     def register(self, app: Sanic) -> None:
-        """Adds the console's routes to the Rasa server's app."""
+        """Adds the console's routes to the Rasa server's app, with the security headers and
+        the Host check (bot/web_security.py)."""
+        install_security_headers(app)
 
         def guarded(handler: Any) -> Any:
             async def route(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
