@@ -272,6 +272,14 @@ def test_a_rest_sender_cannot_continue_a_web_chat_conversation(haven):
     assert replies[0]["recipient_id"] == conversation_id
 
 
+def test_logs_are_readable_by_their_user_only(haven):
+    import stat
+
+    assert stat.S_IMODE(haven.log_dir.stat().st_mode) == 0o700
+    for name in ("rasa.log", "actions.log"):
+        assert stat.S_IMODE((haven.log_dir / name).stat().st_mode) == 0o600, name
+
+
 def test_rasa_http_api_is_not_exposed(haven):
     for path in ("/conversations/x/tracker", "/model/parse", "/status"):
         with pytest.raises(urllib.error.HTTPError) as caught:
