@@ -283,7 +283,7 @@ class HandoffSettings:
             console_language=console_language,
             new_requests_per_address=_whole(limits, "per_address", path.name),
             new_requests_overall=_whole(limits, "overall", path.name),
-            new_requests_window_minutes=_positive(limits, "window_minutes", 10),
+            new_requests_window_minutes=_window_minutes(limits["window_minutes"], path.name),
         )
 
     def on_duty(self, when: float) -> bool:
@@ -305,6 +305,14 @@ def _whole(options: Mapping[str, Any], key: str, file_name: str) -> int:
             f"{file_name}: new_requests.{key} must be a whole number, 1 or more."
         )
     return value
+
+
+def _window_minutes(value: Any, file_name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise StorageConfigError(
+            f"{file_name}: new_requests.window_minutes must be a positive number."
+        )
+    return float(value)
 
 
 def _clock_time(value: str) -> bool:
