@@ -218,6 +218,7 @@ def test_every_response_carries_the_security_headers(haven, path, method, body, 
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "Server" not in headers  # nothing names the software or its version
 
 
 def test_the_demo_page_keeps_its_own_policy(haven):
