@@ -25,6 +25,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.log_throttle import SummarizedLog
+
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Haven-Action-Secret"  # noqa: S105 (a header name, not a secret)
@@ -57,6 +59,10 @@ def action_secret(environ: Mapping[str, str] | None = None) -> str:
 def secret_check(secret: str) -> Callable[[Request], Awaitable[HTTPResponse | None]]:
     """A Sanic request middleware that answers 401 unless the request carries `secret`."""
     expected = secret.encode("utf-8")
+    # One line a minute at most, with a count: a flood of refused requests cannot fill the disk.
+    refused = SummarizedLog(
+        logger, "Refused requests to the action server without the right secret"
+    )
 
     async def check(request: Request) -> HTTPResponse | None:
         if request.path in OPEN_PATHS and request.method in ("GET", "HEAD"):
@@ -64,7 +70,7 @@ def secret_check(secret: str) -> Callable[[Request], Awaitable[HTTPResponse | No
         given = (request.headers.get(SECRET_HEADER) or "").encode("utf-8")
         if hmac.compare_digest(given, expected):
             return None
-        logger.warning("Refused a request to the action server without the right secret.")
+        refused.note()
         return response.json({"error": "unauthorized"}, status=401)
 
     return check

@@ -9,6 +9,9 @@ Compared with Rasa's own `RestInput` it:
 - keeps only the `language`, `region` and `locale` metadata keys (nothing that identifies a
   device), and answers in that language, with that region's help lines, when it answers itself,
 - puts the security headers on every response of the server (bot/web_security.py),
+- files its conversations under `rest:` + sender (`REST_PREFIX`), apart from the web chat's
+  conversations (whose ids never contain `:`), so a web chat conversation is reachable only with
+  its token, never by naming its id as a REST sender; replies name the sender as it was sent,
 - never logs what the user typed, even when handling the message fails,
 - answers with a kind message and the crisis lines when a custom action failed (the action
   server is down; the turn is not saved, bot/action_failures.py), when PostgreSQL or Redis is out
@@ -52,8 +55,10 @@ MAX_MESSAGE_CHARS = 10_000
 """Longest message the assistant reads; about four pages of text, far more than a chat turn."""
 
 MAX_BODY_BYTES = 64 * 1024
-SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
 ALLOWED_METADATA = ("language", "region", "locale")
+REST_PREFIX = "rest:"
+"""Put before a REST sender to make its conversation id; web chat ids never contain `:`."""
 CHANNEL_MESSAGES = (
     "empty_message",
     "message_too_long",
@@ -109,6 +114,8 @@ def parse_rest_body(raw: bytes) -> tuple[str, str, dict[str, str]]:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise InvalidRequest(400, "The body must be JSON encoded as UTF-8.") from error
+    except RecursionError as error:  # nested deeper than the parser goes
+        raise InvalidRequest(400, "The body must be JSON nested less deeply.") from error
     if not isinstance(body, dict):
         raise InvalidRequest(
             400, 'The body must be a JSON object: {"sender": ..., "message": ...}.'
@@ -165,7 +172,9 @@ class HavenRestInput(InputChannel):
                 if str(error) in CHANNEL_MESSAGES:
                     return self._reply(str(error), status=error.status)
                 return response.json({"error": str(error)}, status=error.status)
-            if not self.limiter.allow(sender, self.limiter.address_key(client_address(request))):
+            conversation_id = REST_PREFIX + sender
+            address = self.limiter.address_key(client_address(request))
+            if not self.limiter.allow(conversation_id, address):
                 # Neither the address nor the text is logged.
                 logger.info("A message over the rate limit got the too_fast message.")
                 return self._reply("too_fast", status=429, metadata=metadata)
@@ -180,7 +189,7 @@ class HavenRestInput(InputChannel):
                             UserMessage(
                                 text,
                                 collector,
-                                sender,
+                                conversation_id,
                                 input_channel=self.name(),
                                 metadata=metadata,
                             )
@@ -200,6 +209,8 @@ class HavenRestInput(InputChannel):
                     "The assistant said nothing; the user got the service_error message."
                 )
                 return self._reply("service_error", metadata=metadata)
-            return response.json(collector.messages)
+            return response.json(
+                [{**message, "recipient_id": sender} for message in collector.messages]
+            )
 
         return webhook

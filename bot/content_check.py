@@ -43,7 +43,7 @@ from bot.render import OTHER_PLACEHOLDERS, PLACEHOLDER, REGION_PLACEHOLDERS, Ren
 from bot.safety import normalise
 
 DOMAIN_FILE = PROJECT_DIR / "domain.yml"
-PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$")
+PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?\Z")
 
 
 @dataclass

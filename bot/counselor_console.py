@@ -52,6 +52,7 @@ from bot.counselors import (
     CounselorAccounts,
     LoginLimiter,
     console_state,
+    login_input_ok,
 )
 from bot.handoff import (
     HandoffError,
@@ -62,7 +63,9 @@ from bot.handoff import (
 )
 from bot.handoff_relay import NOTICE, HandoffRelay, LiveChat
 from bot.language_packs import DEFAULT_LANGUAGE
+from bot.rate_limit import client_address
 from bot.typed_text import typed_text
+from bot.web_security import install_security_headers
 from bot.widget_web import COMMON_HEADERS
 
 logger = logging.getLogger(__name__)
@@ -259,15 +262,17 @@ class CounselorConsole:
         """Checks name and password; too many failures lock the account and address for a while."""
         name = (request.form.get("name") or "").strip().lower()
         password = request.form.get("password") or ""
-        address = request.ip
+        address = client_address(request)  # the client's own, behind the proxy too
         if not self._same_origin(request):
             return _text(self.texts["refused"], 403)
+        if not login_input_ok(name, password):  # refused before anything is counted or stored
+            return _html(self._login_page("login_wrong"), 400)
         if not self.limiter.allowed(name, address):
             return _html(self._login_page("login_locked"), 429)
         if not self.accounts.verify(name, password):
             self.limiter.failed(name, address)
             return _html(self._login_page("login_wrong"), 401)
-        self.limiter.succeeded(name)
+        self.limiter.succeeded(name, address)
         token, _ = self.sessions.start(name)
         self.accounts.touch(name)
         self.queue.record(name, "login")
@@ -436,7 +441,9 @@ class CounselorConsole:
     # --- routes ---------------------------------------------------------------------------
 
     def register(self, app: Sanic) -> None:
-        """Adds the console's routes to the Rasa server's app."""
+        """Adds the console's routes to the Rasa server's app, with the security headers and
+        the Host check (bot/web_security.py)."""
+        install_security_headers(app)
 
         def guarded(handler: Any) -> Any:
             async def route(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:

@@ -6,8 +6,8 @@
 - `ConsoleSessions`: server-side sessions in memory. The browser holds only a random token in an
   HttpOnly, SameSite=Strict cookie; the server keeps its SHA-256, the counselor's name, a CSRF
   token and when it expires (after `session_minutes` without activity, at most 12 hours).
-- `LoginLimiter`: after 5 failed logins in 15 minutes for an account, or 20 from one address (an
-  office may share one), further attempts are refused until the window has passed.
+- `LoginLimiter`: failed logins counted per name from one address, per address and per name
+  (its docstring says how none of them lets one attacker lock the team out).
 
 With `HAVEN_REDIS_URL` set (`console_state`), sessions and the login limit live in Redis instead
 (`RedisConsoleSessions`, `RedisLoginLimiter`), so every server process knows them and a load
@@ -25,7 +25,7 @@ import os
 import re
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +37,7 @@ from bot.conversations import engine_for
 from bot.schema import create_tables
 
 ACCOUNTS_TABLE = "haven_counselors"
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}\Z")
 MIN_PASSWORD_CHARS = 12
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 ONLINE_SECONDS = 120
@@ -280,53 +280,169 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+MAX_NAME_CHARS = 64
+"""Longer login names are refused before anything is counted or stored."""
+MAX_PASSWORD_CHARS = 1024
+MAX_TRACKED_LOGIN_KEYS = 10_000
+"""Counts kept in memory at most (each at most its limit's number of times); oldest go first."""
+TRUSTED_DAYS = 30
+
+
+def login_input_ok(name: str, password: str) -> bool:
+    """Whether a login form is small enough to be checked at all (nothing is stored otherwise)."""
+    return 0 < len(name) <= MAX_NAME_CHARS and len(password) <= MAX_PASSWORD_CHARS
+
+
+class _MemoryFailures:
+    """Failure times by key, in this process: bounded in keys and in times per key."""
+
+    def __init__(self, max_keys: int = MAX_TRACKED_LOGIN_KEYS) -> None:
+        self.max_keys = max_keys
+        self._times: OrderedDict[bytes, deque[float]] = OrderedDict()
+        self._trusted: OrderedDict[bytes, float] = OrderedDict()
+
+    def count(self, key: bytes, since: float) -> int:
+        times = self._times.get(key)
+        while times and times[0] < since:
+            times.popleft()
+        return len(times or ())
+
+    def add(self, key: bytes, now: float, keep: int, window: float) -> None:
+        times = self._times.get(key)
+        if times is None:
+            times = self._times[key] = deque(maxlen=keep)
+            _bound(self._times, self.max_keys)
+        self._times.move_to_end(key)
+        times.append(now)
+
+    def clear(self, key: bytes) -> None:
+        self._times.pop(key, None)
+
+    def trust(self, key: bytes, now: float, seconds: float) -> None:
+        self._trusted[key] = now + seconds
+        self._trusted.move_to_end(key)
+        _bound(self._trusted, self.max_keys)
+
+    def trusted(self, key: bytes, now: float) -> bool:
+        return self._trusted.get(key, 0.0) > now
+
+
+def _bound(table: OrderedDict[bytes, Any], max_keys: int) -> None:
+    while len(table) > max_keys:
+        table.popitem(last=False)
+
+
+class _RedisFailures:
+    """Failure times by key in Redis sorted sets, each expiring with its window."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self.redis = client
+        self.prefix = prefix
+
+    def _name(self, key: bytes) -> str:
+        return f"{self.prefix}login:{key.hex()}"
+
+    def count(self, key: bytes, since: float) -> int:
+        pipe = self.redis.pipeline()
+        pipe.zremrangebyscore(self._name(key), "-inf", f"({since}")
+        pipe.zcard(self._name(key))
+        return int(pipe.execute()[1])
+
+    def add(self, key: bytes, now: float, keep: int, window: float) -> None:
+        name = self._name(key)
+        pipe = self.redis.pipeline()
+        pipe.zadd(name, {f"{now}:{secrets.token_hex(4)}": now})
+        pipe.zremrangebyrank(name, 0, -keep - 1)  # only the newest `keep` count
+        pipe.pexpire(name, max(1, int(window * 1000)))
+        pipe.execute()
+
+    def clear(self, key: bytes) -> None:
+        self.redis.delete(self._name(key))
+
+    def trust(self, key: bytes, now: float, seconds: float) -> None:
+        self.redis.set(self._name(key), b"1", px=max(1, int(seconds * 1000)))
+
+    def trusted(self, key: bytes, now: float) -> bool:
+        return bool(self.redis.exists(self._name(key)))
+
+
 class LoginLimiter:
-    """Counts failed logins per account and per address over a sliding window (in memory)."""
+    """Failed logins counted so that guessing is slow but nobody can lock the team out.
+
+    Three counts over a sliding window (15 minutes), each refusing further attempts when full:
+    - a name from one address (`max_failures`, 5): the usual account lockout, but only for the
+      address that failed, so an attacker who knows a name locks out only themselves;
+    - an address, whatever the names (`max_per_address`, 30): one client guessing many names;
+    - a name, from every address together (`max_per_name`, 100): guessing spread over many
+      addresses. It does not apply where that name logged in successfully in the last
+      `TRUSTED_DAYS`, so a counselor at their usual place gets in even while someone elsewhere
+      keeps the count full, and it ends with the window once the guessing stops.
+    Addresses are the client's own (behind the proxy, from its `Forwarded` header, with
+    SANIC_PROXIES_COUNT), so one client never locks out everyone behind the proxy. Names and
+    addresses are kept only as keyed hashes (BLAKE2b), in bounded memory or expiring Redis keys;
+    names longer than `MAX_NAME_CHARS` never reach the limiter (`login_input_ok`).
+    """
 
     def __init__(
         self,
         max_failures: int = 5,
-        max_per_address: int = 20,
+        max_per_address: int = 30,
         window_seconds: float = 900,
         clock: Callable[[], float] = time.monotonic,
+        max_per_name: int = 100,
+        hash_key: bytes | None = None,
+        store: Any = None,
     ) -> None:
         self.max_failures = max_failures
         self.max_per_address = max_per_address
+        self.max_per_name = max_per_name
         self.window = window_seconds
         self.clock = clock
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
+        self.hash_key = hash_key or secrets.token_bytes(32)
+        self.store = store or _MemoryFailures()
+
+    def _key(self, kind: str, *values: str) -> bytes:
+        data = "\0".join((kind, *values)).encode("utf-8", "replace")
+        return hashlib.blake2b(data, key=self.hash_key, digest_size=16).digest()
+
+    def _limits(self, name: str, address: str) -> list[tuple[bytes, int]]:
+        return [
+            (self._key("pair", name, address), self.max_failures),
+            (self._key("addr", address), self.max_per_address),
+            (self._key("name", name), self.max_per_name),
+        ]
 
     def allowed(self, name: str, address: str) -> bool:
-        """Whether another attempt may be checked now."""
-        return (
-            len(self._recent(f"name:{name}")) < self.max_failures
-            and len(self._recent(f"addr:{address}")) < self.max_per_address
-        )
+        """Whether another attempt for `name` from `address` may be checked now."""
+        since = self.clock() - self.window
+        (pair, per_pair), (addr, per_address), (whole, per_name) = self._limits(name, address)
+        if (
+            self.store.count(pair, since) >= per_pair
+            or self.store.count(addr, since) >= per_address
+        ):
+            return False
+        if self.store.count(whole, since) < per_name:
+            return True
+        return self.store.trusted(self._key("trusted", name, address), self.clock())
 
     def failed(self, name: str, address: str) -> None:
-        """Counts a failed attempt against the account and the address."""
+        """Counts a failed attempt against the name from this address, the address and the name."""
         now = self.clock()
-        for key in (f"name:{name}", f"addr:{address}"):
-            self._failures[key].append(now)
+        for key, limit in self._limits(name, address):
+            self.store.add(key, now, limit, self.window)
 
-    def succeeded(self, name: str) -> None:
-        """A right password clears the account's count (not the address's)."""
-        self._failures.pop(f"name:{name}", None)
-
-    def _recent(self, key: str) -> deque[float]:
-        times = self._failures[key]
-        cutoff = self.clock() - self.window
-        while times and times[0] < cutoff:
-            times.popleft()
-        return times
+    def succeeded(self, name: str, address: str) -> None:
+        """A right password clears the name's count from this address and trusts the address for
+        the name (not the address's own count)."""
+        self.store.clear(self._key("pair", name, address))
+        self.store.trust(self._key("trusted", name, address), self.clock(), TRUSTED_DAYS * 86_400)
 
 
 class RedisLoginLimiter(LoginLimiter):
     """The login limit in Redis, so it holds however many server processes answer logins.
 
-    Per account and per address, a sorted set of the failure times under
-    `haven:console:login:<HMAC-SHA256 of "name:..." or "addr:..." under hash_key>`, trimmed to the
-    window and expiring with it. Neither the name nor the address is stored as it is.
+    Each count is a sorted set of failure times under `haven:console:login:<keyed hash>`, trimmed
+    to the window and its limit and expiring with it. Neither a name nor an address is stored.
     """
 
     def __init__(
@@ -334,44 +450,22 @@ class RedisLoginLimiter(LoginLimiter):
         client: Any,
         hash_key: bytes,
         max_failures: int = 5,
-        max_per_address: int = 20,
+        max_per_address: int = 30,
         window_seconds: float = 900,
         clock: Callable[[], float] = time.time,
         prefix: str = REDIS_PREFIX,
+        max_per_name: int = 100,
     ) -> None:
         # Wall-clock time, not monotonic: the processes sharing the counts must agree on it.
-        super().__init__(max_failures, max_per_address, window_seconds, clock)
-        self.redis = client
-        self.hash_key = hash_key
-        self.prefix = prefix
-
-    def _key(self, kind: str, value: str) -> str:
-        digest = hmac.new(self.hash_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-        return f"{self.prefix}login:{digest}"
-
-    def allowed(self, name: str, address: str) -> bool:
-        """Whether another attempt may be checked now."""
-        cutoff = self.clock() - self.window
-        keys = (self._key("name", name), self._key("addr", address))
-        pipe = self.redis.pipeline()
-        for key in keys:
-            pipe.zremrangebyscore(key, "-inf", cutoff)
-            pipe.zcard(key)
-        results = pipe.execute()
-        return results[1] < self.max_failures and results[3] < self.max_per_address
-
-    def failed(self, name: str, address: str) -> None:
-        """Counts a failed attempt against the account and the address."""
-        now = self.clock()
-        pipe = self.redis.pipeline()
-        for key in (self._key("name", name), self._key("addr", address)):
-            pipe.zadd(key, {f"{now}:{secrets.token_hex(4)}": now})
-            pipe.pexpire(key, max(1, int(self.window * 1000)))
-        pipe.execute()
-
-    def succeeded(self, name: str) -> None:
-        """A right password clears the account's count (not the address's)."""
-        self.redis.delete(self._key("name", name))
+        super().__init__(
+            max_failures,
+            max_per_address,
+            window_seconds,
+            clock,
+            max_per_name=max_per_name,
+            hash_key=hash_key,
+            store=_RedisFailures(client, prefix),
+        )
 
 
 def console_state(

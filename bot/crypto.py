@@ -32,7 +32,7 @@ from bot.settings import StorageConfigError
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
-KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")
 _AAD_PREFIX = b"haven-conversation-v1:"
 
 

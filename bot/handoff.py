@@ -40,6 +40,8 @@ from sqlalchemy.orm import Session
 
 from bot.conversations import engine_for
 from bot.crypto import KeyRing, TamperedRecordError
+from bot.log_throttle import SummarizedLog
+from bot.rate_limit import MessageRateLimiter, RateLimits, limiter_for_environment
 from bot.schema import SealedTable, create_tables
 from bot.settings import StorageConfigError
 
@@ -498,7 +500,50 @@ def default_queue(environ: dict[str, str] | None = None) -> HandoffQueue:
     return queue
 
 
-ONLINE, OFFLINE = "online", "offline"
+ONLINE, OFFLINE, REFUSED = "online", "offline", "refused"
+REQUEST_CHANNEL = "haven_widget"
+"""The only channel that carries a counselor's live reply (bot/widget_channel.py, the relay)."""
+ADDRESS_METADATA = "haven_address"
+"""Message metadata the web chat channel adds itself: the keyed hash of the client's address,
+for `NewRequestLimit`. The browser cannot set it (`allowed_metadata` drops it), and the store
+never keeps it (only `keep_metadata` is stored)."""
+_EVERYONE = "everyone"
+_OVER_LIMIT = SummarizedLog(
+    logger, "New requests for a person over the limit got the help lines instead"
+)
+
+
+class NewRequestLimit:
+    """How many new requests for a person one client address, and everyone together, may make.
+
+    Token buckets of bot/rate_limit.py (in Redis with `HAVEN_REDIS_URL`, so the limit holds across
+    action servers): `new_requests_per_address` per address and `new_requests_overall` in all,
+    per `new_requests_window_minutes` (handoff.yml). A request refused by its address's limit
+    does not use up everyone's allowance.
+    """
+
+    def __init__(self, limiter: MessageRateLimiter) -> None:
+        self.limiter = limiter
+
+    @classmethod
+    def from_settings(cls, settings: Any, environ: dict[str, str] | None = None) -> NewRequestLimit:
+        """The limit of `handoff.yml`, kept where the message rate limits are kept."""
+        limits = RateLimits(
+            per_conversation=settings.new_requests_overall,
+            per_address=settings.new_requests_per_address,
+        )
+        return cls(
+            limiter_for_environment(
+                environ,
+                limits,
+                period_seconds=settings.new_requests_window_minutes * 60,
+                prefix="haven:handoff-new",
+            )
+        )
+
+    def allow(self, address: str) -> bool:
+        """Whether one more new request from `address` (already a keyed hash) may be filed."""
+        return self.limiter.allow(_EVERYONE, self.limiter.address_key(address))
 
 
 class HandoffDesk:
@@ -506,6 +551,7 @@ class HandoffDesk:
 
     A counselor can come when it is within the hours of `handoff.yml` and at least one counselor
     has the console open. Either way the request is kept (for `keep_minutes` while waiting).
+    A new request over `NewRequestLimit` is not filed.
     """
 
     def __init__(
@@ -514,11 +560,13 @@ class HandoffDesk:
         accounts: Any,
         settings: Any,
         clock: Callable[[], float] = time.time,
+        new_requests: NewRequestLimit | None = None,
     ) -> None:
         self.queue = queue
         self.accounts = accounts
         self.settings = settings
         self.clock = clock
+        self.new_requests = new_requests or NewRequestLimit.from_settings(settings, environ={})
 
     @classmethod
     def default(cls) -> HandoffDesk:
@@ -528,14 +576,20 @@ class HandoffDesk:
 
         accounts = CounselorAccounts(StorageSettings.load().db_url)
         accounts.create_schema()
-        return cls(default_queue(), accounts, HandoffSettings.load())
+        settings = HandoffSettings.load()
+        limit = NewRequestLimit.from_settings(settings)
+        return cls(default_queue(), accounts, settings, new_requests=limit)
 
     def counselor_available(self) -> bool:
         """Within duty hours and someone logged in."""
         return self.settings.on_duty(self.clock()) and self.accounts.anyone_online()
 
-    def ask(self, conversation_id: str, **details: Any) -> str:
+    def ask(self, conversation_id: str, address: str, **details: Any) -> str:
         """Files (or refreshes) the request with `HandoffQueue.request`'s details (language,
-        region, age_band, steps_done, risk); returns ONLINE or OFFLINE for the honest answer."""
+        region, age_band, steps_done, risk); returns ONLINE or OFFLINE for the honest answer,
+        or REFUSED when a new request from `address` (a keyed hash) is over the limit."""
+        if self.queue.open_for(conversation_id) is None and not self.new_requests.allow(address):
+            _OVER_LIMIT.note()
+            return REFUSED
         self.queue.request(conversation_id, **details)
         return ONLINE if self.counselor_available() else OFFLINE

@@ -29,10 +29,10 @@ INTERNATIONAL = "international"
 """The region used when we don't know where someone lives, or their country has no pack."""
 AGE_GROUPS = ("under_18", "adult")
 """Who an entry or a tool is for. Unknown age always counts as under 18."""
-REGION_CODE = re.compile(r"^[a-z]{2,3}$|^international$")
-COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-LANGUAGE_KEY = re.compile(r"^[a-z]{2,3}$")
-MENU_OPTION = re.compile(r"^[0-9*#]{1,3}$")
+REGION_CODE = re.compile(r"^[a-z]{2,3}\Z|^international\Z")
+COUNTRY_CODE = re.compile(r"^[A-Z]{2}\Z")
+LANGUAGE_KEY = re.compile(r"^[a-z]{2,3}\Z")
+MENU_OPTION = re.compile(r"^[0-9*#]{1,3}\Z")
 ALWAYS = "always"
 """`hours: always`: open 24 hours a day, every day."""
 

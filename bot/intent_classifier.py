@@ -33,7 +33,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from bot.encode_ahead import encoded_ahead
+from bot.encode_ahead import classified_text, encoded_ahead
 from bot.sentence_encoder import shared_encoder
 
 WORDS = {"analyzer": "word", "ngram_range": (1, 2), "sublinear_tf": True}
@@ -113,7 +113,7 @@ class MeaningAndSpellingClassifier(GraphComponent, IntentClassifier):
                 with_text.append(message)
         if not with_text:
             return messages
-        texts = [m.get(TEXT) for m in with_text]
+        texts = [classified_text(m.get(TEXT)) for m in with_text]  # not the whole of a long one
         probabilities = self.regression.predict_proba(self._features(texts, _embed(texts)))
         names = self.regression.classes_
         for message, row in zip(with_text, probabilities, strict=True):

@@ -21,7 +21,7 @@ from bot.help_directory import INTERNATIONAL, Region
 from bot.pack_reader import PackNode, ProblemReport, check_schema, line_of, read_yaml
 
 DEFAULT_LANGUAGE = "en"
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}\Z")
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SCHEMA_VERSION = 1
 """The version of docs/content-schema.md these readers accept."""
 
-PHONE = re.compile(r"^[+*]?[0-9A-Z]+(?:[ -][0-9A-Z]+)*$")
+PHONE = re.compile(r"^[+*]?[0-9A-Z]+(?:[ -][0-9A-Z]+)*\Z")
 """Digits, spaces, dashes, capitals (1-800-CALL-FBI); a leading + or, for a mobile short code, *."""
-ADDRESS = re.compile(r"^(?:https://)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?:/[A-Za-z0-9._~%/-]*)?$")
+ADDRESS = re.compile(r"^(?:https://)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?:/[A-Za-z0-9._~%/-]*)?\Z")
 STALE_AFTER_DAYS = 365
 
 

@@ -133,10 +133,13 @@ class MessageRateLimiter:
         limits: RateLimits | None = None,
         clock: Callable[[], float] = time.monotonic,
         hash_key: bytes | None = None,
+        period_seconds: float = PERIOD_SECONDS,
     ) -> None:
         limits = limits or RateLimits.load()
-        self.conversations = BucketTable(limits.per_conversation, clock=clock)
-        self.addresses = BucketTable(limits.per_address, clock=clock)
+        self.conversations = BucketTable(
+            limits.per_conversation, period_seconds=period_seconds, clock=clock
+        )
+        self.addresses = BucketTable(limits.per_address, period_seconds=period_seconds, clock=clock)
         self._key = hash_key or secrets.token_bytes(32)
 
     def _hashed(self, kind: bytes, value: str) -> bytes:
@@ -197,10 +200,11 @@ class RedisMessageRateLimiter(MessageRateLimiter):
         limits: RateLimits | None = None,
         prefix: str = REDIS_PREFIX,
         clock: Callable[[], float] = time.monotonic,
+        period_seconds: float = PERIOD_SECONDS,
     ) -> None:
         from bot.lock_store import redis_address, redis_client
 
-        super().__init__(limits, clock=clock, hash_key=hash_key)
+        super().__init__(limits, clock=clock, hash_key=hash_key, period_seconds=period_seconds)
         self.where = redis_address(url)
         self.prefix = prefix
         self.red = redis_client(url, REDIS_TIMEOUT_SECONDS)
@@ -252,18 +256,27 @@ class RedisMessageRateLimiter(MessageRateLimiter):
         return bool(allowed)
 
 
-def limiter_for_environment(environ: Mapping[str, str] | None = None) -> MessageRateLimiter:
+def limiter_for_environment(
+    environ: Mapping[str, str] | None = None,
+    limits: RateLimits | None = None,
+    period_seconds: float = PERIOD_SECONDS,
+    prefix: str = REDIS_PREFIX,
+) -> MessageRateLimiter:
     """Limits in Redis when `HAVEN_REDIS_URL` is set, in this process's memory otherwise.
 
+    `limits` default to the message limits of the environment; another use (new handoff
+    requests, bot/handoff.py) passes its own, with its own period and Redis `prefix`.
     The Redis key names are keyed hashes under a key derived from Haven's storage keys, so every
     process names a bucket the same way. Raises `ValueError` for a malformed limit.
     """
     env = os.environ if environ is None else environ
-    limits = RateLimits.load(env)
+    limits = limits or RateLimits.load(env)
     url = (env.get("HAVEN_REDIS_URL") or "").strip()
     if not url:
-        return MessageRateLimiter(limits)
-    return RedisMessageRateLimiter(url, _shared_hash_key(env), limits)
+        return MessageRateLimiter(limits, period_seconds=period_seconds)
+    return RedisMessageRateLimiter(
+        url, _shared_hash_key(env), limits, prefix=prefix, period_seconds=period_seconds
+    )
 
 
 def _shared_hash_key(env: Mapping[str, str]) -> bytes:

@@ -10,6 +10,7 @@ need is read here and nowhere else. Secrets and addresses come from the environm
 | `HAVEN_DB_URL`           | SQLite in data dir | any SQLAlchemy URL, e.g. `postgresql://...`      |
 | `HAVEN_KEYS`             | the key file       | `id:base64key,id:base64key`; the first encrypts  |
 | `HAVEN_ALLOW_DEBUG_LOGS` | unset              | `1` lets debug logs (they hold user text) out    |
+| `HAVEN_PUBLIC_HOSTS`     | unset              | names the server answers to, besides loopback    |
 
 The key file (`<data dir>/haven.keys`) is used only with the embedded SQLite default: a
 production database must get its keys from the environment, never from a file beside the data.
@@ -18,6 +19,7 @@ production database must get its keys from the environment, never from a file be
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +137,32 @@ _OPTION_NAMES = {
 }
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def public_hosts(environ: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The host names the Rasa server answers to: the loopback names, and the comma-separated
+    names of `HAVEN_PUBLIC_HOSTS` (e.g. `haven.example.org`; lower case, no port).
+
+    Raises `ValueError` for a value that is not a host name, in one sentence.
+    """
+    env = os.environ if environ is None else environ
+    names = [name.strip().lower() for name in (env.get("HAVEN_PUBLIC_HOSTS") or "").split(",")]
+    names = [name for name in names if name]
+    for name in names:
+        if not _HOST_NAME.fullmatch(name):
+            raise ValueError(
+                f"HAVEN_PUBLIC_HOSTS must list host names like haven.example.org, separated by "
+                f"commas, without a scheme or port; {name!r} is not one."
+            )
+    return frozenset((*LOOPBACK_HOSTS, *names))
+
+
+_HOST_NAME = re.compile(
+    r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+
+
 def debug_logs_allowed(environ: Mapping[str, str] | None = None) -> bool:
     """Whether an operator explicitly let debug logs (which contain user text) through."""
     env = os.environ if environ is None else environ
@@ -192,6 +220,10 @@ class HandoffSettings:
     session_minutes: float = 60.0
     leave_grace_minutes: float = 5.0
     console_language: str = "en"  # the deployment's default language, DEFAULT_LANGUAGE
+    # New requests for a person (`new_requests:` in handoff.yml), so nobody can fill the queue.
+    new_requests_per_address: int = 5
+    new_requests_overall: int = 30
+    new_requests_window_minutes: float = 10.0
 
     @classmethod
     def load(
@@ -219,6 +251,12 @@ class HandoffSettings:
             "usual_wait_minutes": data.get("usual_wait_minutes", 5),
             "leave_grace_minutes": data.get("leave_grace_minutes", 5),
         }
+        new_requests = data.get("new_requests") or {}
+        limits = {
+            "per_address": new_requests.get("per_address", 5),
+            "overall": new_requests.get("overall", 30),
+            "window_minutes": new_requests.get("window_minutes", 10),
+        }
         from bot.language_packs import DEFAULT_LANGUAGE, is_crisis_only
 
         console_language = str(
@@ -244,6 +282,9 @@ class HandoffSettings:
             session_minutes=_positive(options, "session_minutes", 60),
             leave_grace_minutes=_positive(options, "leave_grace_minutes", 5),
             console_language=console_language,
+            new_requests_per_address=_whole(limits, "per_address", path.name),
+            new_requests_overall=_whole(limits, "overall", path.name),
+            new_requests_window_minutes=_window_minutes(limits["window_minutes"], path.name),
         )
 
     def on_duty(self, when: float) -> bool:
@@ -256,6 +297,23 @@ class HandoffSettings:
             return False
         now = local.strftime("%H:%M")
         return self.opens <= now < self.closes
+
+
+def _whole(options: Mapping[str, Any], key: str, file_name: str) -> int:
+    value = options.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise StorageConfigError(
+            f"{file_name}: new_requests.{key} must be a whole number, 1 or more."
+        )
+    return value
+
+
+def _window_minutes(value: Any, file_name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise StorageConfigError(
+            f"{file_name}: new_requests.window_minutes must be a positive number."
+        )
+    return float(value)
 
 
 def _clock_time(value: str) -> bool:

@@ -21,7 +21,8 @@ Unlike Rasa's `SocketIOInput`, where the browser names the conversation it joins
 Socket.IO events (namespace `/`, path `/socket.io`):
 
 - `session_request`, browser sends `{session_id?, token?}`; acknowledged with
-  `{session_id, token, resumed}`.
+  `{session_id, token, resumed}`, or `{ok: false, error: "too_fast"}` when the address started
+  more than `NEW_CONVERSATIONS_PER_MINUTE` new conversations in a minute (resuming is not limited).
 - `user_uttered`, browser sends `{message, seq, metadata: {language?}}`; acknowledged with
   `{ok: true, seq, messages}`, or `{ok: false, error}` ("no_session", "bad_request").
 - `bot_uttered`, server to browser: one message outside a reply; `{"from": "counselor"}` marks a
@@ -79,12 +80,13 @@ from bot.channels import (
 )
 from bot.counselor_console import conversation_locale
 from bot.encode_ahead import encode_ahead
+from bot.handoff import ADDRESS_METADATA
 from bot.handoff_relay import (
     TRANSCRIPT_REQUEST,
     HandoffRelay,
     relay_for_environment,
 )
-from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
+from bot.rate_limit import BucketTable, MessageRateLimiter, client_address, shared_limiter
 from bot.safety import mentions_crisis
 from bot.typed_text import typed_text
 from bot.web_security import install_security_headers
@@ -92,9 +94,11 @@ from bot.widget_web import WidgetSite
 
 logger = logging.getLogger(__name__)
 
-CONVERSATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+CONVERSATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}\Z")
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}\Z")
 MAX_SEQ = 2**31
+NEW_CONVERSATIONS_PER_MINUTE = 30
+"""New conversations one address may start a minute (a school's pupils may share one)."""
 REMEMBERED_REPLIES = 10_000
 """How many conversations' last reply are kept in memory, to answer a message sent twice."""
 
@@ -257,6 +261,7 @@ class HavenWidgetInput(InputChannel):
         self.app: Sanic | None = None
         self.allowed_origins = list(allowed_origins)
         self.limiter = limiter or shared_limiter()
+        self.new_conversations = BucketTable(NEW_CONVERSATIONS_PER_MINUTE)
         self.site = WidgetSite(frame_ancestors=frame_ancestors, demo_page=demo_page)
         self.tokens = tokens or default_tokens()
         self.messages = load_channel_messages()
@@ -408,10 +413,12 @@ class HavenWidgetInput(InputChannel):
         async def session_request(sid: str, data: Any = None) -> dict[str, Any]:
             claimed = data if isinstance(data, dict) else {}
             resumed = self.tokens.owns(claimed.get("session_id"), claimed.get("token"))
+            session = await sio.get_session(sid)
+            if not resumed and not self.new_conversations.allow(self._address(session)):
+                return {"ok": False, "error": "too_fast"}
             conversation_id = (
                 claimed["session_id"] if resumed else self.tokens.new_conversation_id()
             )
-            session = await sio.get_session(sid)
             previous = session.get("conversation")
             if previous and previous != conversation_id:
                 # "Clear chat": the old conversation is left behind for good.
@@ -460,7 +467,7 @@ class HavenWidgetInput(InputChannel):
             last = self._last_reply.get(conversation_id)
             if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
                 return {"ok": True, "seq": seq, "messages": last[1]}
-            address = session.get("address") or self.limiter.address_key(None)
+            address = self._address(session)
             if not self.limiter.allow(conversation_id, address):
                 # Not remembered: the same message sent again later is handled then.
                 logger.info("A message over the rate limit got the too_fast message.")
@@ -474,7 +481,9 @@ class HavenWidgetInput(InputChannel):
                     reply = self._kind("handoff_crisis", locale)
                 self._remember(conversation_id, fingerprint, reply)
                 return {"ok": True, "seq": seq, "messages": reply}
-            reply = await self._answer(on_new_message, conversation_id, text, metadata)
+            reply = await self._answer(
+                on_new_message, conversation_id, text, metadata, address=address
+            )
             self._remember(conversation_id, fingerprint, reply)
         return {"ok": True, "seq": seq, "messages": reply}
 
@@ -485,6 +494,10 @@ class HavenWidgetInput(InputChannel):
         if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < MAX_SEQ:
             return {"ok": False, "error": "bad_request", "messages": self._kind("service_error")}
         return {"ok": True, "seq": seq, "messages": self._kind("service_error")}
+
+    def _address(self, session: dict[str, Any]) -> bytes:
+        """The keyed hash of the socket's client address (saved when it connected)."""
+        return session.get("address") or self.limiter.address_key(None)
 
     # --- leaving ---------------------------------------------------------------------------
 
@@ -547,10 +560,15 @@ class HavenWidgetInput(InputChannel):
         conversation_id: str,
         text: str,
         metadata: dict[str, str],
+        address: bytes | None = None,
     ) -> list[dict[str, Any]]:
         if not text.strip():
             return self._kind("empty_message", metadata)
         collector = CollectingOutputChannel()
+        # The address hash is for the limit on requests for a person (bot/handoff.py); the
+        # store keeps only `keep_metadata`, so it is never saved.
+        if address is not None:
+            metadata = {**metadata, ADDRESS_METADATA: address.hex()}
         message = UserMessage(
             text, collector, conversation_id, input_channel=self.name(), metadata=metadata
         )

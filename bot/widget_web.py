@@ -37,7 +37,7 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
 }
-FRAME_ANCESTOR_PATTERN = re.compile(r"^('self'|https?://[A-Za-z0-9.*-]+(:[0-9]{1,5})?)$")
+FRAME_ANCESTOR_PATTERN = re.compile(r"^('self'|https?://[A-Za-z0-9.*-]+(:[0-9]{1,5})?)\Z")
 
 COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",

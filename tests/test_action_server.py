@@ -116,3 +116,21 @@ def test_the_health_check_needs_no_secret(action_server):
 def test_calls_with_the_secret_are_served(action_server):
     status, actions = call(f"{action_server}/actions", {SECRET_HEADER: SECRET})
     assert status == 200 and {"name": "action_show_progress"} in actions
+
+
+def test_a_flood_of_refused_requests_writes_one_log_line_not_one_each(caplog):
+    import asyncio
+    import logging
+    from types import SimpleNamespace
+
+    from bot.action_server import secret_check
+
+    check = secret_check(SECRET)
+    request = SimpleNamespace(path="/webhook", method="POST", headers={})
+
+    async def flood():
+        return [(await check(request)).status for _ in range(1000)]
+
+    with caplog.at_level(logging.INFO, logger="bot.action_server"):
+        assert set(asyncio.run(flood())) == {401}
+    assert len([r for r in caplog.records if r.name == "bot.action_server"]) == 1

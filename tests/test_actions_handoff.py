@@ -2,12 +2,12 @@
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.handoff as handoff_actions
 from bot.crypto import KeyRing, generate_key_line
-from bot.handoff import HandoffDesk, HandoffQueue
+from bot.handoff import ADDRESS_METADATA, HandoffDesk, HandoffQueue
 from bot.settings import HandoffSettings
 
 
@@ -35,12 +35,30 @@ def make_desk(tmp_path, monkeypatch):
     return make
 
 
-def tracker(intent="request_human", crisis=False, slots=None):
+def tracker(
+    intent="request_human",
+    crisis=False,
+    slots=None,
+    channel="haven_widget",
+    address="a1" * 16,
+    sender="conv-1",
+):
+    """A conversation whose latest message came through `channel` (the web chat by default),
+    with the address hash that channel adds."""
     events = [{"event": "user", "parse_data": {"intent": {"name": "greet"}}}]
     if crisis:
         events.append({"event": "user", "parse_data": {"intent": {"name": "crisis"}}})
+    metadata = {ADDRESS_METADATA: address} if address else {}
+    events.append(
+        {
+            "event": "user",
+            "parse_data": {"intent": {"name": intent}},
+            "input_channel": channel,
+            "metadata": metadata,
+        }
+    )
     values = {"language": "es", "region": "uk", "steps_done": ["dont_pay"], **(slots or {})}
-    return Tracker("conv-1", values, {"intent": {"name": intent}}, events, False, None, {}, "")
+    return Tracker(sender, values, {"intent": {"name": intent}}, events, False, None, {}, "")
 
 
 def run(action, the_tracker, domain):
@@ -136,3 +154,65 @@ def test_the_answer_is_honest_and_always_has_the_crisis_lines(language):
         ]
         assert first_line in text
         assert ("5 minutes" in text or "5 minutos" in text) == (status == "online")
+
+
+REFUSED_EVENTS = [SlotSet("handoff_status", None), FollowupAction("action_listen")]
+
+
+@pytest.mark.parametrize(
+    "the_tracker",
+    [
+        tracker(channel="rest"),  # the REST channel cannot carry a counselor's reply
+        tracker(address=None),  # no address hash: not the web chat channel's own message
+    ],
+)
+def test_a_request_from_a_channel_without_live_replies_gets_the_help_lines(
+    make_desk, domain, the_tracker
+):
+    desk = make_desk(online=True)
+    events, messages = run(handoff_actions.ActionRequestHuman(), the_tracker, domain)
+    assert events == REFUSED_EVENTS
+    assert [m["response"] for m in messages] == ["utter_handoff_unavailable"]
+    assert desk.queue.waiting() == []
+    # A later "yes" to sharing files nothing either.
+    run(handoff_actions.ActionHandoffConsent(), tracker(intent="affirm", channel="rest"), domain)
+    assert desk.queue.waiting() == []
+
+
+def test_new_requests_are_limited_per_address_and_overall(make_desk, domain):
+    settings = HandoffSettings(new_requests_per_address=2, new_requests_overall=5)
+    desk = make_desk(online=True, settings=settings)
+    request = handoff_actions.ActionRequestHuman()
+    statuses = []
+    for index in range(4):  # one address, four conversations
+        events, _ = run(request, tracker(sender=f"same-{index}", address="aa" * 16), domain)
+        statuses.append(events[0].get("value"))
+    assert statuses == ["online", "online", None, None]
+    for index in range(5):  # five more addresses, one conversation each: the overall cap is 5
+        events, _ = run(
+            request, tracker(sender=f"other-{index}", address=f"{index:02}" * 16), domain
+        )
+        statuses.append(events[0].get("value"))
+    assert statuses[4:] == ["online", "online", "online", None, None]
+    assert len(desk.queue.waiting()) == 5
+
+
+def test_asking_again_refreshes_the_request_without_using_the_allowance(make_desk, domain):
+    settings = HandoffSettings(new_requests_per_address=1, new_requests_overall=1)
+    desk = make_desk(online=True, settings=settings)
+    for _ in range(3):
+        events, _ = run(handoff_actions.ActionRequestHuman(), tracker(), domain)
+        assert SlotSet("handoff_status", "online") in events
+    assert len(desk.queue.waiting()) == 1
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_unavailable_answer_has_the_crisis_lines(language):
+    from bot.content import content
+    from bot.render import Renderer
+
+    renderer = Renderer(content())
+    crisis = renderer.render("utter_crisis", language=language, region="uk", slots={})["text"]
+    first_line = next(line for line in crisis.splitlines() if line.startswith("- "))
+    text = renderer.render("utter_handoff_unavailable", language=language, region="uk", slots={})
+    assert first_line in text["text"]

@@ -1,5 +1,6 @@
 """Input checks of the REST channel (bot/channels.py), without a running Rasa."""
 
+import asyncio
 import json
 
 import pytest
@@ -136,3 +137,42 @@ def test_channel_messages_use_the_metadata_region_and_language():
     assert "988" in us["service_error"] and "911" in us["service_error"]
     uk = load_channel_messages({"locale": "en-GB"})
     assert "999" in uk["service_error"] and "0800 1111" in uk["service_error"]
+
+
+def test_deeply_nested_json_gets_a_clear_400_not_a_server_error():
+    nested = b"[" * 30_000 + b"]" * 30_000  # under the body limit, deeper than the parser goes
+    with pytest.raises(InvalidRequest) as refused:
+        parse_rest_body(nested)
+    assert refused.value.status == 400 and "JSON" in str(refused.value)
+
+
+def test_a_sender_with_a_trailing_newline_is_refused():
+    with pytest.raises(InvalidRequest) as refused:
+        parse_rest_body(body(sender="abc-1\n", message="hi"))
+    assert refused.value.status == 400
+
+
+def rest_receive(channel, on_new_message):
+    """The channel's webhook handler, called without a server."""
+    (route,) = [r for r in channel.blueprint(on_new_message)._future_routes if r.uri == "/webhook"]
+    return route.handler
+
+
+def test_a_rest_sender_never_names_a_web_chat_conversation():
+    from types import SimpleNamespace
+
+    from bot.channels import HavenRestInput
+    from bot.widget_channel import ConversationTokens
+
+    widget_id = ConversationTokens.new_conversation_id()
+    handled = []
+
+    async def on_new_message(message):
+        handled.append(message.sender_id)
+        await message.output_channel.send_text_message(message.sender_id, "hello")
+
+    receive = rest_receive(HavenRestInput(), on_new_message)
+    request = SimpleNamespace(body=body(sender=widget_id, message="hi"), remote_addr="127.0.0.1")
+    reply = asyncio.run(receive(request))
+    assert handled == [f"rest:{widget_id}"]  # its own conversation, not the web chat's
+    assert json.loads(reply.body) == [{"recipient_id": widget_id, "text": "hello"}]

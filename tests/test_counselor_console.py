@@ -244,6 +244,48 @@ def test_the_limit_counts_per_address_too():
     assert limiter.allowed("a4", "10.0.0.10")
 
 
+def test_failures_for_a_name_lock_that_name_only_from_the_address_that_failed():
+    limiter = LoginLimiter(clock=lambda: 0.0)
+    for _ in range(50):
+        limiter.failed("ana", "203.0.113.9")  # someone who knows ana's name
+    assert not limiter.allowed("ana", "203.0.113.9")
+    assert limiter.allowed("ana", "10.0.0.2")  # ana herself, and the rest of the team
+    assert limiter.allowed("ben", "10.0.0.3")
+
+
+def test_guessing_from_many_addresses_never_locks_a_name_out_where_it_logged_in_before():
+    now = [0.0]
+    limiter = LoginLimiter(clock=lambda: now[0])
+    limiter.succeeded("ana", "10.0.0.2")  # ana's usual place
+    for index in range(100):
+        limiter.failed("ana", f"198.51.100.{index}")
+    assert not limiter.allowed("ana", "192.0.2.1")  # a new place waits while the guessing lasts
+    assert limiter.allowed("ana", "10.0.0.2")
+    now[0] += 901
+    assert limiter.allowed("ana", "192.0.2.1")  # and not longer
+
+
+def test_the_limits_memory_is_bounded_and_holds_no_name_or_address():
+    from bot.counselors import MAX_TRACKED_LOGIN_KEYS
+
+    limiter = LoginLimiter(clock=lambda: 0.0)
+    for index in range(MAX_TRACKED_LOGIN_KEYS):
+        limiter.failed(f"name-{index}", f"10.{index // 65536}.{index // 256 % 256}.{index % 256}")
+    store = limiter.store
+    assert len(store._times) <= MAX_TRACKED_LOGIN_KEYS
+    assert all(len(times) <= limiter.max_per_name for times in store._times.values())
+    keys = b"".join(store._times)
+    assert all(len(key) == 16 for key in store._times)
+    assert b"name-1" not in keys and b"10.0." not in keys
+
+
+def test_a_name_too_long_is_refused_before_anything_is_counted(console):
+    port, _ = console
+    reply, _ = Browser(port).login("x" * 100_000, "wrong")
+    assert reply.status == 400
+    assert Browser(port).login("ana")[0].status == 303
+
+
 def test_passwords_are_salted_scrypt_hashes(tmp_path):
     accounts = CounselorAccounts(f"sqlite:///{tmp_path / 'a.db'}")
     accounts.create_schema()
@@ -466,16 +508,17 @@ def test_the_login_limit_in_redis_counts_across_processes(redis_client):
     one, other = limiter(), limiter()
     for attempt in range(5):
         (one if attempt % 2 else other).failed("ben", "10.0.0.7")
-    assert not one.allowed("ben", "10.0.0.8") and not other.allowed("ben", "10.0.0.8")
-    assert one.allowed("ana", "10.0.0.8")
+    assert not one.allowed("ben", "10.0.0.7") and not other.allowed("ben", "10.0.0.7")
+    assert one.allowed("ben", "10.0.0.8")  # locked for the address that failed, not for others
+    assert one.allowed("ana", "10.0.0.7")
     keys = redis_client.keys(f"{redis_client.test_prefix}*")
     assert b"ben" not in b"".join(keys) and b"10.0.0.7" not in b"".join(keys)
     assert all(0 < redis_client.pttl(key) <= 900_000 for key in keys)
     now[0] += 901
     assert other.allowed("ben", "10.0.0.7")  # the window has passed
-    for _ in range(3):
+    for _ in range(5):
         one.failed("carla", "10.0.0.9")
-    other.succeeded("carla")
+    other.succeeded("carla", "10.0.0.9")
     assert one.allowed("carla", "10.0.0.9")
 
 

@@ -76,6 +76,20 @@ def test_images_carry_a_tag_and_rasas_http_api_stays_off():
         assert "bot.storage_cli" in command and "deploy/endpoints.prod.yml" in command
 
 
+def test_the_rasa_servers_have_the_web_chat_only_and_answer_only_the_domain():
+    services = compose_file()["services"]
+    for name in ("rasa-1", "rasa-2"):
+        (mounted,) = services[name]["volumes"]
+        source, target = mounted.split(":")[:2]
+        assert target == "/app/credentials.yml"
+        channels = yaml.safe_load((COMPOSE_FILE.parent / source).read_text(encoding="utf-8"))
+        assert list(channels) == ["bot.widget_channel.HavenWidgetInput"]  # no REST channel
+        hosts = services[name]["environment"]["HAVEN_PUBLIC_HOSTS"]
+        assert hosts.startswith("${HAVEN_DOMAIN:?")
+    caddy = (COMPOSE_FILE.parent / "Caddyfile").read_text(encoding="utf-8")
+    assert "health_uri /webhooks/haven_widget/" in caddy
+
+
 def compose_command() -> tuple[list[str], bool]:
     """The Compose command here, and whether it reads the top-level `name` (Compose 2 does)."""
     docker = shutil.which("docker")

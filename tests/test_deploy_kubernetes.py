@@ -32,7 +32,7 @@ FOLDER = PROJECT / "deploy" / "kubernetes"
 SECRET_NAME = "haven-secrets"  # noqa: S105 (the Secret object's name, not a secret)
 SECRETS = {"HAVEN_KEYS", "HAVEN_DB_URL", "HAVEN_REDIS_URL", "HAVEN_ACTION_SECRET"}
 SECRET_LIKE = re.compile(r"SECRET|PASSWORD|TOKEN|KEYS?$|_URL$|CREDENTIAL")
-RASA_HEALTH = "/webhooks/rest/"  # HavenRestInput's health route (bot/channels.py)
+RASA_HEALTH = "/webhooks/haven_widget/"  # the web chat channel's health route (the REST one is off)
 
 
 def load_all(path: Path) -> list[dict[str, Any]]:
@@ -266,6 +266,14 @@ def test_the_ingress_has_tls_and_sticks_to_an_address(manifests):
     assert notes["nginx.ingress.kubernetes.io/enable-access-log"] == "false"
 
 
+def test_the_rasa_servers_answer_only_the_ingress_host(manifests):
+    (ingress,) = of_kind(manifests, "Ingress")
+    hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
+    rasa = next(c for c in containers(manifests) if c["name"] == "rasa")
+    env = {v["name"]: v.get("value") for v in rasa["env"]}
+    assert set(env["HAVEN_PUBLIC_HOSTS"].split(",")) == hosts
+
+
 def test_telemetry_is_off_and_rasas_http_api_stays_closed(manifests):
     for container in containers(manifests):
         env = {v["name"]: v.get("value") for v in container.get("env", [])}
@@ -291,7 +299,10 @@ def test_pods_run_unprivileged_on_a_read_only_file_system(manifests):
 def test_the_web_chat_settings_follow_the_projects_and_allow_no_site_by_default():
     ours = load_all(FOLDER / "credentials.yml")[0]
     project = load_all(PROJECT / "credentials.yml")[0]
-    assert ours.keys() == project.keys()
+    # Production has the web chat only: the REST channel is for local testing (docs/deploy.md).
+    assert ours == load_all(PROJECT / "deploy" / "credentials.prod.yml")[0]
+    assert "bot.channels.HavenRestInput" not in ours
+    assert ours.keys() == project.keys() - {"bot.channels.HavenRestInput"}
     widget = "bot.widget_channel.HavenWidgetInput"
     assert ours[widget].keys() == project[widget].keys()
     assert ours[widget]["allowed_origins"] == []

@@ -117,3 +117,30 @@ async def test_the_classifier_uses_the_vector_made_ahead(loaded_encoder, monkeyp
         vectors = _embed(["hello", "not ahead"])
     assert vectors[0][0] == len("hello")  # made ahead
     assert vectors[1][0] == -1.0  # encoded by the classifier itself
+
+
+@run_async
+async def test_a_long_message_is_encoded_from_its_first_characters_only(loaded_encoder) -> None:
+    long_text = "he wants money " * 700  # about 10,000 characters
+    async with ahead.encode_ahead(long_text):
+        pass
+    assert [len(text) for batch in loaded_encoder.calls for text in batch] == [
+        ahead.MAX_CLASSIFIED_CHARS
+    ]
+
+
+@run_async
+async def test_within_a_message_the_crisis_patterns_scan_it_once_and_all_of_it(
+    loaded_encoder, monkeypatch
+) -> None:
+    from bot import safety
+
+    scans = []
+    scan = safety._scan
+    monkeypatch.setattr(safety, "_scan", lambda text: scans.append(len(text)) or scan(text))
+    long_text = "he wants money " * 700 + "i want to kill myself"
+    async with ahead.encode_ahead(long_text):
+        assert safety.crisis_language(long_text) == "en"  # the locale hints ask
+        assert safety.mentions_crisis(long_text)  # then the safety net
+    assert scans == [len(long_text)]
+    assert safety.mentions_crisis(long_text) and len(scans) == 2  # outside a message: no memory

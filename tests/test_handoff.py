@@ -13,7 +13,7 @@ from bot.handoff import (
     YoungPersonLeft,
     purge_periodically,
 )
-from bot.settings import HandoffSettings
+from bot.settings import HandoffSettings, StorageConfigError
 
 
 class Clock:
@@ -75,6 +75,26 @@ def test_a_waiting_request_expires_after_keep_minutes(queue, clock):
     clock.now += 2 * 60
     assert queue.waiting() == []
     assert queue.open_for("c1") is None
+
+
+def test_the_limit_on_new_requests_is_read_from_handoff_yml(tmp_path):
+    path = tmp_path / "handoff.yml"
+    path.write_text("new_requests: {per_address: 2, overall: 9, window_minutes: 5}\n")
+    settings = HandoffSettings.load(path, {})
+    assert (settings.new_requests_per_address, settings.new_requests_overall) == (2, 9)
+    assert settings.new_requests_window_minutes == 5
+    defaults = HandoffSettings.load(tmp_path / "none.yml", {})
+    assert (defaults.new_requests_per_address, defaults.new_requests_overall) == (5, 30)
+
+
+@pytest.mark.parametrize(
+    "limits", ["{per_address: 0}", "{overall: many}", "{window_minutes: -1}", "{per_address: true}"]
+)
+def test_a_bad_limit_on_new_requests_is_refused_in_one_sentence(tmp_path, limits):
+    path = tmp_path / "handoff.yml"
+    path.write_text(f"new_requests: {limits}\n")
+    with pytest.raises(StorageConfigError, match="handoff.yml: new_requests"):
+        HandoffSettings.load(path, {})
 
 
 def test_keep_minutes_comes_from_the_environment(tmp_path):

@@ -22,7 +22,8 @@ COUNSELOR_WORDS = "quibbleflux here for you"
 
 def haven_with_counselor(tmp, name: str, password: str) -> Haven:
     """A running Haven in `tmp` with one counselor account, made with the command line."""
-    running = Haven(tmp)
+    # As behind the proxy: each young person's address is their X-Forwarded-For (young_person).
+    running = Haven(tmp, SANIC_PROXIES_COUNT="1")
     subprocess.run(
         [sys.executable, "-m", "bot.counselor_cli", "add", name],
         cwd=PROJECT,
@@ -45,13 +46,21 @@ def haven(tmp_path_factory):
     running.stop()
 
 
-async def young_person(haven):
+async def young_person(haven, address=None):
+    """A web chat client from `address` (a random one by default), with a new conversation."""
+    import secrets
+
     import socketio
 
+    address = address or f"192.0.2.{secrets.randbelow(254) + 1}"
     client = socketio.AsyncClient(reconnection=False)
     pushed = []
     client.on("bot_uttered", lambda message: pushed.append(message))
-    await client.connect(f"http://127.0.0.1:{haven.rasa_port}", transports=["polling"])
+    await client.connect(
+        f"http://127.0.0.1:{haven.rasa_port}",
+        transports=["polling"],
+        headers={"X-Forwarded-For": address},
+    )
     session = await client.call("session_request", {}, timeout=10)
     client.conversation_id = session["session_id"]
     return client, pushed
@@ -178,3 +187,47 @@ def test_the_counselor_sees_when_the_young_person_leaves(haven):
         assert stored_events(haven, client.conversation_id)[-1] == "resume"
 
     asyncio.run(scenario())
+
+
+def queue_ids(counselor):
+    import json
+
+    return {
+        item["id"]
+        for item in json.loads(counselor.request("GET", "/counselor/api/state")[1])["queue"]
+    }
+
+
+def test_a_request_over_rest_gets_the_help_lines_and_never_enters_the_queue(haven):
+    counselor = Browser(haven.rasa_port)
+    assert counselor.login("ana")[0].status == 303  # a counselor is online
+    before = queue_ids(counselor)
+    status, replies = haven.post({"sender": "rest-asker", "message": "/request_human"})
+    text = "\n".join(reply.get("text", "") for reply in replies)
+    assert status == 200 and "can't connect you to a person from here" in text
+    assert "talk to someone right now" in text and "summary" not in text
+    status, replies = haven.post({"sender": "rest-asker", "message": "/affirm"})
+    assert queue_ids(counselor) == before
+
+
+def test_one_address_gets_a_few_places_in_the_queue_not_a_flood(haven):
+    from bot.settings import HandoffSettings
+
+    places = HandoffSettings.load().new_requests_per_address
+
+    async def scenario():
+        clients, refused = [], []
+        for _ in range(places + 2):
+            client, _ = await young_person(haven, address="198.51.100.7")
+            said = await client.call(
+                "user_uttered", {"message": "/request_human", "seq": 1}, timeout=60
+            )
+            text = "\n".join(m["text"] for m in said["messages"])
+            refused.append("can't connect you to a person from here" in text)
+            clients.append(client)
+        for client in clients:  # out of the queue again
+            await client.call("leave", timeout=10)
+            await client.disconnect()
+        return refused
+
+    assert asyncio.run(scenario()) == [False] * places + [True, True]

@@ -206,7 +206,16 @@ def test_crafted_web_chat_messages_get_kind_replies_and_never_reach_the_logs(hav
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b"\xff\xfe", b"[]", {"sender": "x"}, {"message": "hi"}, {"sender": 5}],
+    [
+        b"{not json",
+        b"\xff\xfe",
+        b"[]",
+        {"sender": "x"},
+        {"message": "hi"},
+        {"sender": 5},
+        {"sender": "x\n", "message": "hi"},
+        b"[" * 30_000 + b"]" * 30_000,  # nested deeper than the parser goes
+    ],
 )
 def test_malformed_requests_get_a_clear_400(haven, body):
     status, reply = haven.post(body)
@@ -245,6 +254,7 @@ def test_every_response_carries_the_security_headers(haven, path, method, body, 
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "Server" not in headers  # nothing names the software or its version
 
 
 def test_the_demo_page_keeps_its_own_policy(haven):
@@ -266,6 +276,45 @@ def test_other_sites_get_no_cors_permission(haven, method):
     )
     assert "Access-Control-Allow-Origin" not in headers
     assert "Access-Control-Allow-Credentials" not in headers
+
+
+def test_a_host_name_not_configured_gets_421_but_the_health_check_answers(haven):
+    # DNS rebinding: a page on another name that resolves to loopback.
+    body = b'{"sender": "host-1", "message": " "}'
+    status, _ = fetch(haven, "/webhooks/rest/webhook", "POST", body, Host="rebind.example:80")
+    assert status == 421
+    assert fetch(haven, "/counselor", Host="rebind.example")[0] == 421
+    assert fetch(haven, "/", Host="rebind.example")[0] == 421
+    assert fetch(haven, "/webhooks/rest/", Host="10.1.2.3:5005")[0] == 200  # probes, by address
+    assert fetch(haven, "/webhooks/rest/webhook", "POST", body, Host="localhost")[0] == 200
+
+
+def test_a_rest_sender_cannot_continue_a_web_chat_conversation(haven):
+    import asyncio
+
+    import socketio
+
+    async def widget_conversation_in_australia():
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(f"http://127.0.0.1:{haven.rasa_port}", transports=["polling"])
+        session = await client.call("session_request", {}, timeout=10)
+        message = {"message": '/tell_region{"region": "au"}', "seq": 1}
+        await client.call("user_uttered", message, timeout=60)
+        await client.disconnect()
+        return session["session_id"]
+
+    conversation_id = asyncio.run(widget_conversation_in_australia())
+    replies = haven.say(conversation_id, "i want to die")
+    assert "Kids Helpline" not in texts(replies)  # not the web chat's region: a new conversation
+    assert replies[0]["recipient_id"] == conversation_id
+
+
+def test_logs_are_readable_by_their_user_only(haven):
+    import stat
+
+    assert stat.S_IMODE(haven.log_dir.stat().st_mode) == 0o700
+    for name in ("rasa.log", "actions.log"):
+        assert stat.S_IMODE((haven.log_dir / name).stat().st_mode) == 0o600, name
 
 
 def test_rasa_http_api_is_not_exposed(haven):

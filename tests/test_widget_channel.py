@@ -208,3 +208,42 @@ def test_a_failure_in_the_handler_still_gets_a_kind_acknowledgement(tokens, capl
         "messages": [{"text": load_channel_messages()["service_error"]}],
     }
     assert "RuntimeError" in caplog.text and "zebrafish" not in caplog.text
+
+
+def test_new_conversations_are_limited_per_address_but_resuming_is_not(tokens):
+    from bot.widget_channel import NEW_CONVERSATIONS_PER_MINUTE
+
+    channel = HavenWidgetInput(tokens=tokens, counselor_console=False, leave_grace_seconds=1)
+
+    async def on_new_message(_message):
+        return None
+
+    channel.blueprint(on_new_message)
+    sio = channel.sio
+    sessions = {}
+
+    async def get_session(sid):
+        return sessions.setdefault(sid, {"address": channel.limiter.address_key("10.0.0.1")})
+
+    async def save_session(sid, session):
+        sessions[sid] = session
+
+    async def in_room(sid, room):
+        return None
+
+    sio.get_session, sio.save_session = get_session, save_session
+    sio.enter_room = sio.leave_room = in_room
+    session_request = sio.handlers["/"]["session_request"]
+
+    async def flood():
+        return [
+            await session_request(f"sid-{n}", {}) for n in range(NEW_CONVERSATIONS_PER_MINUTE + 5)
+        ]
+
+    replies = asyncio.run(flood())
+    started = [reply for reply in replies if "session_id" in reply]
+    assert len(started) == NEW_CONVERSATIONS_PER_MINUTE
+    assert replies[-1] == {"ok": False, "error": "too_fast"}
+    claim = {"session_id": started[0]["session_id"], "token": started[0]["token"]}
+    resumed = asyncio.run(session_request("sid-again", claim))
+    assert resumed["resumed"] is True
