@@ -17,8 +17,13 @@ from pathlib import Path
 MARKER = "HAVEN_TEST_RUN"
 
 
+OWN_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+"""Processes Python's multiprocessing starts for this interpreter; they end when it does."""
+
+
 def marked_processes(value: str, proc: Path = Path("/proc")) -> dict[int, str]:
-    """Live processes (pid: command line) whose environment has MARKER=value, except this one."""
+    """Live processes (pid: command line) whose environment has MARKER=value, except this one
+    and the multiprocessing helpers it started itself (`OWN_HELPERS`)."""
     wanted = f"{MARKER}={value}".encode()
     found = {}
     for entry in proc.glob("[0-9]*"):
@@ -29,10 +34,14 @@ def marked_processes(value: str, proc: Path = Path("/proc")) -> dict[int, str]:
             if wanted not in (entry / "environ").read_bytes().split(b"\0"):
                 continue
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").strip()
-        except OSError:  # gone meanwhile, or not ours to read
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):  # gone meanwhile, or not ours to read
+            continue
+        text = command.decode(errors="replace")
+        if parent == os.getpid() and any(helper in text for helper in OWN_HELPERS):
             continue
         if command:  # a zombie has no command line and holds nothing
-            found[pid] = command.decode(errors="replace")[:200]
+            found[pid] = text[:200]
     return found
 
 

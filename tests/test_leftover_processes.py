@@ -45,3 +45,13 @@ def test_a_run_whose_processes_all_stopped_has_no_leftovers():
 
 def test_this_run_is_marked_so_its_processes_can_be_found():
     assert os.environ.get(MARKER)
+
+
+def test_multiprocessings_own_helper_of_this_run_is_not_a_leftover():
+    import multiprocessing
+
+    marker = os.environ[MARKER]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:  # starts the resource tracker, which lives as long as we do
+        assert pool.apply(abs, (-1,)) == 1
+    assert not any("resource_tracker" in command for command in marked_processes(marker).values())
