@@ -90,6 +90,18 @@ def test_the_rasa_servers_have_the_web_chat_only_and_answer_only_the_domain():
     assert "health_uri /webhooks/haven_widget/" in caddy
 
 
+def test_the_action_server_shares_the_database_keys_and_redis_with_the_rasa_servers():
+    # It files handoff requests in the database the console reads, under the same keys, and
+    # counts new requests in Redis: without these it would write to a file of its own.
+    services = compose_file()["services"]
+    shared = ("HAVEN_DB_URL", "HAVEN_KEYS", "HAVEN_REDIS_URL", "HAVEN_ACTION_SECRET")
+    actions = services["actions"]["environment"]
+    for name in ("rasa-1", "rasa-2"):
+        rasa = services[name]["environment"]
+        assert {key: actions.get(key) for key in shared} == {key: rasa[key] for key in shared}
+    assert set(services["actions"]["depends_on"]) == {"postgres", "redis"}
+
+
 def compose_command() -> tuple[list[str], bool]:
     """The Compose command here, and whether it reads the top-level `name` (Compose 2 does)."""
     docker = shutil.which("docker")

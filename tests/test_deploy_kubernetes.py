@@ -142,7 +142,7 @@ def test_secrets_come_only_from_the_secret(manifests):
         c["name"]: {v["name"] for v in c.get("env", []) if "valueFrom" in v}
         for c in containers(manifests)
     }
-    assert read == {"rasa": SECRETS, "actions": {"HAVEN_ACTION_SECRET"}}
+    assert read == {"rasa": SECRETS, "actions": SECRETS}
 
 
 def test_no_secret_value_is_written_anywhere(manifests):
@@ -249,6 +249,24 @@ def test_only_the_rasa_pods_reach_the_action_server(manifests):
         assert [port["port"] for port in rule["ports"]] == [5055]
     service = named(manifests, "Service", "haven-actions")
     assert selects({"matchLabels": service["spec"]["selector"]}, actions)
+
+
+def test_the_action_server_reaches_the_database_and_redis_the_rasa_servers_use(manifests):
+    # It files handoff requests where the console reads them: same secret keys, and no policy
+    # that forbids its connections to PostgreSQL and Redis.
+    def env(deployment: str) -> dict[str, Any]:
+        (container,) = named(manifests, "Deployment", deployment)["spec"]["template"]["spec"][
+            "containers"
+        ]
+        return {item["name"]: item.get("valueFrom") for item in container["env"]}
+
+    shared = ("HAVEN_DB_URL", "HAVEN_KEYS", "HAVEN_REDIS_URL", "HAVEN_ACTION_SECRET")
+    actions, rasa = env("haven-actions"), env("haven-rasa")
+    assert {key: actions.get(key) for key in shared} == {key: rasa[key] for key in shared}
+    labels = pod_labels(manifests, "haven-actions")
+    for policy in of_kind(manifests, "NetworkPolicy"):
+        if selects(policy["spec"]["podSelector"], labels):
+            assert "Egress" not in policy["spec"]["policyTypes"], policy["metadata"]["name"]
 
 
 def test_the_ingress_has_tls_and_sticks_to_an_address(manifests):
