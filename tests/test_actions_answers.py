@@ -49,3 +49,28 @@ def test_an_adult_gets_the_adult_route(domain):
 def test_once_the_plan_has_started_only_questions_are_answered(domain):
     answers = said(["delete_account"], domain, plan_step="tell_adult", region="ca")
     assert answers == ["utter_answer_delete_account"]
+
+
+def fallback(topics: list[str], ranking: list[tuple[str, float]]) -> list[str]:
+    """What a message the classifier could not place gets, given its question topics."""
+    from actions.plan import ActionRephraseOrCheckSafety
+
+    unplaced = tracker(topics)
+    unplaced.latest_message["intent"] = {"name": "nlu_fallback", "confidence": 0.45}
+    unplaced.latest_message["intent_ranking"] = [
+        {"name": name, "confidence": confidence} for name, confidence in ranking
+    ]
+    dispatcher = CollectingDispatcher()
+    ActionRephraseOrCheckSafety().run(dispatcher, unplaced, {})
+    return [message["response"] for message in dispatcher.messages]
+
+
+def test_an_unplaced_question_about_deleting_still_gets_not_yet():
+    ranking = [("nlu_fallback", 0.45), ("ask_evidence", 0.3), ("already_posted", 0.1)]
+    assert fallback(["delete_account"], ranking) == ["utter_delete_account_not_yet"]
+    assert fallback([], ranking) == ["utter_rephrase"]
+
+
+def test_a_crisis_guess_still_comes_before_not_yet():
+    ranking = [("nlu_fallback", 0.45), ("crisis", 0.4), ("ask_delete_account", 0.1)]
+    assert fallback(["delete_account"], ranking) == ["utter_safety_check"]
