@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.nlu_questions import QUESTION_ENTITY
 from bot.plan import FIRST_STEP, PlanProgress
 from bot.responses import headline
 from bot.safety import weak_crisis_signal
@@ -71,10 +72,16 @@ class ActionShowProgress(Action):
 
 def rephrase_or_check_safety(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Asks to rephrase, or, when crisis was among the classifier's guesses, asks gently
-    whether they are safe, with the crisis lines (`bot.safety.weak_crisis_signal`)."""
+    whether they are safe, with the crisis lines (`bot.safety.weak_crisis_signal`).
+
+    A message that asks whether to delete the account (`bot.questions`) gets "not yet, save the
+    evidence first" even when the classifier could not place it: deleting destroys the evidence.
+    """
     ranking = tracker.latest_message.get("intent_ranking")
     if weak_crisis_signal(ranking):
         dispatcher.utter_message(response="utter_safety_check")
+    elif "delete_account" in tracker.get_latest_entity_values(QUESTION_ENTITY):
+        dispatcher.utter_message(response="utter_delete_account_not_yet")
     else:
         dispatcher.utter_message(response="utter_rephrase")
 

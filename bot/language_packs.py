@@ -80,6 +80,7 @@ LANGUAGE_OPTIONAL = (
     "tools",
     "channel",
     "facts",
+    "questions",
 )
 CONTACT_PHRASES = (
     "call",
@@ -280,6 +281,7 @@ def fill_from_english(
             "detect_letters",
             "region_names",
             "facts",  # each language reads its own words; English ones would misread it
+            "questions",
         ):
             continue
         if language.phrase(*path_keys) is None:

@@ -1,0 +1,110 @@
+"""What a message asks besides what it tells (bot/questions.py), and which answers come before
+the step (bot/answers.py), over the shipped packs. No Rasa needed.
+
+Before this reader, "im in canada and some guy has my pics, how do i get them taken down" got the
+same Step 1 as any disclosure: the question was dropped.
+"""
+
+import pytest
+
+from bot.answers import ADULT_ROUTE, REGION_LINE, answer_keys
+from bot.content import content
+from bot.nlu_questions import QUESTION_ENTITY, AskedQuestions
+from bot.questions import TOPICS, QuestionReader, QuestionWords
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return QuestionReader(content())
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        # fresh phrasings, not copied from the word lists
+        ("im in canada and some guy has my pics, how do i get them taken down", ("takedown",)),
+        ("is there any way to take it down before he posts it", ("takedown",)),
+        ("Should I delete my account?", ("delete_account",)),
+        ("he has my nudes. should i just deactivate my snapchat", ("delete_account",)),
+        ("do i delete the chat with him or keep it", ("delete_account",)),
+        ("someone has my pics what should i screenshot", ("evidence",)),
+        ("do i need proof for the police", ("evidence",)),
+        ("am i going to get in trouble for sending them", ("trouble",)),
+        ("will i get arrested??", ("trouble",)),
+        ("i already paid him 80 and he wants more", ("already_paid",)),
+        ("he wants $200, should i just pay him", ("should_pay",)),
+        ("un tipo tiene mis fotos, ¿debería borrar mi cuenta?", ("delete_account",)),
+        ("vivo en chile y un chico tiene mis fotos, cómo hago que las quiten", ("takedown",)),
+        ("¿me van a arrestar por mandar fotos?", ("trouble",)),
+        ("ya le pagué y quiere más", ("already_paid",)),
+        ("¿debería pagarle?", ("should_pay",)),
+        # two questions at once, answered in TOPICS order
+        (
+            "should i delete my insta, and how do i get them taken down",
+            ("delete_account", "takedown"),
+        ),
+    ],
+)
+def test_the_questions_a_message_asks_are_read(reader, text, topics):
+    assert reader.read(text) == topics
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im 20 and my ex is threatening to post my nudes",
+        "some account has screenshots of me naked and says pay or else",
+        "he says he'll delete them if i pay",
+        "tengo 20 años y mi ex amenaza con publicar mis fotos",
+        "",
+    ],
+)
+def test_a_message_that_only_tells_asks_nothing(reader, text):
+    assert reader.read(text) == ()
+
+
+def test_a_language_reads_only_its_own_cues(reader):
+    assert reader.read("borro mi cuenta?", language="es") == ("delete_account",)
+    assert reader.read("borro mi cuenta?", language="en") == ()
+
+
+def test_an_unknown_topic_in_a_pack_is_refused_in_a_sentence():
+    with pytest.raises(ValueError, match="unknown question topic 'refund'"):
+        QuestionWords.from_pack({"refund": ["money back"]})
+
+
+def test_every_topic_has_english_and_spanish_cues_and_an_answer():
+    packs = content()
+    for code in ("en", "es"):
+        words = QuestionWords.from_pack(packs.languages[code].phrase("questions"))
+        assert all(words.cues[topic] for topic in TOPICS), code
+        assert all(f"utter_answer_{t}" in packs.languages[code].responses for t in TOPICS), code
+
+
+def test_the_first_reply_answers_then_gives_the_adult_route_and_the_regions_line():
+    keys = answer_keys(["takedown"], plan_started=False, age_band=None, region_known=True)
+    assert keys == ["utter_answer_takedown", REGION_LINE]
+    keys = answer_keys([], plan_started=False, age_band="adult", region_known=False)
+    assert keys == [ADULT_ROUTE]
+    # the takedown answer already gives an adult the adult tools
+    keys = answer_keys(["takedown"], plan_started=False, age_band="adult", region_known=False)
+    assert keys == ["utter_answer_takedown"]
+
+
+def test_later_disclosures_only_answer_the_questions():
+    keys = answer_keys(
+        ["trouble", "delete_account"], plan_started=True, age_band="adult", region_known=True
+    )
+    assert keys == ["utter_answer_delete_account", "utter_answer_trouble"]
+    assert answer_keys([], plan_started=False, age_band="minor", region_known=False) == []
+
+
+def test_the_component_adds_one_entity_per_topic_and_skips_payloads(reader):
+    from rasa.shared.nlu.training_data.message import Message
+
+    asked = Message(data={"text": "should i delete my acc? and will i get in trouble"})
+    payload = Message(data={"text": "/ask_takedown"})
+    AskedQuestions(reader).process([asked, payload])
+    found = [e["value"] for e in asked.get("entities") if e["entity"] == QUESTION_ENTITY]
+    assert found == ["delete_account", "trouble"]
+    assert not payload.get("entities")
