@@ -80,6 +80,7 @@ LANGUAGE_OPTIONAL = (
     "tools",
     "channel",
     "facts",
+    "checks",
 )
 CONTACT_PHRASES = (
     "call",
@@ -88,6 +89,9 @@ CONTACT_PHRASES = (
     "text",
     "text_word",
     "web",
+    "find_at",
+    "free",
+    "note",
     "chat_at",
     "chat_online",
     "search",
@@ -280,6 +284,7 @@ def fill_from_english(
             "detect_letters",
             "region_names",
             "facts",  # each language reads its own words; English ones would misread it
+            "checks",  # words of this language only
         ):
             continue
         if language.phrase(*path_keys) is None:

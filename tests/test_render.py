@@ -77,7 +77,7 @@ def test_a_line_closed_at_night_says_its_hours_in_the_reply_language(renderer):
 
 def test_germany_gives_a_line_open_at_night_first(renderer):
     text = renderer.render("utter_crisis", language="en", region="de")["text"]
-    assert "TelefonSeelsorge: call 0800 111 0 111 or 0800 111 0 222 — open 24/7" in text
+    assert "TelefonSeelsorge: call 0800 111 0 111 or 0800 111 0 222 (free) — open 24/7" in text
     assert text.index("TelefonSeelsorge") < text.index("Nummer gegen Kummer")
     goodbye = renderer.render("utter_goodbye", language="en", region="de")["text"]
     assert "contact TelefonSeelsorge (call 0800 111 0 111" in goodbye
