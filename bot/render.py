@@ -145,10 +145,13 @@ class Renderer:
         """How a reply in `language` names an entry inside a sentence ("contact <name>")."""
         return _Facts(self, self.language(language), self.region(None), adult=False).name_of(entry)
 
-    def headline(self, key: str, *, language: str | None) -> str:
-        """The first line of a response: for a step, "Step 3: Save evidence before you block."."""
-        variations = self.language(language).responses[key]
-        return variations[-1].text.split("\n", 1)[0].strip()
+    def headline(
+        self, key: str, *, language: str | None, slots: Mapping[str, Any] | None = None
+    ) -> str:
+        """The first line of a response for these slots: "Step 5: Tell a trusted adult."."""
+        pack = self.language(language)
+        variation = _choose(pack.responses[key], {**(slots or {}), "language": pack.code})
+        return variation.text.split("\n", 1)[0].strip()
 
     def language_buttons(self, current: str) -> list[tuple[str, str]]:
         """A button for each other language, titled in that language."""

@@ -72,7 +72,11 @@ def rendered_replies(packs: ContentPacks) -> Iterator[Rendered]:
         language_file = (language.path or CONTENT_DIR) / "language.yml"
         for region in packs.regions.values():
             for age_band in AGE_BANDS:
-                slots = {"age_band": age_band, "progress_done": "-", "progress_left": "-"}
+                slots: dict = {"age_band": age_band}
+                steps = [k for k in language.responses if k.startswith("utter_step_")]
+                slots["progress_done"] = slots["progress_left"] = "\n".join(
+                    renderer.headline(k, language=language.code, slots=slots) for k in steps
+                )
                 for key, variations in language.responses.items():
                     message = renderer.render(
                         key, language=language.code, region=region.code, slots=slots
