@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content import CONTENT_DIR, PROJECT_DIR, ContentPacks, HelpEntry, Language, Problem, Region
+from bot.content import CONTENT_DIR, PROJECT_DIR, ContentPacks, Language, Problem, Region
 from bot.render import AGE_BANDS, PLACEHOLDER, Renderer
 
 WIDGET_JS = PROJECT_DIR / "widget" / "haven.js"
@@ -56,9 +56,11 @@ class Rendered:
 
     @property
     def adult(self) -> bool:
+        """Whether this reply is for an adult (`age_band: adult`); unset counts as under 18."""
         return self.age_band == "adult"
 
     def problem(self, what: str) -> Problem:
+        """An error at the response's file and line, naming who would read this reply."""
         who = f"age_band {self.age_band}" if self.age_band else "unknown age"
         return Problem(
             *self.where, f"`{self.key}` ({self.language.code}, {self.region.code}, {who}): {what}"
@@ -121,7 +123,7 @@ def _names_that_break_sentences(packs: ContentPacks, reply: Rendered) -> list[Pr
     renderer = Renderer(packs)
     verbs = {w.casefold() for w in reply.language.phrase("checks", "instruction_words") or ()}
     found = []
-    for entry in _region_entries(reply.region):
+    for entry in reply.region.entries():
         name = renderer.entry_name(entry, language=reply.language.code)
         if name.casefold() not in reply.text.casefold():
             continue
@@ -145,7 +147,7 @@ def _unlinked_addresses(
     packs: ContentPacks, reply: Rendered, link: re.Pattern[str]
 ) -> list[Problem]:
     """Every address a pack gives must be a whole link in the web chat."""
-    addresses = {a for entry in _region_entries(reply.region) for a in entry.addresses()}
+    addresses = {a for entry in reply.region.entries() for a in entry.addresses()}
     addresses |= {tool.web for tool in packs.tools.values()}
     linked = {address.casefold() for address in widget_links(reply.text, link)}
     return [
@@ -178,7 +180,7 @@ def _minor_words_for_adults(reply: Rendered) -> list[Problem]:
 
 def _child_lines_for_adults(reply: Rendered) -> list[Problem]:
     """A line only for young people (`ages: under_18`) is never an adult's crisis line."""
-    entries = _region_entries(reply.region)
+    entries = reply.region.entries()
     for_everyone = {v for e in entries if e.ages != "under_18" for v in e.values()}
     child_only = {v for e in entries if e.ages == "under_18" for v in e.values()} - for_everyone
     shown = [value for value in sorted(child_only) if _shows_number(value, reply.text)]
@@ -189,7 +191,3 @@ def _child_lines_for_adults(reply: Rendered) -> list[Problem]:
 
 def _shows_number(value: str, text: str) -> bool:
     return re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-])", text) is not None
-
-
-def _region_entries(region: Region) -> list[HelpEntry]:
-    return region.entries()
