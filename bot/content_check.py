@@ -7,9 +7,10 @@ Prints each problem as `file:line: error|warning: message`, then the entries mar
 `12 regions, 2 languages, 51 entries (7 unverified)`. Exits 1 when there is any error.
 
 Beyond what `bot.content` checks file by file, this checks the packs against the domain (every
-response, button payload and placeholder), the crisis patterns against their examples, and
-renders every response in every language, region and age group, and checks the counselor
-console's texts (`console.yml`) against English.
+response, button payload and placeholder), the crisis patterns against their examples, every
+phone number against the numbering data of its country (bot/phone_check.py), renders every
+reply in every language, region and age band and reads it as a user would (bot/reply_check.py),
+and checks the counselor console's texts (`console.yml`) against English.
 
 `--sources` prints instead the table of docs/sources.md: one row per fact of every pack, with
 where it was checked, when, and whether it is verified (`make sources` rewrites that file, and a
@@ -39,7 +40,9 @@ from bot.content import (
 )
 from bot.content import load_content as read_packs
 from bot.pack_reader import ProblemReport
-from bot.render import OTHER_PLACEHOLDERS, PLACEHOLDER, REGION_PLACEHOLDERS, Renderer
+from bot.phone_check import check_phone_numbers
+from bot.render import OTHER_PLACEHOLDERS, PLACEHOLDER, REGION_PLACEHOLDERS
+from bot.reply_check import check_replies
 from bot.safety import normalise
 
 DOMAIN_FILE = PROJECT_DIR / "domain.yml"
@@ -80,8 +83,9 @@ def check(content_dir: Path = CONTENT_DIR, domain_file: Path = DOMAIN_FILE) -> C
         domain = yaml.safe_load(domain_file.read_text(encoding="utf-8"))
         problems += _check_against_domain(packs, domain, domain_file)
         problems += _check_crisis_examples(packs)
+        problems += check_phone_numbers(packs)
         if not packs.errors:  # rendering needs packs that read cleanly
-            problems += _check_rendering(packs)
+            problems += check_replies(packs)
     console = ProblemReport()
     check_console_texts(content_dir, console)
     problems += console.problems
@@ -176,31 +180,6 @@ def _check_crisis_examples(packs: ContentPacks) -> list[Problem]:
     return found
 
 
-def _check_rendering(packs: ContentPacks) -> list[Problem]:
-    """Render everything for everyone: nothing left unfilled, no 18+ tool for a minor."""
-    found = []
-    renderer = Renderer(packs)
-    adult_only = [tool.web.lower() for tool in packs.tools.values() if tool.users == "adult"]
-    for language in packs.languages.values():
-        for key, variations in language.responses.items():
-            where = (variations[0].path or CONTENT_DIR, variations[0].line)
-            for region in packs.regions:
-                for age_band in (None, "adult"):
-                    slots = {"age_band": age_band, "progress_done": "-", "progress_left": "-"}
-                    message = renderer.render(
-                        key, language=language.code, region=region, slots=slots
-                    )
-                    text = (message or {}).get("text", "")
-                    left = PLACEHOLDER.findall(text)
-                    if left:
-                        found.append(Problem(*where, f"`{key}` in {region} leaves {{{left[0]}}}"))
-                    if age_band is None and any(web in text.lower() for web in adult_only):
-                        found.append(
-                            Problem(*where, f"`{key}` offers an 18+ tool to a minor in {region}")
-                        )
-    return found
-
-
 def _unverified(packs: ContentPacks) -> list[str]:
     lines = []
     for entry in packs.entries():
@@ -270,7 +249,9 @@ def _fact(entry: HelpEntry) -> str:
         parts.append(
             f"text {entry.text.word + ' to ' if entry.text.word else ''}{entry.text.number}"
         )
+    parts += ["free"] if entry.free else []
     parts += [f"web {entry.web}"] if entry.web else []
+    parts += [f"find one at {entry.find_at}"] if entry.find_at else []
     parts += [f"chat {entry.chat}" if isinstance(entry.chat, str) else "chat"] if entry.chat else []
     parts += ["local emergency number"] if entry.local_emergency else []
     parts += ["search online"] if entry.search else []
@@ -278,6 +259,8 @@ def _fact(entry: HelpEntry) -> str:
         parts.append("24/7" if entry.hours.always else f"open {entry.hours.text('en')}")
     if entry.ages != "any":
         parts.append(f"for {entry.ages}")
+    if entry.note:
+        parts.append(f"note: {entry.note.text('en')}")
     return f"{entry.name or entry.label or 'emergency'}: {'; '.join(parts)}"
 
 

@@ -46,6 +46,18 @@ class TextLine:
 
 
 @dataclass(frozen=True)
+class Texts:
+    """A text written in each language, English always there (`note: {en: "...", es: "..."}`)."""
+
+    texts: tuple[tuple[str, str], ...] = ()  # (language, text)
+
+    def text(self, language: str) -> str | None:
+        """The text in `language`, else in English."""
+        found = dict(self.texts)
+        return found.get(language) or found.get("en")
+
+
+@dataclass(frozen=True)
 class OpeningHours:
     """When a line answers: always (24/7), or a text per language ("Monday to Saturday, ...")."""
 
@@ -70,11 +82,14 @@ class HelpEntry:
     call_or_text: tuple[str, ...] = ()
     text: TextLine | None = None
     web: str | None = None
+    find_at: str | None = None  # a directory where you find the place the label describes
     chat: str | bool | None = None  # an address, or true: "chat online" (no address known)
     search: bool = False  # no address in our sources: "search online for <name>"
     local_emergency: bool = False  # "call your local emergency number"
     press: str | None = None  # the menu option to press after calling ("2" for Spanish)
     hours: OpeningHours | None = None  # None: our sources do not say
+    note: Texts | None = None  # what to expect, per language ("You don't have to give your name.")
+    free: bool = False  # the pack says calls are free; make check-content asks phonenumbers
     ages: str = "any"  # any, under_18 or adult
     source: str = ""
     checked: dt.date | None = None
@@ -100,14 +115,51 @@ class HelpEntry:
         found = [*self.call, *self.call_or_text]
         if self.text:
             found.append(self.text.number)
-        found += [value for value in (self.web, self.chat) if isinstance(value, str)]
-        return found
+        return found + self.addresses()
+
+    def addresses(self) -> list[str]:
+        """Every web address this entry gives, as written."""
+        return [value for value in (self.web, self.find_at, self.chat) if isinstance(value, str)]
+
+    def phones(self) -> list[str]:
+        """Every phone number this entry gives, as written."""
+        return [*self.call, *self.call_or_text, *([self.text.number] if self.text else [])]
 
 
-ENTRY_WAYS = ("call", "call_or_text", "text", "web", "chat", "search", "local_emergency")
+ENTRY_WAYS = (
+    "call",
+    "call_or_text",
+    "text",
+    "web",
+    "find_at",
+    "chat",
+    "search",
+    "local_emergency",
+)
 FACT_FIELDS = ("source", "checked", "verified")
-ENTRY_FIELDS = ("name", "label", *ENTRY_WAYS, "press", "hours", "ages", *FACT_FIELDS)
-OVERRIDE_FIELDS = ("call", "call_or_text", "text", "web", "chat", "press", "hours", *FACT_FIELDS)
+ENTRY_FIELDS = (
+    "name",
+    "label",
+    *ENTRY_WAYS,
+    "press",
+    "hours",
+    "note",
+    "free",
+    "ages",
+    *FACT_FIELDS,
+)
+OVERRIDE_FIELDS = (
+    "call",
+    "call_or_text",
+    "text",
+    "web",
+    "chat",
+    "press",
+    "hours",
+    "note",
+    "free",
+    *FACT_FIELDS,
+)
 """What `in_language` may change for a reply in one language (a fact, with its own source)."""
 
 
@@ -185,6 +237,15 @@ def _read_entry(node: PackNode, named: bool = True) -> HelpEntry | None:
     for key in ("search", "local_emergency"):
         if key in node.data:
             node.flag(key)
+    if "find_at" in node.data and name is not None:
+        node.report.error(
+            node.path,
+            node.line("find_at"),
+            "`find_at` is a list of places to find one: describe the place with a `label` "
+            '("a helpline for young people in your country"), not a `name`',
+        )
+    if node.get("free") is True and not (node.get("call") or node.get("call_or_text")):
+        node.report.error(node.path, node.line("free"), "`free` is about calls: it needs `call`")
     entry = HelpEntry(
         path=node.path,
         line=node.start,
@@ -205,8 +266,9 @@ def _read_facts(node: PackNode) -> dict:
     for key in ("call", "call_or_text"):
         if key in node.data:
             values[key] = read_phones(node, key)
-    if "web" in node.data:
-        values["web"] = read_address(node, "web")
+    for key in ("web", "find_at"):
+        if key in node.data:
+            values[key] = read_address(node, key)
     if "chat" in node.data:  # an address, or true: "chat online" (no address known)
         values["chat"] = True if node.get("chat") is True else read_address(node, "chat")
     if "text" in node.data:
@@ -215,6 +277,10 @@ def _read_facts(node: PackNode) -> dict:
         values["press"] = _read_press(node)
     if "hours" in node.data:
         values["hours"] = _read_hours(node)
+    if "note" in node.data:
+        values["note"] = _read_note(node)
+    if "free" in node.data:
+        values["free"] = node.flag("free")
     return values
 
 
@@ -244,23 +310,36 @@ def _read_press(node: PackNode) -> str | None:
 
 def _read_hours(node: PackNode) -> OpeningHours | None:
     """`hours: always`, or `hours: {en: "Monday to Friday, 9 am to 5 pm", es: "..."}`."""
-    value, line = node.get("hours"), node.line("hours")
-    if value == ALWAYS:
+    if node.get("hours") == ALWAYS:
         return OpeningHours(always=True)
     problem = (
         "`hours` is `always` (24/7) or the opening hours in each language, English first: "
         '`{en: "Monday to Saturday, 2 pm to 8 pm", es: "..."}`'
     )
+    texts = _read_per_language(node, "hours", problem)
+    return OpeningHours(texts=texts) if texts else None
+
+
+def _read_per_language(node: PackNode, key: str, problem: str) -> tuple[tuple[str, str], ...]:
+    """`{en: "...", es: "..."}`: a text in each language, English first; () after an error."""
+    value = node.get(key)
     if not isinstance(value, dict) or "en" not in value:
-        node.report.error(node.path, line, problem)
-        return None
+        node.report.error(node.path, node.line(key), problem)
+        return ()
     texts = []
     for language, text in value.items():
         if not LANGUAGE_KEY.match(str(language)) or not isinstance(text, str) or not text.strip():
-            node.report.error(node.path, line, problem)
-            return None
+            node.report.error(node.path, node.line(key), problem)
+            return ()
         texts.append((str(language), text))
-    return OpeningHours(texts=tuple(texts))
+    return tuple(texts)
+
+
+def _read_note(node: PackNode) -> Texts | None:
+    """`note: {en: "Reports aren't anonymous.", es: "..."}`: what to expect, after the ways."""
+    problem = '`note` is a short text in each language, English first: `{en: "...", es: "..."}`'
+    texts = _read_per_language(node, "note", problem)
+    return Texts(texts) if texts else None
 
 
 def _read_in_language(node: PackNode, base: HelpEntry) -> tuple[tuple[str, HelpEntry], ...]:
@@ -277,7 +356,7 @@ def _read_in_language(node: PackNode, base: HelpEntry) -> tuple[tuple[str, HelpE
         if not variant.ok:
             continue
         entry = replace(base, line=variant.start, **_read_facts(variant))
-        if not (entry.call or entry.call_or_text or entry.text or entry.web or entry.chat):
+        if not (entry.phones() or entry.addresses()):
             node.report.error(node.path, variant.start, "this variant leaves no way to reach it")
         variants.append((str(language), entry))
     return tuple(variants)
@@ -345,8 +424,9 @@ def read_region(path: Path, tools: dict[str, Tool], report: ProblemReport) -> Re
             crisis += [emergency] if emergency else []
         else:
             crisis.append(item)
-    if crisis and code != INTERNATIONAL and "emergency" not in crisis_items:
-        _require_a_line_open_now(top, crisis)
+    _require_crisis_lines_for_everyone(top, crisis)
+    if crisis and code != INTERNATIONAL:
+        _require_a_line_open_now(top, crisis, emergency)
     reports = [e for e in _read_entries(top, "report", required=True) if isinstance(e, HelpEntry)]
     for adult, who in ((False, "someone under 18"), (True, "an adult")):
         if reports and not any(entry.is_for(adult) for entry in reports):
@@ -374,15 +454,31 @@ def read_region(path: Path, tools: dict[str, Tool], report: ProblemReport) -> Re
     )
 
 
-def _require_a_line_open_now(top: PackNode, crisis: list[HelpEntry]) -> None:
-    """Someone in crisis at 3 am on a Sunday must find a line that answers then."""
-    if not any(entry.always_open for entry in crisis):
-        top.report.error(
-            top.path,
-            top.line("crisis"),
-            "`crisis` has no line open 24/7: add one with `hours: always` (from its own site), "
-            "or `- same_as: emergency`",
-        )
+def _require_a_line_open_now(
+    top: PackNode, crisis: list[HelpEntry], emergency: HelpEntry | None
+) -> None:
+    """Someone in crisis at 3 am on a Sunday, of any age, must find a line that answers then."""
+    for adult, who in ((False, "someone under 18"), (True, "an adult")):
+        shown = [entry for entry in crisis if entry.is_for(adult)]
+        if not any(entry.always_open or entry is emergency for entry in shown):
+            top.report.error(
+                top.path,
+                top.line("crisis"),
+                f"`crisis` has no line open 24/7 for {who}: add one with `hours: always` (from "
+                "its own site) and `ages` that fit, or `- same_as: emergency`",
+            )
+
+
+def _require_crisis_lines_for_everyone(top: PackNode, crisis: list[HelpEntry]) -> None:
+    """An adult must never be sent to a line only for children, nor left with no line at all."""
+    for adult, who in ((False, "someone under 18"), (True, "an adult")):
+        if crisis and not any(entry.is_for(adult) for entry in crisis):
+            top.report.error(
+                top.path,
+                top.line("crisis"),
+                f"`crisis` has no line for {who}: add one whose `ages` fit, or "
+                "`- same_as: emergency`",
+            )
 
 
 def _read_takedown(

@@ -81,6 +81,7 @@ LANGUAGE_OPTIONAL = (
     "channel",
     "facts",
     "questions",
+    "checks",
 )
 CONTACT_PHRASES = (
     "call",
@@ -89,6 +90,9 @@ CONTACT_PHRASES = (
     "text",
     "text_word",
     "web",
+    "find_at",
+    "free",
+    "note",
     "chat_at",
     "chat_online",
     "search",
@@ -282,6 +286,7 @@ def fill_from_english(
             "region_names",
             "facts",  # each language reads its own words; English ones would misread it
             "questions",
+            "checks",  # words of this language only
         ):
             continue
         if language.phrase(*path_keys) is None:

@@ -46,6 +46,9 @@ OTHER_PLACEHOLDERS = frozenset({"language_name"})
 EMERGENCY_LABEL = "emergency_services"
 """The label of the emergency number when a crisis list repeats it (`same_as: emergency`)."""
 CHOOSE_REGION_PAYLOAD = "/choose_region"
+ADULT = "adult"
+AGE_BANDS = (None, "minor", ADULT)
+"""The values of the `age_band` slot: unset, minor or adult (unset counts as under 18)."""
 
 
 def fill(template: str, values: Mapping[str, Any] | Callable[[str], str | None]) -> str:
@@ -57,6 +60,11 @@ def fill(template: str, values: Mapping[str, Any] | Callable[[str], str | None])
         return match.group(0) if value is None else str(value)
 
     return PLACEHOLDER.sub(replace, template)
+
+
+def is_adult(slots: Mapping[str, Any]) -> bool:
+    """Only `age_band: adult` is an adult; `minor` and unknown age are treated as under 18."""
+    return slots.get("age_band") == ADULT
 
 
 def set_language_payload(code: str) -> str:
@@ -103,7 +111,7 @@ class Renderer:
         place = self.region(region)
         region_known = region in self.packs.regions and region != INTERNATIONAL
         variation = _choose(variations, {**slots, "region": region, "language": pack.code})
-        facts = _Facts(self, pack, place, adult=slots.get("age_band") == "adult")
+        facts = _Facts(self, pack, place, adult=is_adult(slots))
 
         def value(name: str) -> str | None:
             if name in REGION_PLACEHOLDERS:
@@ -133,10 +141,17 @@ class Renderer:
         facts = _Facts(self, pack, self.region(region), adult=False)
         return fill(pack.phrase("channel", key), facts.get)
 
-    def headline(self, key: str, *, language: str | None) -> str:
-        """The first line of a response: for a step, "Step 3: Save evidence before you block."."""
-        variations = self.language(language).responses[key]
-        return variations[-1].text.split("\n", 1)[0].strip()
+    def entry_name(self, entry: HelpEntry, *, language: str | None) -> str:
+        """How a reply in `language` names an entry inside a sentence ("contact <name>")."""
+        return _Facts(self, self.language(language), self.region(None), adult=False).name_of(entry)
+
+    def headline(
+        self, key: str, *, language: str | None, slots: Mapping[str, Any] | None = None
+    ) -> str:
+        """The first line of a response for these slots: "Step 5: Tell a trusted adult."."""
+        pack = self.language(language)
+        variation = _choose(pack.responses[key], {**(slots or {}), "language": pack.code})
+        return variation.text.split("\n", 1)[0].strip()
 
     def language_buttons(self, current: str) -> list[tuple[str, str]]:
         """A button for each other language, titled in that language."""
@@ -195,29 +210,42 @@ class _Facts:
         return fill(self.language.phrase("contact", key), values)
 
     def name_of(self, entry: HelpEntry) -> str:
-        """Its proper name, else its label in this language (the emergency number has neither)."""
+        """Its proper name, else its label in this language (the emergency number has neither).
+
+        A label is what the place is, written to sit inside a sentence ("contact a helpline for
+        young people in your country"); a list item starts it with a capital letter.
+        """
         if entry.name:
             return entry.name
         return self.packs.label(entry.label or EMERGENCY_LABEL, self.language.code)
+
+    def heading_of(self, entry: HelpEntry) -> str:
+        """The name at the start of a list item: a label gets its capital letter."""
+        name = self.name_of(entry)
+        return name if entry.name else name[:1].upper() + name[1:]
 
     def ways(self, entry: HelpEntry) -> str:
         either = self.language.phrase("contact", "or")
         ways = []
         if entry.local_emergency:
             ways.append(self._phrase("local_emergency"))
+        free = self.language.phrase("contact", "free") if entry.free else ""
         if entry.call_or_text:
-            ways.append(self._phrase("call_or_text", number=either.join(entry.call_or_text)))
+            number = either.join(entry.call_or_text) + free
+            ways.append(self._phrase("call_or_text", number=number))
         if entry.call and entry.press:
             number = either.join(entry.call)
-            ways.append(self._phrase("call_press", number=number, press=entry.press))
+            ways.append(self._phrase("call_press", number=number, press=entry.press) + free)
         elif entry.call:
-            ways.append(self._phrase("call", number=either.join(entry.call)))
+            ways.append(self._phrase("call", number=either.join(entry.call) + free))
         if entry.text and entry.text.word:
             ways.append(self._phrase("text_word", word=entry.text.word, number=entry.text.number))
         elif entry.text:
             ways.append(self._phrase("text", number=entry.text.number))
         if entry.web:
             ways.append(self._phrase("web", address=entry.web))
+        if entry.find_at:
+            ways.append(self._phrase("find_at", address=entry.find_at))
         if isinstance(entry.chat, str):
             ways.append(self._phrase("chat_at", address=entry.chat))
         elif entry.chat:
@@ -237,7 +265,10 @@ class _Facts:
         return self._phrase("hours", hours=when or "")
 
     def item(self, entry: HelpEntry) -> str:
-        return self._phrase("list_item", name=self.name_of(entry), ways=self.ways(entry))
+        """One line of a list: "- Childline: call 0800 1111", then what to expect, if known."""
+        line = self._phrase("list_item", name=self.heading_of(entry), ways=self.ways(entry))
+        note = entry.note.text(self.language.code) if entry.note else None
+        return line + self._phrase("note", note=note) if note else line
 
     def inline(self, entry: HelpEntry) -> str:
         return self._phrase("inline", name=self.name_of(entry), ways=self.ways(entry))

@@ -21,10 +21,11 @@ def _renderer() -> Renderer:
 
 
 def headline(key: str, slots: Mapping[str, Any]) -> str:
-    """The first line of response `key` in the language the conversation's slots say.
+    """The first line of response `key` in the conversation's language, for its age band.
 
     Raises KeyError when the packs have no such response: a content bug that
     `make check-content` is there to catch, not something to paper over at run time.
     """
     renderer = _renderer()
-    return renderer.headline(key, language=effective_language(slots, renderer.packs))
+    language = effective_language(slots, renderer.packs)
+    return renderer.headline(key, language=language, slots=slots)

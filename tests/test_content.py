@@ -16,7 +16,7 @@ from bot.render import Renderer
 
 PROJECT = Path(__file__).resolve().parent.parent
 HELP_DIRECTORY = PROJECT.parent / "shared" / "reference" / "help-directory.md"
-AGES = (None, "adult")
+AGES = (None, "minor", "adult")
 
 PHONE_LIKE = re.compile(r"(?<![\w-])(?:\d[\d -]{4,}\d|\d{3,})(?![\w-])")
 ADDRESS_LIKE = re.compile(
@@ -158,7 +158,7 @@ def test_adults_get_stopncii_and_everyone_gets_take_it_down(packs, renderer):
 def test_regional_tools_are_offered_to_minors_in_their_region_only(packs, renderer, tool, only_in):
     for language, region, age_band, key, text, _ in rendered(packs, renderer):
         if tool in text:
-            assert region == only_in and age_band is None, (language, region, key)
+            assert region == only_in and age_band != "adult", (language, region, key)
     text = renderer.render("utter_step_take_down", language="en", region=only_in, slots={})
     assert tool in text["text"]
 
@@ -219,7 +219,8 @@ def test_evidence_step_says_what_to_save_and_never_the_image(renderer):
     text = renderer.render("utter_step_save_evidence", language="en", region=None)["text"].lower()
     for thing in ("chat", "profile", "username", "links", "pay", "dates"):
         assert thing in text
-    assert "never screenshot, save or send on the picture or video itself" in text
+    assert "the picture or video itself isn't on the screen" in text
+    assert "don't make new copies of the picture and never send it on" in text
     assert "don't delete your account" in text
 
 
@@ -253,3 +254,163 @@ def test_crisis_reply_gives_the_regions_lines_first(packs, renderer):
 def test_replies_stay_short_enough_to_read_on_a_phone(packs, renderer):
     for where, text in every_text(packs, renderer):
         assert len(text) <= 1000, f"{where} is {len(text)} characters"
+
+
+# --- help that answers: entries named inside sentences, adults as adults, one story ---------
+
+
+def test_entries_described_by_a_label_read_right_inside_a_sentence(renderer):
+    goodbye = renderer.render("utter_goodbye", language="en", region=None)["text"]
+    assert (
+        "contact a helpline for young people in your country (find one at "
+        "childhelplineinternational.org)" in goodbye
+    )
+    adios = renderer.render("utter_goodbye", language="es", region=None)["text"]
+    assert (
+        "comunícate con una línea de ayuda para jóvenes de tu país (búscala en "
+        "childhelplineinternational.org)" in adios
+    )
+    crisis = renderer.render("utter_crisis", language="en", region=None)["text"]
+    assert "- A helpline for young people in your country: find one at" in crisis
+    scams = renderer.render("utter_recovery_service", language="en", region="uk")["text"]
+    assert "CEOP Safety Centre and the police number for when it isn't an emergency, and" in scams
+
+
+def test_adults_get_crisis_lines_open_at_any_hour_and_never_a_childrens_line(packs, renderer):
+    for code, region in packs.regions.items():
+        for_adults = [entry for entry in region.crisis if entry.is_for(adult=True)]
+        assert for_adults, code
+        if code != INTERNATIONAL:
+            assert any(e.always_open or e is region.emergency for e in for_adults), code
+        child_only = [v for e in region.entries() if e.ages == "under_18" for v in e.phones()]
+        for language in packs.languages:
+            slots = {"age_band": "adult"}
+            text = renderer.render("utter_crisis", language=language, region=code, slots=slots)
+            assert not any(number in text["text"] for number in child_only), (code, language)
+
+
+CHILDRENS_LINES = {
+    "uk": "0800 1111",  # Childline, up to 19
+    "ie": "1800 66 66 66",  # ISPCC Childline, up to 18
+    "au": "1800 55 1800",  # Kids Helpline, 5 to 25
+    "ca": "1-800-668-6868",  # Kids Help Phone
+}
+
+
+@pytest.mark.parametrize(("region", "number"), CHILDRENS_LINES.items())
+def test_an_adult_in_crisis_is_not_sent_to_a_childrens_line(packs, renderer, region, number):
+    for language in packs.languages:
+        for key in ("utter_crisis", "utter_safety_check", "utter_goodbye"):
+            slots = {"age_band": "adult"}
+            text = renderer.render(key, language=language, region=region, slots=slots)["text"]
+            assert number not in text, (language, key)
+        crisis = renderer.render(
+            "utter_crisis", language=language, region=region, slots={"age_band": "adult"}
+        )["text"]
+        assert "24/7" in crisis or "24 horas" in crisis, (language, region)
+
+
+@pytest.mark.parametrize("region", ["uk", "ie", "au", "ca"])
+def test_the_childrens_lines_stay_for_children(renderer, region):
+    child_line = {"uk": "0800 1111", "ie": "1800 66 66 66", "au": "1800 55 1800"}.get(
+        region, "1-800-668-6868"
+    )
+    for age_band in (None, "minor"):
+        slots = {"age_band": age_band}
+        assert (
+            child_line
+            in renderer.render("utter_crisis", language="en", region=region, slots=slots)["text"]
+        )
+
+
+@pytest.mark.parametrize(
+    "key", ["utter_step_block_report", "utter_step_tell_adult", "utter_already_posted"]
+)
+def test_adults_are_never_told_to_act_as_minors(packs, renderer, key):
+    for language in packs.languages:
+        adult = renderer.render(key, language=language, region="us", slots={"age_band": "adult"})
+        minor = renderer.render(key, language=language, region="us", slots={"age_band": "minor"})
+        for words in ("under 18", "trusted adult", "menos de 18", "adulto de confianza"):
+            if words in minor["text"] and "taken when you were under 18" not in adult["text"]:
+                assert words not in adult["text"], (language, key, words)
+        assert adult["text"] != minor["text"], (language, key)
+
+
+def test_minors_say_their_age_even_when_the_profile_shows_another(renderer):
+    for age_band in (None, "minor"):
+        step = renderer.render(
+            "utter_step_block_report", language="en", region="us", slots={"age_band": age_band}
+        )
+        assert (
+            "tell the app you are under 18, even if your profile shows another age" in step["text"]
+        )
+    paso = renderer.render("utter_step_block_report", language="es", region="mx")["text"]
+    assert "aunque tu perfil diga otra edad" in paso
+
+
+def test_the_picture_advice_is_one_story_with_the_takedown_tools(renderer):
+    step3 = renderer.render("utter_step_save_evidence", language="en", region="uk")["text"]
+    assert "you don't have to delete it now: the takedown tools in step 7 need it there" in step3
+    tools = renderer.render("utter_step_take_down", language="en", region="uk")["text"]
+    assert "the picture needs to be on that phone or computer" in tools  # Take It Down's FAQ
+    assert "prove your age" in tools and "or a link to it, to the IWF" in tools  # Report Remove
+    how = renderer.render("utter_help_take_down", language="en", region="uk")["text"]
+    assert "upload the picture or video or give the link" in how
+    for language in ("en", "es"):
+        offer = renderer.render("utter_offer_send_image", language=language, region="uk")["text"]
+        assert "never have to show" not in offer and "nunca tienes que enseñarla" not in offer
+
+
+def test_the_most_common_case_is_named_without_blame(packs, renderer):
+    words = {
+        "en": ("probably not who they said", "doesn't make you stupid"),
+        "es": ("no sea quien decía", "no te hace tonto"),
+    }
+    for language in packs.languages:
+        for age_band in AGES:
+            slots = {"age_band": age_band}
+            text = renderer.render(
+                "utter_disclosure_ack", language=language, region="us", slots=slots
+            )
+            assert all(w in text["text"] for w in words[language]), (language, age_band)
+
+
+def test_threats_to_meet_or_go_live_get_never_go(packs, renderer):
+    words = {
+        "en": ("meet up", "go live", "never go"),
+        "es": ("en persona", "en vivo", "nunca vayas"),
+    }
+    for language in packs.languages:
+        for key in ("utter_help_dont_pay", "utter_knows_school_family"):
+            for age_band in AGES:
+                slots = {"age_band": age_band}
+                text = renderer.render(key, language=language, region="us", slots=slots)["text"]
+                assert all(w in text for w in words[language]), (language, key, age_band)
+
+
+def test_reporting_says_what_happens_next(renderer):
+    uk = renderer.render("utter_step_report_authorities", language="en", region="uk")["text"]
+    assert "Reports to CEOP aren't anonymous" in uk and "advisor will get in touch" in uk
+    us = renderer.render("utter_step_report_authorities", language="es", region="us")["text"]
+    assert "No tienes que dar tu nombre para denunciar" in us
+
+
+def test_step_8_turns_on_two_step_login(packs, renderer):
+    for language, words in (("en", "two-step login"), ("es", "inicio de sesión en dos pasos")):
+        for key in ("utter_step_secure_accounts", "utter_help_secure_accounts"):
+            assert words in renderer.render(key, language=language, region="us")["text"]
+
+
+def test_the_ai_fake_reply_routes_to_reporting_and_takedown(renderer):
+    message = renderer.render("utter_ai_fake", language="en", region="us")
+    assert "NCMEC CyberTipline and FBI" in message["text"] and "Take It Down" in message["text"]
+    payloads = {button["payload"] for button in message["buttons"]}
+    assert {"/ask_report_police", "/ask_takedown"} <= payloads
+
+
+def test_no_reply_promises_removal(packs, renderer):
+    for where, text in every_text(packs, renderer):
+        lowered = text.lower()
+        assert (
+            "can still be taken down" not in lowered and "todavía se puede quitar" not in lowered
+        ), where

@@ -241,7 +241,7 @@ def test_repeating_the_emergency_number_is_a_line_open_24_7_and_is_named(packs):
     edit(path, "  - same_as: helpline", "  - same_as: helpline\n  - same_as: emergency")
     assert not errors(packs)
     text = Renderer(load_content(packs)).render("utter_crisis", language="es", region="de")["text"]
-    assert "- Servicios de emergencia: llama al 112" in text
+    assert "- Los servicios de emergencia: llama al 112" in text
 
 
 def test_hours_for_an_unknown_language_fail_and_a_missing_one_is_listed(packs):
@@ -268,8 +268,38 @@ def test_sources_prints_one_row_per_fact(capsys):
     assert main(["--sources"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("# Where every fact comes from")
-    assert "| de | crisis | TelefonSeelsorge: call 0800 111 0 111 / 0800 111 0 222; 24/7 |" in out
+    assert (
+        "| de | crisis | TelefonSeelsorge: call 0800 111 0 111 / 0800 111 0 222; free; 24/7 |"
+        in out
+    )
     assert (
         "| us | crisis | 988 Lifeline: call 988, press 2; text AYUDA to 988; chat 988lifeline.org"
         in out
     )
+
+
+def test_a_crisis_list_only_for_children_fails_for_adults(packs):
+    # Before Samaritans, Ireland's only crisis line was ISPCC Childline (up to 18).
+    path = packs / "regions" / "ie.yml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  - name: Samaritans\n")
+    path.write_text(text[:start] + text[text.index("helpline:", start) :], encoding="utf-8")
+    assert_error(packs, str(path), "`crisis` has no line for an adult")
+
+
+def test_an_adult_crisis_line_must_answer_at_any_hour(packs):
+    path = packs / "regions" / "au.yml"
+    edit(path, "    call: 13 11 14\n    hours: always\n", "    call: 13 11 14\n")
+    assert_error(packs, str(path), "`crisis` has no line open 24/7 for an adult")
+
+
+def test_find_at_is_for_a_described_place(packs):
+    path = packs / "regions" / "international.yml"
+    edit(path, "  - label: child_helpline_finder\n", "  - name: Child Helpline International\n")
+    assert_error(packs, str(path), "`find_at` is a list of places to find one")
+
+
+def test_a_note_is_written_in_each_language_english_first(packs):
+    path = packs / "regions" / "us.yml"
+    line = edit(path, "    note:\n      en:", "    note:\n      fr:")
+    assert_error(packs, f"{path}:{line}", "`note` is a short text in each language")

@@ -169,7 +169,7 @@ def test_a_spanish_conversation_through_the_plan(agent):
     assert "Paso 2" in chat.say("listo")
     takedown = chat.say("/ask_takedown")
     assert "Paso 7" in takedown and "NeedHelpNow.ca" in takedown
-    assert "La web está en español" in takedown
+    assert "El sitio está en español" in takedown
 
 
 def test_the_user_can_switch_language_at_any_time(agent):

@@ -77,7 +77,7 @@ def test_a_line_closed_at_night_says_its_hours_in_the_reply_language(renderer):
 
 def test_germany_gives_a_line_open_at_night_first(renderer):
     text = renderer.render("utter_crisis", language="en", region="de")["text"]
-    assert "TelefonSeelsorge: call 0800 111 0 111 or 0800 111 0 222 — open 24/7" in text
+    assert "TelefonSeelsorge: call 0800 111 0 111 or 0800 111 0 222 (free) — open 24/7" in text
     assert text.index("TelefonSeelsorge") < text.index("Nummer gegen Kummer")
     goodbye = renderer.render("utter_goodbye", language="en", region="de")["text"]
     assert "contact TelefonSeelsorge (call 0800 111 0 111" in goodbye
@@ -107,3 +107,16 @@ def test_each_spanish_speaking_country_gives_its_own_lines_in_spanish(renderer, 
     assert "disponible las 24 horas, todos los días" in crisis
     report = renderer.render("utter_step_report_authorities", language="es", region=region)
     assert all((e.name or e.web) in report["text"] for e in pack.report if e.name or e.web)
+
+
+def test_step_headlines_in_the_progress_list_fit_the_age_band(renderer):
+    # "What's left?" lists the steps by their first line: an adult's list says "someone you
+    # trust", a young person's (or unknown age) "a trusted adult".
+    adult = renderer.headline("utter_step_tell_adult", language="en", slots={"age_band": "adult"})
+    assert adult == "Step 5: Tell someone you trust."
+    for slots in ({}, {"age_band": "minor"}):
+        minor = renderer.headline("utter_step_tell_adult", language="en", slots=slots)
+        assert minor == "Step 5: Tell a trusted adult."
+    assert renderer.headline(
+        "utter_step_tell_adult", language="es", slots={"age_band": "adult"}
+    ).startswith("Paso 5: Cuéntaselo a alguien de tu confianza")

@@ -423,6 +423,8 @@ def test_html_from_the_user_and_from_the_server_renders_as_text(open_chat):
 
     bot_text = (
         f"{XSS} see https://example.org/help and javascript:alert(1) or takeitdown.ncmec.org."
+        " Any country's address is a link: argentina.gob.ar/grooming, pdichile.cl or"
+        " help.example.co.za."
     )
     sockets[-1].send(
         '42["bot_uttered",'
@@ -441,6 +443,9 @@ def test_html_from_the_user_and_from_the_server_renders_as_text(open_chat):
     assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
         "https://example.org/help",
         "https://takeitdown.ncmec.org/",
+        "https://argentina.gob.ar/grooming",
+        "https://pdichile.cl/",
+        "https://help.example.co.za/",
     ]
     assert all(
         links.nth(i).get_attribute("rel") == "noopener noreferrer" for i in range(links.count())

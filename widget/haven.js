@@ -32,11 +32,10 @@
   var TRANSCRIPT_CHARS = 1000;
   var TRANSCRIPT_BYTES = 48000; // below the server's 64 KB message limit
   var DEFAULT_EXIT_URL = 'https://www.google.com/';
-  var LINK_PATTERN = new RegExp(
-    '(?:https?:\\/\\/[^\\s<>"]+|\\b(?:[a-z0-9-]+\\.)+' +
-      '(?:org|com|gov|net|edu|uk|ie|ca|au|nz|de|fr|nl|br|in|es|mx|eu|info)\\b(?:\\/[^\\s<>"]*)?)',
-    'gi'
-  );
+  // Any web address is a link: "https://..." or a name with dots ending in letters
+  // ("3114.fr", "childline.org.uk/remove"), so no country's address is ever missed. One literal:
+  // `make check-content` (bot/reply_check.py) reads it to check every address Haven sends.
+  var LINK_PATTERN = new RegExp('(?:https?:\\/\\/[^\\s<>"]+|\\b(?:[a-z0-9-]+\\.)+[a-z]{2,24}\\b(?:\\/[^\\s<>"]*)?)', 'gi');
 
   // ----- configuration, from the script tag's data attributes -----
 
