@@ -37,6 +37,7 @@ REGION_PLACEHOLDERS = frozenset(
         "takedown",
         "takedown_how",
         "takedown_names",
+        "takedown_links",
         "region_name",
     }
 )
@@ -323,6 +324,9 @@ class _Facts:
 
     def _takedown_names(self) -> str:
         return self.and_list([tool.name for tool in self.tools()])
+
+    def _takedown_links(self) -> str:
+        return self.and_list([f"{tool.name} ({tool.web})" for tool in self.tools()])
 
     def _region_name(self) -> str:
         return self.packs.region_name(self.region.code, self.language.code)

@@ -356,14 +356,16 @@ def crafted_chat(haven: RunningHaven, sender: str) -> None:
 
 
 def decrypted_rows(data_dir: Path, senders: list[str]) -> bytes:
-    """Every stored conversation of `senders`, decrypted with the embedded key file."""
+    """Every stored conversation of the REST `senders` (filed under `rest:` + sender), decrypted
+    with the embedded key file."""
     import json
 
+    from bot.channels import REST_PREFIX
     from bot.conversations import ConversationStore
     from bot.settings import StorageSettings
 
     store = ConversationStore(StorageSettings.load({"HAVEN_DATA_DIR": str(data_dir)}))
-    events = {sender: store.load(sender) for sender in senders}
+    events = {sender: store.load(REST_PREFIX + sender) for sender in senders}
     assert all(events.values()), "a conversation was not stored"
     return json.dumps(events, ensure_ascii=False).encode()
 
