@@ -8,7 +8,8 @@ Prints each problem as `file:line: error|warning: message`, then the entries mar
 
 Beyond what `bot.content` checks file by file, this checks the packs against the domain (every
 response, button payload and placeholder), the crisis patterns against their examples, and
-renders every response in every language, region and age group, and checks the counselor
+renders every response in every language, region and age group, checks that every figure of speech
+in a `crisis.yml` is tested and describes no crisis example, and checks the counselor
 console's texts (`console.yml`) against English.
 
 `--sources` prints instead the table of docs/sources.md: one row per fact of every pack, with
@@ -172,6 +173,28 @@ def _check_crisis_examples(packs: ContentPacks) -> list[Problem]:
             if hits:
                 found.append(
                     Problem(path, 1, f"{example!r} is not a crisis but {hits[0]!r} catches it")
+                )
+    return found + _check_figures(files)
+
+
+def _check_figures(files: dict) -> list[Problem]:
+    """A figure of speech must catch one of its file's `not_crisis` examples (so it is tested)
+    and no crisis example of any language (so it never describes a real crisis)."""
+    found = []
+    crises = [normalise(e) for crisis in files.values() for e in crisis.crisis_examples]
+    for crisis in files.values():
+        path = (crisis.path or CONTENT_DIR) / "crisis.yml"
+        everyday = [normalise(e) for e in crisis.not_crisis_examples]
+        for figure in crisis.crisis_figures:
+            compiled = re.compile(figure)
+            if not any(compiled.search(text) for text in everyday):
+                found.append(
+                    Problem(path, 1, f"the figure {figure!r} catches no `not_crisis` line")
+                )
+            caught = [text for text in crises if compiled.search(text)]
+            if caught:
+                found.append(
+                    Problem(path, 1, f"the figure {figure!r} catches the crisis {caught[0]!r}")
                 )
     return found
 
