@@ -174,7 +174,31 @@ def _check_crisis_examples(packs: ContentPacks) -> list[Problem]:
                 found.append(
                     Problem(path, 1, f"{example!r} is not a crisis but {hits[0]!r} catches it")
                 )
-    return found + _check_figures(files)
+    return found + _check_figures(files) + _check_folded_form(files)
+
+
+_ESCAPE = re.compile(r"\\.")
+_DOUBLED = re.compile(r"([a-z])\1")
+
+
+def _check_folded_form(files: dict) -> list[Problem]:
+    """A pattern with a doubled letter ("alles", "elle") can never match: `normalise` squeezes
+    every repeated letter, so the message reads "ales", "ele"."""
+    found = []
+    for crisis in files.values():
+        path = (crisis.path or CONTENT_DIR) / "crisis.yml"
+        for pattern in (*crisis.crisis_patterns, *crisis.crisis_figures):
+            doubled = _DOUBLED.search(_ESCAPE.sub(" ", pattern))
+            if doubled:
+                found.append(
+                    Problem(
+                        path,
+                        1,
+                        f"{pattern!r} has {doubled.group(0)!r}, which folded text never holds: "
+                        f"write {doubled.group(1)!r} once",
+                    )
+                )
+    return found
 
 
 def _check_figures(files: dict) -> list[Problem]:

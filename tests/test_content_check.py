@@ -273,3 +273,18 @@ def test_sources_prints_one_row_per_fact(capsys):
         "| us | crisis | 988 Lifeline: call 988, press 2; text AYUDA to 988; chat 988lifeline.org"
         in out
     )
+
+
+def test_a_pattern_with_a_doubled_letter_fails(packs):
+    # Folded text never holds "ll": such a pattern can never match.
+    path = packs / "languages" / "fr" / "crisis.yml"
+    edit(path, "patterns:\n", "patterns:\n  - '\\bmalle\\b'\n")
+    assert any("which folded text never holds" in e for e in errors(packs))
+
+
+def test_a_figure_that_describes_a_crisis_example_fails(packs):
+    path = packs / "languages" / "en" / "crisis.yml"
+    edit(path, "figures:\n", "figures:\n  - '\\bkil my ?self\\b'\n")
+    found = errors(packs)
+    assert any("catches the crisis" in e for e in found), found
+    assert any("catches no `not_crisis` line" in e for e in found), found

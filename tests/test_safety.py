@@ -475,3 +475,19 @@ def test_a_crisis_pattern_always_wins_over_a_figure(message):
 @pytest.mark.parametrize("message", [None, "", "hello", "someone has my nudes"])
 def test_everyday_messages_are_not_figures(message):
     assert not figure_of_speech(message)
+
+
+# Patterns written with a doubled letter never matched, as `normalise` squeezes every repeat
+# ("alles" -> "ales", "elle" -> "ele", "Sinn" -> "sin"); `make check-content` now refuses them.
+@pytest.mark.parametrize(
+    "message",
+    [
+        "das hat alles keinen Sinn mehr",
+        "ella me pega",
+        "elle est devant ma porte",
+        "il veut me frapper",
+        "elle attend devant chez moi",
+    ],
+)
+def test_patterns_once_written_with_doubled_letters_now_match(message):
+    assert mentions_crisis(message), message
