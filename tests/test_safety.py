@@ -318,6 +318,7 @@ INDIRECT_CRISIS = {
         "he wants to murder me",
         "im gonna end it soon",
         "i think about jumping off the bridge a lot",
+        "i dont see the point anymore",
     ],
     "es": [
         "ya junté suficientes pastillas",
@@ -336,6 +337,7 @@ INDIRECT_CRISIS = {
         "me gustaría no existir",
         "el man dice que me va a matar",
         "me despido para siempre",
+        "tengo las pastillas aquí",
     ],
     "de": [
         "ich mache heute nacht Schluss",
