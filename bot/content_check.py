@@ -7,8 +7,9 @@ Prints each problem as `file:line: error|warning: message`, then the entries mar
 `12 regions, 2 languages, 51 entries (7 unverified)`. Exits 1 when there is any error.
 
 Beyond what `bot.content` checks file by file, this checks the packs against the domain (every
-response, button payload and placeholder), the crisis patterns against their examples, every
-phone number against the numbering data of its country (bot/phone_check.py), renders every
+response, button payload and placeholder), the crisis patterns against their examples, checks
+that every figure of speech in a `crisis.yml` is tested and describes no crisis example, checks
+every phone number against the numbering data of its country (bot/phone_check.py), renders every
 reply in every language, region and age band and reads it as a user would (bot/reply_check.py),
 and checks the counselor console's texts (`console.yml`) against English.
 
@@ -176,6 +177,52 @@ def _check_crisis_examples(packs: ContentPacks) -> list[Problem]:
             if hits:
                 found.append(
                     Problem(path, 1, f"{example!r} is not a crisis but {hits[0]!r} catches it")
+                )
+    return found + _check_figures(files) + _check_folded_form(files)
+
+
+_ESCAPE = re.compile(r"\\.")
+_DOUBLED = re.compile(r"([a-z])\1")
+
+
+def _check_folded_form(files: dict) -> list[Problem]:
+    """A pattern with a doubled letter ("alles", "elle") can never match: `normalise` squeezes
+    every repeated letter, so the message reads "ales", "ele"."""
+    found = []
+    for crisis in files.values():
+        path = (crisis.path or CONTENT_DIR) / "crisis.yml"
+        for pattern in (*crisis.crisis_patterns, *crisis.crisis_figures):
+            doubled = _DOUBLED.search(_ESCAPE.sub(" ", pattern))
+            if doubled:
+                found.append(
+                    Problem(
+                        path,
+                        1,
+                        f"{pattern!r} has {doubled.group(0)!r}, which folded text never holds: "
+                        f"write {doubled.group(1)!r} once",
+                    )
+                )
+    return found
+
+
+def _check_figures(files: dict) -> list[Problem]:
+    """A figure of speech must catch one of its file's `not_crisis` examples (so it is tested)
+    and no crisis example of any language (so it never describes a real crisis)."""
+    found = []
+    crises = [normalise(e) for crisis in files.values() for e in crisis.crisis_examples]
+    for crisis in files.values():
+        path = (crisis.path or CONTENT_DIR) / "crisis.yml"
+        everyday = [normalise(e) for e in crisis.not_crisis_examples]
+        for figure in crisis.crisis_figures:
+            compiled = re.compile(figure)
+            if not any(compiled.search(text) for text in everyday):
+                found.append(
+                    Problem(path, 1, f"the figure {figure!r} catches no `not_crisis` line")
+                )
+            caught = [text for text in crises if compiled.search(text)]
+            if caught:
+                found.append(
+                    Problem(path, 1, f"the figure {figure!r} catches the crisis {caught[0]!r}")
                 )
     return found
 

@@ -50,6 +50,7 @@ class Language:
     not_crisis_examples: tuple[str, ...]
     fallbacks: list[str] = field(default_factory=list)  # what came from English
     path: Path | None = None
+    crisis_figures: tuple[str, ...] = ()  # figures of speech that are not a crisis
 
     def phrase(self, *keys: str) -> Any:
         """A phrase from language.yml, e.g. phrase("contact", "call")."""
@@ -68,6 +69,7 @@ class CrisisFile:
     crisis_examples: tuple[str, ...]
     not_crisis_examples: tuple[str, ...]
     path: Path | None = None
+    crisis_figures: tuple[str, ...] = ()  # figures of speech that are not a crisis
 
 
 LANGUAGE_FIELDS = ("schema", "language", "name", "switch_words", "detect_words", "contact")
@@ -199,6 +201,7 @@ def read_language(folder: Path, report: ProblemReport) -> Language | None:
         crisis_examples=crisis.crisis_examples,
         not_crisis_examples=crisis.not_crisis_examples,
         path=folder,
+        crisis_figures=crisis.crisis_figures,
     )
 
 
@@ -217,24 +220,35 @@ def read_crisis_only(folder: Path, report: ProblemReport) -> CrisisFile:
 
 
 def read_crisis_file(path: Path, code: str, report: ProblemReport) -> CrisisFile:
-    """A language's `crisis.yml`: its patterns (each must compile), examples and non-examples."""
+    """A language's `crisis.yml`: its patterns and figures of speech (each must compile),
+    examples and non-examples."""
     top = PackNode(read_yaml(path, report), path, 1, report, "crisis.yml")
-    top.keys_must_be(("schema", "language", "patterns", "examples", "not_crisis"))
+    top.keys_must_be(("schema", "language", "patterns", "examples", "not_crisis"), ("figures",))
     check_schema(top, code, "language")
-    patterns = top.texts("patterns")
-    for index, pattern in enumerate(patterns):
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            line = line_of(top.get("patterns"), index, top.line("patterns"))
-            report.error(path, line, f"pattern {pattern!r} is not a valid regex: {error}")
+    patterns = _regexes(top, "patterns")
+    figures = _regexes(top, "figures")
     return CrisisFile(
         code=code,
         crisis_patterns=patterns,
         crisis_examples=top.texts("examples"),
         not_crisis_examples=top.texts("not_crisis"),
         path=path.parent,
+        crisis_figures=figures,
     )
+
+
+def _regexes(top: PackNode, key: str) -> tuple[str, ...]:
+    """The list `key` of a crisis file, with an error for each line that is not a regex."""
+    patterns = top.texts(key)
+    for index, pattern in enumerate(patterns):
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            line = line_of(top.get(key), index, top.line(key))
+            top.report.error(
+                top.path, line, f"{key[:-1]} {pattern!r} is not a valid regex: {error}"
+            )
+    return patterns
 
 
 def plain(value: Any) -> Any:

@@ -5,6 +5,13 @@ It runs after the intent classifier and the FallbackClassifier (see `config.yml`
 whatever the classifier said, so the crisis rule in `data/rules/crisis.yml` fires. The classifier's
 own guess stays visible in the intent ranking.
 
+When no pattern matches and the message is a known figure of speech (`bot.safety.figure_of_speech`:
+"my mom is gonna kill me", "lmao im dead"), a `crisis` from the classifier does not stand: the
+intent becomes `nlu_fallback` with `crisis` kept first among the guesses, so the young person gets
+the gentle "are you safe right now?" with the crisis lines (`bot.safety.weak_crisis_signal`) and
+not the full crisis takeover. The issue "Understanding v2" found the classifier giving such
+messages `crisis` at 0.8 and more.
+
 One step of Rasa 3.6 runs after every pipeline: `RegexMessageHandler`, the fixed `nlu_target` of
 the default recipe, which replaces the reading of a message that starts like a button's payload
 ("/intent", "/intent@0.9", '/intent{"entity": "value"}') with the intent and entities it names,
@@ -45,9 +52,10 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.localization import shared_finder
-from bot.safety import mentions_crisis
+from bot.safety import figure_of_speech, mentions_crisis
 
 CRISIS_INTENT = "crisis"
+FALLBACK_INTENT = "nlu_fallback"
 _UNPACK_PAYLOADS = RegexMessageHandler.process
 
 
@@ -74,11 +82,35 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Marks every message that mentions a crisis as the `crisis` intent."""
+        """Marks every message that mentions a crisis as the `crisis` intent, and downgrades the
+        classifier's `crisis` for a figure of speech to the gentle safety check."""
         for message in messages:
-            if mentions_crisis(message.get(TEXT)):
+            text = message.get(TEXT)
+            if mentions_crisis(text):
                 _force_crisis_intent(message)
+            elif _intent_name(message) == CRISIS_INTENT and figure_of_speech(text):
+                _downgrade_to_safety_check(message)
         return messages
+
+
+def _intent_name(message: Message) -> str | None:
+    return (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+
+
+def _downgrade_to_safety_check(message: Message) -> None:
+    """`nlu_fallback` in front, the ranking (crisis first) kept: `weak_crisis_signal` holds."""
+    crisis = message.get(INTENT)
+    fallback = {
+        INTENT_NAME_KEY: FALLBACK_INTENT,
+        PREDICTED_CONFIDENCE_KEY: crisis.get(PREDICTED_CONFIDENCE_KEY, 0.0),
+    }
+    ranking = [
+        entry
+        for entry in message.get(INTENT_RANKING_KEY) or [crisis]
+        if entry.get(INTENT_NAME_KEY) != FALLBACK_INTENT
+    ]
+    message.set(INTENT, fallback, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
 
 
 def _force_crisis_intent(message: Message) -> None:

@@ -10,6 +10,13 @@ The patterns always read the whole message. On a 10,000-character message one sc
 pipeline asks twice (the locale hints and the safety net): within `one_scan_per_message` (the
 channels hand every message to Rasa inside it, bot/encode_ahead.py) the second asks get the first
 answer. Nothing is kept after the message.
+
+Each language's file also lists `figures`: figures of speech that sound like a crisis and are not
+("my mom is gonna kill me", "lmao im dead", "esta tarea me está matando"). The issue
+"Understanding v2" found the classifier giving these `crisis` at 0.8 and more, so the full crisis
+takeover interrupted a young person who was joking or worried about their parents.
+`figure_of_speech` tells `bot.nlu_safety_net.CrisisSafetyNet` to downgrade the classifier's
+`crisis` to the gentle "are you safe?" check; a crisis pattern anywhere in the message always wins.
 """
 
 from __future__ import annotations
@@ -32,17 +39,32 @@ its own patterns, and `make check-content` checks them against that file's examp
 
 
 @lru_cache(maxsize=4)
+def _crisis_files(folder: Path) -> dict[str, dict]:
+    files = {}
+    for path in sorted(folder.glob("*/crisis.yml")):
+        with path.open(encoding="utf-8") as handle:
+            files[path.parent.name] = yaml.safe_load(handle)
+    if "en" not in files:
+        raise RuntimeError(f"no English crisis patterns under {folder}")
+    return files
+
+
+@lru_cache(maxsize=4)
 def crisis_patterns(folder: Path = CRISIS_FILES) -> dict[str, tuple[re.Pattern[str], ...]]:
     """Every language's compiled crisis patterns, read once. A broken file stops the server:
     running without the safety net is never an option."""
-    patterns = {}
-    for path in sorted(folder.glob("*/crisis.yml")):
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-        patterns[path.parent.name] = tuple(re.compile(p) for p in data["patterns"])
-    if "en" not in patterns:
-        raise RuntimeError(f"no English crisis patterns under {folder}")
-    return patterns
+    return {
+        code: tuple(re.compile(p) for p in data["patterns"])
+        for code, data in _crisis_files(folder).items()
+    }
+
+
+@lru_cache(maxsize=4)
+def figure_patterns(folder: Path = CRISIS_FILES) -> tuple[re.Pattern[str], ...]:
+    """Every language's compiled figures of speech (the optional `figures` list), read once."""
+    return tuple(
+        re.compile(p) for data in _crisis_files(folder).values() for p in data.get("figures") or ()
+    )
 
 
 # Emoji that young people use for suicide and self-harm (Crisis Text Line found emoji among the
@@ -113,6 +135,15 @@ def _scan(text: str) -> str | None:
         if any(pattern.search(squeezed) for pattern in patterns[language]):
             return language
     return None
+
+
+def figure_of_speech(text: str | None) -> bool:
+    """True when a message is a known figure of speech ("my parents would kill me", "lmao im
+    dead") and no crisis pattern matches it: crisis words anywhere make it a crisis."""
+    if not text or mentions_crisis(text):
+        return False
+    squeezed = normalise(text)
+    return any(pattern.search(squeezed) for pattern in figure_patterns())
 
 
 WEAK_SIGNAL_TOP_GUESSES = 3

@@ -303,3 +303,18 @@ def test_a_note_is_written_in_each_language_english_first(packs):
     path = packs / "regions" / "us.yml"
     line = edit(path, "    note:\n      en:", "    note:\n      fr:")
     assert_error(packs, f"{path}:{line}", "`note` is a short text in each language")
+
+
+def test_a_pattern_with_a_doubled_letter_fails(packs):
+    # Folded text never holds "ll": such a pattern can never match.
+    path = packs / "languages" / "fr" / "crisis.yml"
+    edit(path, "patterns:\n", "patterns:\n  - '\\bmalle\\b'\n")
+    assert any("which folded text never holds" in e for e in errors(packs))
+
+
+def test_a_figure_that_describes_a_crisis_example_fails(packs):
+    path = packs / "languages" / "en" / "crisis.yml"
+    edit(path, "figures:\n", "figures:\n  - '\\bkil my ?self\\b'\n")
+    found = errors(packs)
+    assert any("catches the crisis" in e for e in found), found
+    assert any("catches no `not_crisis` line" in e for e in found), found

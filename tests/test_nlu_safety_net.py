@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
 from rasa.shared.core.domain import Domain
-from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu_safety_net import CrisisSafetyNet
+from bot.safety import weak_crisis_signal
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -68,3 +69,43 @@ def test_button_payloads_still_name_their_intent(payload, intent, domain):
 def test_a_payload_keeps_only_entities_with_known_codes(payload, entities, domain):
     message = understood(payload, domain)
     assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == entities
+
+
+def classified(text: str, intent: str, confidence: float) -> Message:
+    """The message after the crisis net, when the classifier read it as `intent`."""
+    message = Message({TEXT: text})
+    guess = {"name": intent, "confidence": confidence}
+    other = {"name": "cant_tell_parents", "confidence": round(1.0 - confidence, 2)}
+    message.set(INTENT, guess, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [guess, other], add_to_output=True)
+    CrisisSafetyNet.create({}, None, None, None).process([message])
+    return message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my mom is gonna kill me", "lmao im dead", "i died laughing", "esta tarea me está matando"],
+)
+def test_a_figure_of_speech_read_as_crisis_gets_the_gentle_check_not_the_takeover(text):
+    message = classified(text, "crisis", 0.86)
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+    assert weak_crisis_signal(message.get(INTENT_RANKING_KEY))  # "are you safe right now?"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["he said hes going to kill me", "the guy is going to hurt me", "im not safe"],
+)
+def test_real_danger_keeps_the_crisis_reply(text):
+    message = classified(text, "cant_tell_parents", 0.9)
+    assert message.get(INTENT) == {"name": "crisis", "confidence": 1.0}
+
+
+def test_the_classifiers_crisis_stands_for_a_message_that_is_no_figure():
+    message = classified("i just feel so empty all the time", "crisis", 0.8)
+    assert message.get(INTENT)["name"] == "crisis"
+
+
+def test_a_figure_the_classifier_did_not_read_as_crisis_keeps_its_intent():
+    message = classified("my parents would kill me if they knew", "cant_tell_parents", 0.9)
+    assert message.get(INTENT)["name"] == "cant_tell_parents"

@@ -6,7 +6,13 @@ that the patterns generalise rather than that they remember the training data.
 
 import pytest
 
-from bot.safety import crisis_language, mentions_crisis, normalise, weak_crisis_signal
+from bot.safety import (
+    crisis_language,
+    figure_of_speech,
+    mentions_crisis,
+    normalise,
+    weak_crisis_signal,
+)
 
 CRISIS_MESSAGES = [
     "i want to kill myself",
@@ -284,3 +290,206 @@ def test_figures_of_speech_in_those_languages_are_not_crises(message):
 def test_a_weak_crisis_signal_is_crisis_among_the_top_three_guesses(ranking, weak):
     guesses = None if ranking is None else [{"name": n, "confidence": c} for n, c in ranking]
     assert weak_crisis_signal(guesses) is weak
+
+
+# The indirect ways the issue "Understanding v2" found missed (means at hand, high places,
+# self-harm, wishing to disappear, goodbyes, notes for family, a chosen day or night, not being
+# here next week, hopelessness), in every language with patterns. Written for these tests, before
+# the patterns that catch them, and in none of the pack examples or training data.
+INDIRECT_CRISIS = {
+    "en": [
+        "honestly i deserve to be dead",
+        "im writing goodbye letters to my friends",
+        "can you tell my dad im sorry for everything",
+        "they would all be happier once im gone",
+        "consider this my goodbye",
+        "thanks for trying, really",
+        "i chose the date already",
+        "later when my parents go to sleep",
+        "i wont be alive by friday",
+        "i see no future for myself",
+        "theres a loaded gun in my room and its ready",
+        "i hid a bunch of pills in my drawer",
+        "im at the edge of the roof",
+        "i keep banging my head on the wall",
+        "i wish i could just vanish",
+        "my life is over",
+        "someone said they plan to kill me",
+        "he wants to murder me",
+        "im gonna end it soon",
+        "i think about jumping off the bridge a lot",
+        "i dont see the point anymore",
+    ],
+    "es": [
+        "ya junté suficientes pastillas",
+        "tengo la navaja en la mano",
+        "estoy sentada en el borde del puente",
+        "me pego cuando me siento mal",
+        "esta es mi despedida",
+        "díganles a mis papás que los quiero",
+        "escribí cartas para mis hermanos",
+        "ya decidí la fecha",
+        "hoy cuando mis papás se duerman",
+        "mañana ya no voy a estar",
+        "no veo futuro",
+        "ya se acabó todo",
+        "no merezco vivir",
+        "me gustaría no existir",
+        "el man dice que me va a matar",
+        "me despido para siempre",
+        "tengo las pastillas aquí",
+    ],
+    "de": [
+        "ich mache heute nacht Schluss",
+        "ich setze meinem Leben ein Ende",
+        "hab die Tabletten schon bereit",
+        "ich stehe an den Gleisen",
+        "lebt wohl",
+        "ich habe einen Brief für meine Eltern geschrieben",
+        "ich schlage mich selbst",
+        "ich hab keine Hoffnung mehr",
+        "morgen bin ich nicht mehr da",
+        "ich möchte einfach verschwinden",
+    ],
+    "fr": [
+        "j'en finis ce soir",
+        "cette nuit quand mes parents dorment",
+        "j'ai un couteau",
+        "je suis au bord du pont",
+        "adieu à tous",
+        "j'ai laissé une lettre pour ma famille",
+        "je me frappe quand ça va pas",
+        "plus d'espoir",
+        "je veux juste disparaître",
+        "j'ai envie de crever",
+    ],
+    "pt": [
+        "hoje eu acabo com tudo",
+        "essa noite quando todo mundo dormir",
+        "peguei a corda",
+        "to na beira do telhado",
+        "adeus pra sempre",
+        "escrevi uma carta pra minha família",
+        "eu me bato quando fico mal",
+        "minha vida acabou",
+        "semana que vem não vou estar aqui",
+        "não mereço viver",
+    ],
+    "nl": [
+        "ik maak er een eind aan",
+        "vannacht als iedereen slaapt",
+        "ik heb touw",
+        "ik zit op de brug",
+        "vaarwel",
+        "ik heb een brief voor mijn ouders",
+        "ik sla mezelf",
+        "geen hoop meer",
+        "morgen ben ik er niet meer",
+        "ik verdien de dood",
+    ],
+}
+
+# Figures of speech that sound like a crisis: no pattern may match them, and each must be known as
+# a figure, so a classifier's `crisis` becomes the gentle safety check (bot/nlu_safety_net.py).
+FIGURES_OF_SPEECH = {
+    "en": [
+        "my mum will actually kill me lol",
+        "my brother is gonna murder me",
+        "im so dead tomorrow",
+        "bro im dead 💀",
+        "i literally died laughing",
+        "this test killed me",
+        "my laptop is dying",
+        "she killed it at the talent show",
+        "my back is killing me",
+        "i could kill for a burger",
+        "we re so dead when the teacher finds out",
+        "dying of cringe rn",
+        "this wait is killing me",
+    ],
+    "es": [
+        "mi papá me va a matar cuando vea mi boleta",
+        "el examen de hoy me está matando",
+        "me muero de hambre jaja",
+        "estoy muerta de risa",
+        "se me está muriendo la batería",
+        "mi abuela me mata si llego tarde",
+        "me van a matar mis papás jaja",
+        "me morí de vergüenza",
+    ],
+    "de": [
+        "mein Vater bringt mich um",
+        "ich lach mich tot",
+        "mein Akku ist gleich leer",
+    ],
+    "fr": [
+        "ma mère va me buter",
+        "je meurs de rire",
+        "ma batterie meurt",
+    ],
+    "pt": [
+        "minha mãe vai me matar",
+        "morri de vergonha",
+        "meu celular morreu",
+    ],
+    "nl": [
+        "mijn moeder maakt me af",
+        "ik lag dood van het lachen",
+        "mijn accu is dood",
+    ],
+}
+
+# Real threats and crises said in the same words as the figures: never figures.
+REAL_DANGER_NOT_FIGURES = [
+    "he said hes going to kill me",
+    "the guy is going to hurt me",
+    "im not safe",
+    "my dad is going to beat me when he gets home",
+    "my mom is going to kill me and i want to die",
+    "lol i want to die",
+    "el tipo me va a matar",
+    "mi mama me va a matar y ya no quiero vivir",
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [(code, text) for code, texts in INDIRECT_CRISIS.items() for text in texts],
+)
+def test_indirect_crisis_messages_are_caught(language, message):
+    assert mentions_crisis(message), message
+
+
+@pytest.mark.parametrize(
+    "message", [text for texts in FIGURES_OF_SPEECH.values() for text in texts]
+)
+def test_figures_of_speech_are_known_and_not_crises(message):
+    assert not mentions_crisis(message), message
+    assert figure_of_speech(message), message
+
+
+@pytest.mark.parametrize("message", REAL_DANGER_NOT_FIGURES)
+def test_a_crisis_pattern_always_wins_over_a_figure(message):
+    assert mentions_crisis(message), message
+    assert not figure_of_speech(message), message
+
+
+@pytest.mark.parametrize("message", [None, "", "hello", "someone has my nudes"])
+def test_everyday_messages_are_not_figures(message):
+    assert not figure_of_speech(message)
+
+
+# Patterns written with a doubled letter never matched, as `normalise` squeezes every repeat
+# ("alles" -> "ales", "elle" -> "ele", "Sinn" -> "sin"); `make check-content` now refuses them.
+@pytest.mark.parametrize(
+    "message",
+    [
+        "das hat alles keinen Sinn mehr",
+        "ella me pega",
+        "elle est devant ma porte",
+        "il veut me frapper",
+        "elle attend devant chez moi",
+    ],
+)
+def test_patterns_once_written_with_doubled_letters_now_match(message):
+    assert mentions_crisis(message), message
