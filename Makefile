@@ -9,7 +9,7 @@ MODEL := models/haven.tar.gz
 INSTALLED := $(VENV)/.installed
 TRAINING_FILES := config.yml domain.yml $(sort $(shell find data -name '*.yml' 2>/dev/null)) \
 	bot/nlu_safety_net.py bot/safety.py bot/nlu_localization.py bot/intent_classifier.py \
-	bot/sentence_encoder.py
+	bot/sentence_encoder.py bot/multilingual_encoder.py bot/encoders.py
 # The model is retrained when the content of a training file changes (a hash, not timestamps, so
 # an edit made while training is never missed).
 TRAINING_HASH := $(shell cat $(TRAINING_FILES) 2>/dev/null | sha256sum | cut -c1-16)

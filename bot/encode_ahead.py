@@ -1,14 +1,15 @@
 """Encoding a message's meaning before Rasa reads it: off the event loop, and batched under load.
 
 Rasa runs its NLU pipeline inside the event loop, so while the sentence encoder
-(bot/sentence_encoder.py, most of the work of understanding a message) runs, the Rasa server does
+(bot/encoders.py, most of the work of understanding a message) runs, the Rasa server does
 nothing else. Haven's channels therefore hand each message to Rasa within `encode_ahead(text)`:
 the text is encoded on a worker thread first (numpy's matrix products release the GIL, so the
 event loop keeps serving other conversations on the other core), and texts that arrive while the
 worker is busy are encoded together in one batch. The vector is kept in a context variable of the
-message's own task, where MeaningAndSpellingClassifier (bot/intent_classifier.py) finds it; if it
-is not there (a test, `rasa shell`, another channel), the classifier encodes the text itself, with
-the same result. Measured under load (make bench, 20 conversations): the server's main thread
+message's own task, with the encoder that made it, where MeaningAndSpellingClassifier
+(bot/intent_classifier.py) finds it when it reads with the same encoder; if it is not there (a
+test, `rasa shell`, another channel), the classifier encodes the text itself, with the same
+result. Measured under load (make bench, 20 conversations): the server's main thread
 spends about a fifth less time per message.
 
 Nothing is stored: the text and its vector live only in memory, for the one message.
@@ -26,28 +27,30 @@ from contextvars import ContextVar
 
 import numpy as np
 
-from bot.sentence_encoder import SentenceEncoder, shared_encoder
+from bot.encoders import Encoder, serving_encoder
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 16  # texts encoded together at most; more wait for the next batch
 
-# The text of the message this task handles, and its vector.
-_encoded: ContextVar[tuple[str, np.ndarray] | None] = ContextVar("haven_encoded", default=None)
+# The text of the message this task handles, the encoder that read it, and its vector.
+_encoded: ContextVar[tuple[str, Encoder, np.ndarray] | None] = ContextVar(
+    "haven_encoded", default=None
+)
 
 
-def encoded_ahead(text: str) -> np.ndarray | None:
-    """The vector encode_ahead() made for `text` in this task, if it made one."""
+def encoded_ahead(text: str, encoder: Encoder) -> np.ndarray | None:
+    """The vector encode_ahead() made for `text` with `encoder` in this task, if it made one."""
     ahead = _encoded.get()
-    if ahead is not None and ahead[0] == text:
-        return ahead[1]
+    if ahead is not None and ahead[0] == text and ahead[1] is encoder:
+        return ahead[2]
     return None
 
 
 class BatchingEncoder:
     """Encodes on one worker thread; what arrives while it works goes in the next batch."""
 
-    def __init__(self, encoder: SentenceEncoder) -> None:
+    def __init__(self, encoder: Encoder) -> None:
         self.encoder = encoder
         self._waiting: list[tuple[str, asyncio.Future]] = []
         self._draining = False
@@ -103,8 +106,10 @@ async def encode_ahead(text: str) -> AsyncIterator[None]:
     The vector is forgotten when the block ends: a connection kept open for the next message
     must not carry this one's text.
     """
-    vector = await _encode(text.strip())  # stripped, as Rasa's UserMessage keeps it
-    token = _encoded.set((text.strip(), vector)) if vector is not None else None
+    text = text.strip()  # as Rasa's UserMessage keeps it
+    batching = _batching_encoder() if _needs_understanding(text) else None
+    vector = await _encode(batching, text) if batching is not None else None
+    token = _encoded.set((text, batching.encoder, vector)) if vector is not None else None
     try:
         yield
     finally:
@@ -112,16 +117,20 @@ async def encode_ahead(text: str) -> AsyncIterator[None]:
             _encoded.reset(token)
 
 
-async def _encode(text: str) -> np.ndarray | None:
+def _batching_encoder() -> BatchingEncoder | None:
+    """The batcher for the served model's encoder; None if no model loaded one."""
     global _batching
-    if not _needs_understanding(text):
-        return None
-    if _batching is None:
-        if not shared_encoder.cache_info().currsize:
-            return None  # no loaded model asked for the encoder: nothing would read the vector
-        _batching = BatchingEncoder(shared_encoder())
+    encoder = serving_encoder()
+    if encoder is None:
+        return None  # no loaded model asked for an encoder: nothing would read the vector
+    if _batching is None or _batching.encoder is not encoder:
+        _batching = BatchingEncoder(encoder)
+    return _batching
+
+
+async def _encode(batching: BatchingEncoder, text: str) -> np.ndarray | None:
     try:
-        return await _batching.encode(text)
+        return await batching.encode(text)
     except Exception as error:  # the classifier encodes the text itself and meets the error there
         logger.warning("Encoding ahead failed (%s); the classifier will try.", type(error).__name__)
         return None
