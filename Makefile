@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install train run shell test lint unit check-content sources validate test-conversations \
-	test-server eval-nlu bench bench-store keys rotate-keys purge clean
+	test-server eval-nlu bench bench-encoders bench-store keys rotate-keys purge clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -106,6 +106,9 @@ eval-nlu: $(INSTALLED) ## 5-fold cross-validation of the NLU pipeline; prints ma
 LEVELS ?= 1,5,10,20
 bench: $(TRAINED) ## Haven against stock Rasa on this machine; writes docs/benchmarks.md
 	$(PY) scripts/bench.py --levels $(LEVELS)
+
+bench-encoders: $(INSTALLED) ## each sentence encoder's cost per message (ms per sentence, load, memory)
+	$(PY) scripts/bench_encoders.py
 
 bench-store: $(INSTALLED) ## EncryptedTrackerStore against Rasa's SQLTrackerStore (SQLite, PostgreSQL)
 	$(PY) scripts/bench_store.py
