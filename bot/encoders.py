@@ -42,6 +42,8 @@ class ConcatenatedEncoder:
 
 
 ENCODERS = ("minilm", "usem3", "both")
+# When config.yml names none: the encoder of models trained before the option existed, whose saved
+# configuration names none either, so they load as they were trained. config.yml names `both`.
 DEFAULT_ENCODER = "minilm"
 
 
