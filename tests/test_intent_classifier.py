@@ -7,6 +7,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.encoders import serving_encoder, shared_encoder
 from bot.intent_classifier import MeaningAndSpellingClassifier
 
 EXAMPLES = {
@@ -115,6 +116,7 @@ def test_trains_and_reloads_with_the_multilingual_encoder(tmp_path, encoder):
     for text, intent in UNSEEN_LANGUAGES.items():
         assert parse(classifier, text)[0]["name"] == intent, text
     loaded = MeaningAndSpellingClassifier.load(config, storage, resource, context)
+    assert serving_encoder() is shared_encoder(encoder)  # encode_ahead reads with the same one
     for text in ["ya le pagué", "hola", "💀"]:
         assert parse(loaded, text) == parse(classifier, text)
 
