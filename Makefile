@@ -9,7 +9,7 @@ MODEL := models/haven.tar.gz
 INSTALLED := $(VENV)/.installed
 TRAINING_FILES := config.yml domain.yml $(sort $(shell find data -name '*.yml' 2>/dev/null)) \
 	bot/nlu_safety_net.py bot/safety.py bot/nlu_localization.py bot/intent_classifier.py \
-	bot/sentence_encoder.py
+	bot/sentence_encoder.py bot/multilingual_encoder.py bot/encoders.py
 # The model is retrained when the content of a training file changes (a hash, not timestamps, so
 # an edit made while training is never missed).
 TRAINING_HASH := $(shell cat $(TRAINING_FILES) 2>/dev/null | sha256sum | cut -c1-16)
@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install train run shell test lint unit check-content sources validate test-conversations \
-	test-server eval-nlu eval-heldout bench bench-store keys rotate-keys purge clean
+	test-server eval-nlu eval-heldout bench bench-encoders bench-store keys rotate-keys purge clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -111,6 +111,9 @@ eval-heldout: $(TRAINED) ## the trained model on the held-out messages; writes r
 LEVELS ?= 1,5,10,20
 bench: $(TRAINED) ## Haven against stock Rasa on this machine; writes docs/benchmarks.md
 	$(PY) scripts/bench.py --levels $(LEVELS)
+
+bench-encoders: $(INSTALLED) ## each sentence encoder's cost per message (ms per sentence, load, memory)
+	$(PY) scripts/bench_encoders.py
 
 bench-store: $(INSTALLED) ## EncryptedTrackerStore against Rasa's SQLTrackerStore (SQLite, PostgreSQL)
 	$(PY) scripts/bench_store.py

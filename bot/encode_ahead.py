@@ -1,14 +1,15 @@
 """Encoding a message's meaning before Rasa reads it: off the event loop, and batched under load.
 
 Rasa runs its NLU pipeline inside the event loop, so while the sentence encoder
-(bot/sentence_encoder.py, most of the work of understanding a message) runs, the Rasa server does
+(bot/encoders.py, most of the work of understanding a message) runs, the Rasa server does
 nothing else. Haven's channels therefore hand each message to Rasa within `encode_ahead(text)`:
 the text is encoded on a worker thread first (numpy's matrix products release the GIL, so the
 event loop keeps serving other conversations on the other core), and texts that arrive while the
 worker is busy are encoded together in one batch. The vector is kept in a context variable of the
-message's own task, where MeaningAndSpellingClassifier (bot/intent_classifier.py) finds it; if it
-is not there (a test, `rasa shell`, another channel), the classifier encodes the text itself, with
-the same result. Measured under load (make bench, 20 conversations): the server's main thread
+message's own task, with the encoder that made it, where MeaningAndSpellingClassifier
+(bot/intent_classifier.py) finds it when it reads with the same encoder; if it is not there (a
+test, `rasa shell`, another channel), the classifier encodes the text itself, with the same
+result. Measured under load (make bench, 20 conversations): the server's main thread
 spends about a fifth less time per message.
 
 Nothing is stored: the text and its vector live only in memory, for the one message.
@@ -26,8 +27,8 @@ from contextvars import ContextVar
 
 import numpy as np
 
+from bot.encoders import Encoder, serving_encoder
 from bot.safety import one_scan_per_message
-from bot.sentence_encoder import SentenceEncoder, shared_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -44,22 +45,24 @@ def classified_text(text: str) -> str:
     return text[:MAX_CLASSIFIED_CHARS]
 
 
-# The text of the message this task handles, and its vector.
-_encoded: ContextVar[tuple[str, np.ndarray] | None] = ContextVar("haven_encoded", default=None)
+# The text of the message this task handles, the encoder that read it, and its vector.
+_encoded: ContextVar[tuple[str, Encoder, np.ndarray] | None] = ContextVar(
+    "haven_encoded", default=None
+)
 
 
-def encoded_ahead(text: str) -> np.ndarray | None:
-    """The vector encode_ahead() made for `text` in this task, if it made one."""
+def encoded_ahead(text: str, encoder: Encoder) -> np.ndarray | None:
+    """The vector encode_ahead() made for `text` with `encoder` in this task, if it made one."""
     ahead = _encoded.get()
-    if ahead is not None and ahead[0] == text:
-        return ahead[1]
+    if ahead is not None and ahead[0] == text and ahead[1] is encoder:
+        return ahead[2]
     return None
 
 
 class BatchingEncoder:
     """Encodes on one worker thread; what arrives while it works goes in the next batch."""
 
-    def __init__(self, encoder: SentenceEncoder) -> None:
+    def __init__(self, encoder: Encoder) -> None:
         self.encoder = encoder
         self._waiting: list[tuple[str, asyncio.Future]] = []
         self._draining = False
@@ -116,8 +119,9 @@ async def encode_ahead(text: str) -> AsyncIterator[None]:
     must not carry this one's text.
     """
     read = classified_text(text.strip())  # stripped, as Rasa's UserMessage keeps it
-    vector = await _encode(read)
-    token = _encoded.set((read, vector)) if vector is not None else None
+    batching = _batching_encoder() if _needs_understanding(read) else None
+    vector = await _encode(batching, read) if batching is not None else None
+    token = _encoded.set((read, batching.encoder, vector)) if vector is not None else None
     try:
         with one_scan_per_message():  # the crisis patterns read all of it, once
             yield
@@ -126,16 +130,20 @@ async def encode_ahead(text: str) -> AsyncIterator[None]:
             _encoded.reset(token)
 
 
-async def _encode(text: str) -> np.ndarray | None:
+def _batching_encoder() -> BatchingEncoder | None:
+    """The batcher for the served model's encoder; None if no model loaded one."""
     global _batching
-    if not _needs_understanding(text):
-        return None
-    if _batching is None:
-        if not shared_encoder.cache_info().currsize:
-            return None  # no loaded model asked for the encoder: nothing would read the vector
-        _batching = BatchingEncoder(shared_encoder())
+    encoder = serving_encoder()
+    if encoder is None:
+        return None  # no loaded model asked for an encoder: nothing would read the vector
+    if _batching is None or _batching.encoder is not encoder:
+        _batching = BatchingEncoder(encoder)
+    return _batching
+
+
+async def _encode(batching: BatchingEncoder, text: str) -> np.ndarray | None:
     try:
-        return await _batching.encode(text)
+        return await batching.encode(text)
     except Exception as error:  # the classifier encodes the text itself and meets the error there
         logger.warning("Encoding ahead failed (%s); the classifier will try.", type(error).__name__)
         return None

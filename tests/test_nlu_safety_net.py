@@ -5,10 +5,14 @@ payload nor store a payload's free text; real buttons' payloads work as before."
 from pathlib import Path
 
 import pytest
+import rasa.engine.validation
+from rasa.engine.recipes.recipe import Recipe
 from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
 from rasa.shared.core.domain import Domain
+from rasa.shared.data import TrainingType
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.utils.io import read_yaml_file
 
 from bot.nlu_safety_net import CrisisSafetyNet
 from bot.safety import weak_crisis_signal
@@ -109,3 +113,14 @@ def test_the_classifiers_crisis_stands_for_a_message_that_is_no_figure():
 def test_a_figure_the_classifier_did_not_read_as_crisis_keeps_its_intent():
     message = classified("my parents would kill me if they knew", "cant_tell_parents", 0.9)
     assert message.get(INTENT)["name"] == "cant_tell_parents"
+
+
+def test_a_second_model_can_be_trained_in_the_process_after_the_guard_is_in_place():
+    """Cross-validation (`make eval-nlu`) builds one model per fold in one process: after the
+    first fold's crisis net guarded Rasa's payload step, the next fold's graph must still pass
+    Rasa's validation (it once failed: "needs the param 'self'")."""
+    config = read_yaml_file(PROJECT / "config.yml")
+    CrisisSafetyNet.create({}, None, None, None)  # installs the guard, as the first fold does
+    recipe = Recipe.recipe_for_name(config["recipe"])
+    graph = recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.NLU)
+    rasa.engine.validation.validate(graph)
