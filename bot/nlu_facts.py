@@ -10,37 +10,26 @@ becomes an entity: the age in years and the text are never stored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import (
-    ENTITIES,
-    ENTITY_ATTRIBUTE_CONFIDENCE,
-    ENTITY_ATTRIBUTE_END,
-    ENTITY_ATTRIBUTE_START,
-    ENTITY_ATTRIBUTE_TYPE,
-    ENTITY_ATTRIBUTE_VALUE,
-    EXTRACTOR,
-    TEXT,
-)
-from rasa.shared.nlu.training_data.message import Message
 
 from bot.content import content
 from bot.facts import AgeReader
+from bot.nlu_readers import TextFactReader
 
 AGE_BAND_ENTITY = "age_band"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class StatedAge(GraphComponent, EntityExtractorMixin):
+class StatedAge(TextFactReader):
     """Adds an `age_band` entity when a message states the writer's age."""
 
-    def __init__(self, reader: AgeReader) -> None:
-        self.reader = reader
+    entity = AGE_BAND_ENTITY
 
     @classmethod
     def create(
@@ -53,21 +42,7 @@ class StatedAge(GraphComponent, EntityExtractorMixin):
         """Reads the content packs (each language's `facts:` words); nothing to train."""
         return cls(AgeReader(content()))
 
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Adds the entity to each message that states an age (a button's payload states none)."""
-        for message in messages:
-            text = message.get(TEXT) or ""
-            fact = None if text.startswith("/") else self.reader.read(text)
-            if fact is None:
-                continue
-            kept = [e for e in message.get(ENTITIES) or [] if e.get("entity") != AGE_BAND_ENTITY]
-            stated = {
-                ENTITY_ATTRIBUTE_TYPE: AGE_BAND_ENTITY,
-                ENTITY_ATTRIBUTE_VALUE: fact.band,
-                ENTITY_ATTRIBUTE_START: 0,
-                ENTITY_ATTRIBUTE_END: 0,
-                ENTITY_ATTRIBUTE_CONFIDENCE: 1.0,
-                EXTRACTOR: self.__class__.__name__,
-            }
-            message.set(ENTITIES, [*kept, stated], add_to_output=True)
-        return messages
+    def values_in(self, text: str) -> Iterable[str]:
+        """The stated age's band, `minor` or `adult`, if the message states one."""
+        fact = self.reader.read(text)
+        return [fact.band] if fact is not None else []
