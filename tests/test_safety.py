@@ -439,6 +439,113 @@ FIGURES_OF_SPEECH = {
     ],
 }
 
+# The warning signs the crisis lines list (means at hand, trains and high places, self-harm on
+# purpose, not waking up, being a burden, goodbyes and last wishes, no way out), in every
+# language. Written while the patterns for them were written (so they check the patterns'
+# breadth, not their honesty: tests/nlu_heldout/ does that), in none of the pack examples or
+# training data.
+WARNING_SIGNS = {
+    "en": [
+        "i have my dads gun in my room rn",
+        "took like 30 advil",
+        "im gonna take every pill in the cabinet",
+        "i wrote everyone letters",
+        "tell my little brother i love him",
+        "im standing on the overpass",
+        "been cutting my wrists again",
+        "i just want it all to end",
+        "no one will miss me",
+        "im a waste of space",
+        "i dont want to wake up tomorrow",
+    ],
+    "es": [
+        "me tomé todas las pastillas de mi mamá",
+        "estoy en el techo de mi casa y quiero saltar",
+        "me corto a propósito",
+        "ya no quiero despertar",
+        "les dejé una carta a mis papás",
+        "díganle a mi papá q lo siento",
+        "si sube el video me mato",
+        "si repruebo el examen me mato",
+    ],
+    "de": [
+        "ich nehme jetzt alle Tabletten",
+        "ich stehe auf der Brücke",
+        "sag meinem Bruder dass ich ihn lieb hab",
+        "ich ritze mich jeden Tag",
+        "ich will halt einfach nicht mehr leben",
+    ],
+    "fr": [
+        "j'ai avalé toute la plaquette",
+        "je veux me jeter du pont",
+        "je me scarifie encore",
+        "j'en peux plus de vivre",
+        "dites à ma mère que je l'aime",
+    ],
+    "pt": [
+        "tomei todos os remédios",
+        "vou me jogar da ponte",
+        "me corto todo dia",
+        "quero dormir e não acordar",
+    ],
+    "nl": [
+        "ik heb al mijn pillen geslikt",
+        "ik spring van de brug",
+        "ik snij mezelf elke dag",
+        "zeg tegen mn moeder dat het me spijt",
+    ],
+}
+
+# Everyday messages that share words with those patterns: no pattern may catch them.
+EVERYDAY_NEAR_WARNING_SIGNS = [
+    "i cant go on instagram anymore he blocked me",
+    "im going to jump on a call with my friend",
+    "how do i tell my mom im sorry",
+    "my brother plays with a nerf gun",
+    "me voy a tirar a dormir",
+    "quiero saltar este paso",
+    "me corté el pelo",
+    "ich spring kurz unter die Dusche",
+    "das macht keinen Sinn",
+    "je vais sauter cette étape",
+    "vou pular essa parte",
+    "me cortei com papel",
+    "ik ga springen op de trampoline",
+    "het heeft geen zin om te betalen",
+]
+
+# More figures of speech, one or two per language, known as figures and caught by no pattern.
+MORE_FIGURES = [
+    "waiting for the results is kinda killing me",
+    "ngl my sister r gonna murder me",
+    "me mató el examen de física",
+    "me muero por saber qué pasó",
+    "die Prüfung bringt mich noch um",
+    "ça me tue ce devoir",
+    "minha mãe me mata se descobrir",
+    "dat proefwerk maakt me kapot",
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [(code, text) for code, texts in WARNING_SIGNS.items() for text in texts],
+)
+def test_warning_signs_are_caught(language, message):
+    assert mentions_crisis(message), message
+
+
+@pytest.mark.parametrize("message", EVERYDAY_NEAR_WARNING_SIGNS)
+def test_everyday_messages_near_warning_signs_are_not_crises(message):
+    assert not mentions_crisis(message), message
+
+
+@pytest.mark.parametrize("message", MORE_FIGURES)
+def test_more_figures_of_speech_are_known_and_not_crises(message):
+    assert not mentions_crisis(message), message
+    assert figure_of_speech(message), message
+
+
 # Real threats and crises said in the same words as the figures: never figures.
 REAL_DANGER_NOT_FIGURES = [
     "he said hes going to kill me",
