@@ -18,6 +18,11 @@ including the crisis safety net, the locale hints and the stated age), and repor
 - **regions found** for place statements (the `region` entity of
   `bot.nlu_localization.LocaleHints`, `international` for a place with no pack or a negated one).
 
+Messages added later carry `batch: <n>` (the first set is batch 1). Once a batch's misses have
+been read and the patterns or data changed, that batch no longer measures the change honestly;
+the report then shows the intent, crisis and figure rows for each batch on its own, so the
+figures on a batch written after the change are there to see.
+
 It prints a Markdown table and the list of misses, and writes both to results/heldout.md. It
 trains nothing and never changes the model; it exits 0 whatever the figures (it measures, the
 targets are judged by people), and 2 when there is no model to measure.
@@ -71,6 +76,11 @@ class Reading:
     def kind(self) -> str:
         """crisis, figure, age, place or other."""
         return self.entry.get("kind", "other")
+
+    @property
+    def batch(self) -> int:
+        """Which batch of the held-out set the message came in (1: the first set)."""
+        return int(self.entry.get("batch", 1))
 
     @property
     def takeover(self) -> bool:
@@ -157,24 +167,25 @@ def collect_misses(figures: Figures) -> None:
     misses = figures.misses
     for r in figures.readings:
         text = r.entry["text"]
+        tag = f" (batch {r.batch})" if r.batch > 1 else ""
         if r.intent != r.expected:
             misses.setdefault("intent", []).append(
-                f"`{text}`: expected {r.expected}, got {r.intent}"
+                f"`{text}`{tag}: expected {r.expected}, got {r.intent}"
             )
         if r.kind == "crisis" and not r.takeover:
             how = "safety check" if r.checked else "nothing"
-            misses.setdefault("crisis", []).append(f"`{text}`: got {r.intent} ({how})")
+            misses.setdefault("crisis", []).append(f"`{text}`{tag}: got {r.intent} ({how})")
         if r.kind == "figure" and r.takeover:
-            misses.setdefault("false alarm", []).append(f"`{text}`: expected {r.expected}")
+            misses.setdefault("false alarm", []).append(f"`{text}`{tag}: expected {r.expected}")
         band = r.entities.get("age_band")
         if r.kind == "age" and band != r.entry["age_band"]:
             misses.setdefault("age", []).append(
-                f"`{text}`: expected {r.entry['age_band']}, got {band or 'no age'}"
+                f"`{text}`{tag}: expected {r.entry['age_band']}, got {band or 'no age'}"
             )
         region = r.entities.get("region")
         if r.kind == "place" and region != r.entry["region"]:
             misses.setdefault("region", []).append(
-                f"`{text}`: expected {r.entry['region']}, got {region or 'no region'}"
+                f"`{text}`{tag}: expected {r.entry['region']}, got {region or 'no region'}"
             )
 
 
@@ -227,6 +238,35 @@ def _rate(readings: list[Reading], hit) -> str:
 
 def _band(figures: Figures, band: str) -> list[Reading]:
     return [r for r in figures.of_kind("age") if r.entry.get("age_band") == band]
+
+
+BATCH_ROWS = (
+    "messages",
+    "intent accuracy",
+    "crisis recall, takeover",
+    "crisis recall, takeover or check",
+    "false alarms on figures (takeover)",
+    "figures asked 'are you safe?'",
+)
+
+
+def batch_tables(all_figures: list[Figures]) -> list[str]:
+    """One table per batch (see the module docstring), or nothing when there is one batch."""
+    batches = sorted({r.batch for f in all_figures for r in f.readings})
+    if len(batches) < 2:
+        return []
+    lines = []
+    for batch in batches:
+        part = [
+            Figures(f.language, [r for r in f.readings if r.batch == batch]) for f in all_figures
+        ]
+        rows = [
+            line
+            for line in table(part)
+            if line.startswith(("| |", "|---")) or line.split(" | ")[0][2:] in BATCH_ROWS
+        ]
+        lines += [f"### Batch {batch}", ""] + rows + [""]
+    return lines
 
 
 def targets(all_figures: list[Figures]) -> list[str]:
@@ -298,6 +338,9 @@ def report(all_figures: list[Figures], model: Path) -> str:
     """The whole report: provenance, table, targets, misses."""
     lines = ["# Held-out NLU figures", "", provenance(model), ""]
     lines += table(all_figures)
+    by_batch = batch_tables(all_figures)
+    if by_batch:
+        lines += ["", "## By batch", ""] + by_batch[:-1]
     lines += ["", '## Targets (issue "Understanding v2")', ""] + targets(all_figures)
     lines += ["", "## Misses", ""]
     for figures in all_figures:

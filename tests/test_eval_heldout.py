@@ -104,3 +104,21 @@ def test_the_table_reports_accuracy_macro_f1_and_regions_per_language():
     assert "| intent accuracy | 0.500 |" in rows
     assert "| regions found for places | 0.500 (1/2) |" in rows
     assert measured.misses["region"] == ["`im in ohio`: expected us, got no region"]
+
+
+def test_a_later_batch_gets_its_own_crisis_and_figure_rows():
+    first = reading("i want to die", "crisis", "crisis", "crisis")
+    later = reading("left my sister a note", "crisis", "goodbye", "crisis", batch=2)
+    figure = reading("my dad will murder me", "cant_tell_parents", "crisis", "figure", batch=2)
+    measured = figures(first, later, figure)
+    lines = eval_heldout.batch_tables([measured])
+    batch_two = lines[lines.index("### Batch 2") :]
+    assert (
+        "| crisis recall, takeover or check | 1.000 (1/1) |" in lines[: lines.index("### Batch 2")]
+    )
+    assert "| crisis recall, takeover or check | 0.000 (0/1) |" in batch_two
+    assert "| false alarms on figures (takeover) | 1.000 (1/1) |" in batch_two
+    assert not any(line.startswith("| regions found") for line in lines)
+    assert measured.misses["crisis"] == ["`left my sister a note` (batch 2): got goodbye (nothing)"]
+    # One batch only: no extra tables.
+    assert eval_heldout.batch_tables([figures(first)]) == []
