@@ -457,6 +457,8 @@ WARNING_SIGNS = {
         "no one will miss me",
         "im a waste of space",
         "i dont want to wake up tomorrow",
+        "please tell my parents it was not their fault",
+        "i recorded a goodbye video",
     ],
     "es": [
         "me tomé todas las pastillas de mi mamá",
@@ -474,6 +476,7 @@ WARNING_SIGNS = {
         "sag meinem Bruder dass ich ihn lieb hab",
         "ich ritze mich jeden Tag",
         "ich will halt einfach nicht mehr leben",
+        "sagt Mama dass es nicht ihre Schuld ist",
     ],
     "fr": [
         "j'ai avalé toute la plaquette",
@@ -481,6 +484,7 @@ WARNING_SIGNS = {
         "je me scarifie encore",
         "j'en peux plus de vivre",
         "dites à ma mère que je l'aime",
+        "je vais me foutre en l air",
     ],
     "pt": [
         "tomei todos os remédios",
@@ -512,6 +516,7 @@ EVERYDAY_NEAR_WARNING_SIGNS = [
     "me cortei com papel",
     "ik ga springen op de trampoline",
     "het heeft geen zin om te betalen",
+    "ma mère va me tuer si elle voit ça",
 ]
 
 # More figures of speech, one or two per language, known as figures and caught by no pattern.
@@ -524,6 +529,9 @@ MORE_FIGURES = [
     "ça me tue ce devoir",
     "minha mãe me mata se descobrir",
     "dat proefwerk maakt me kapot",
+    "bro im deceased",
+    "phone on 2 percent, its about to die",
+    "mein Vater dreht mir den Hals um",
 ]
 
 
