@@ -535,25 +535,6 @@ MORE_FIGURES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("language", "message"),
-    [(code, text) for code, texts in WARNING_SIGNS.items() for text in texts],
-)
-def test_warning_signs_are_caught(language, message):
-    assert mentions_crisis(message), message
-
-
-@pytest.mark.parametrize("message", EVERYDAY_NEAR_WARNING_SIGNS)
-def test_everyday_messages_near_warning_signs_are_not_crises(message):
-    assert not mentions_crisis(message), message
-
-
-@pytest.mark.parametrize("message", MORE_FIGURES)
-def test_more_figures_of_speech_are_known_and_not_crises(message):
-    assert not mentions_crisis(message), message
-    assert figure_of_speech(message), message
-
-
 # Real threats and crises said in the same words as the figures: never figures.
 REAL_DANGER_NOT_FIGURES = [
     "he said hes going to kill me",
@@ -569,14 +550,19 @@ REAL_DANGER_NOT_FIGURES = [
 
 @pytest.mark.parametrize(
     ("language", "message"),
-    [(code, text) for code, texts in INDIRECT_CRISIS.items() for text in texts],
+    [
+        (code, text)
+        for source in (INDIRECT_CRISIS, WARNING_SIGNS)
+        for code, texts in source.items()
+        for text in texts
+    ],
 )
 def test_indirect_crisis_messages_are_caught(language, message):
     assert mentions_crisis(message), message
 
 
 @pytest.mark.parametrize(
-    "message", [text for texts in FIGURES_OF_SPEECH.values() for text in texts]
+    "message", [text for texts in FIGURES_OF_SPEECH.values() for text in texts] + MORE_FIGURES
 )
 def test_figures_of_speech_are_known_and_not_crises(message):
     assert not mentions_crisis(message), message
@@ -587,6 +573,11 @@ def test_figures_of_speech_are_known_and_not_crises(message):
 def test_a_crisis_pattern_always_wins_over_a_figure(message):
     assert mentions_crisis(message), message
     assert not figure_of_speech(message), message
+
+
+@pytest.mark.parametrize("message", EVERYDAY_NEAR_WARNING_SIGNS)
+def test_everyday_messages_near_warning_signs_are_not_crises(message):
+    assert not mentions_crisis(message), message
 
 
 @pytest.mark.parametrize("message", [None, "", "hello", "someone has my nudes"])
