@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import math
 import os
 import platform
 import random
@@ -720,16 +721,18 @@ def changes(measure: str, before: BotResult, after: BotResult) -> list[Change]:
 
 
 def change_verdict(found: list[Change]) -> str:
-    """Beyond the noise only if it is at every level and the same way at all of them."""
+    """A change only if it is beyond the noise at every level, the same way at all."""
     ratios = sorted(change.ratio for change in found)
     span = f"after/before {ratios[0]:.2f}x to {ratios[-1]:.2f}x"
     beyond = [change for change in found if change.beyond_noise]
     if not beyond:
         return f"within the noise at every level ({span})"
-    if len(beyond) == len(found) and (ratios[0] > 1 or ratios[-1] < 1):
-        return f"{'higher' if ratios[0] > 1 else 'lower'} at every level, beyond the noise ({span})"
+    direction = "higher" if ratios[0] > 1 else "lower" if ratios[-1] < 1 else ""
+    if len(beyond) == len(found) and direction:
+        return f"{direction} at every level, beyond the noise ({span})"
     where = ", ".join(str(change.concurrency) for change in beyond)
-    return f"beyond the noise only at {where} at once: no clear change ({span})"
+    side = f"{direction} at every level, " if direction else ""
+    return f"{side}beyond the noise only at {where} at once: not a clear change ({span})"
 
 
 def before_after_table(before: BotResult, after: BotResult) -> tuple[str, str]:
@@ -751,13 +754,37 @@ def before_after_table(before: BotResult, after: BotResult) -> tuple[str, str]:
     return "\n".join(rows), "\n".join(verdicts)
 
 
+def load_averages(results: list[BotResult]) -> list[float]:
+    """The 1-minute load average as each level of these bots started, every round."""
+    return [
+        level.load
+        for result in results
+        for rounds in result.level_rounds
+        for level in rounds
+        if not math.isnan(level.load)
+    ]
+
+
+def busy_note(results: list[BotResult]) -> str:
+    """A sentence for the report's head if other work shared the machine (a load average above
+    twice the cores; this benchmark's own server and load generator make about 2), else ""."""
+    loads = load_averages(results)
+    cores = os.cpu_count() or 1
+    if not loads or max(loads) <= 2 * cores:
+        return ""
+    return (
+        f"\nThe machine was busy with other work during this run: its 1-minute load average was "
+        f"{min(loads):.1f} to {max(loads):.1f} on {cores} cores as the levels started, so the "
+        f"figures are slower than on a quiet machine, and bots measured at different times (Haven "
+        f"and stock) compare less fairly than bots measured alternately."
+    )
+
+
 def before_after_section(before: BotResult, after: BotResult, before_commit: str) -> str:
     """docs/benchmarks.md's "Before and after": Haven at a baseline against Haven now."""
     table, verdicts = before_after_table(before, after)
     rounds = len(before.level_rounds[0])
-    loads = [
-        level.load for bot in (before, after) for rounds_ in bot.level_rounds for level in rounds_
-    ]
+    loads = load_averages([before, after])
     once = "\n".join(
         f"| {what} | {value(before):.1f} {unit} | {value(after):.1f} {unit} | "
         f"{value(after) / value(before):.2f}x |"
@@ -818,6 +845,7 @@ def report(
     floor_p95_20 = p95_at(floor, 20)
     ratio = best["Haven"] / best["stock"] if best["stock"] else float("nan")
     commit = git("rev-parse", "--short", "HEAD")
+    busy = busy_note([haven, stock, floor] + ([baseline] if baseline else []))
     baseline_bullet = baseline_rows = before_after = ""
     if baseline:
         baseline_bullet = (
@@ -883,7 +911,7 @@ def report(
     return f"""# Benchmarks
 
 Measured by `{command}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit `{commit}`.
-Machine: {machine()}.
+Machine: {machine()}.{busy}
 The bots ran on this machine one after the other in the same run, one Rasa server process each,
 over the REST channel on loopback; the load generator ran on the same machine.
 

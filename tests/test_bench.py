@@ -7,6 +7,7 @@ same way, and a report without a baseline has no trace of one.
 """
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -81,13 +82,23 @@ def test_beyond_noise_at_some_levels_only_is_no_clear_change():
     before = bot("Haven at v1", {1: [10.0, 10.0], 5: [10.0, 10.0], 10: [9.0, 11.0]})
     after = bot("Haven", {1: [8.0, 8.0], 5: [10.1, 10.1], 10: [10.0, 10.0]})
     verdict = bench.change_verdict(cpu_change(before, after))
-    assert verdict.startswith("beyond the noise only at 1, 5 at once: no clear change")
+    assert verdict.startswith("beyond the noise only at 1, 5 at once: not a clear change")
 
 
-def test_changes_beyond_noise_in_opposite_directions_are_no_clear_change():
+def test_a_rise_at_every_level_but_beyond_noise_at_some_only_is_not_a_clear_change():
+    before = bot("Haven at v1", {1: [10.0, 10.0], 20: [9.0, 11.0]})
+    after = bot("Haven", {1: [11.5, 11.5], 20: [10.5, 10.5]})
+    verdict = bench.change_verdict(cpu_change(before, after))
+    assert verdict.startswith(
+        "higher at every level, beyond the noise only at 1 at once: not a clear change"
+    )
+
+
+def test_changes_beyond_noise_in_opposite_directions_are_not_a_clear_change():
     before = bot("Haven at v1", {1: [10.0, 10.0], 5: [10.0, 10.0]})
     after = bot("Haven", {1: [12.0, 12.0], 5: [8.0, 8.0]})
-    assert "no clear change" in bench.change_verdict(cpu_change(before, after))
+    verdict = bench.change_verdict(cpu_change(before, after))
+    assert verdict.startswith("beyond the noise only at 1, 5 at once: not a clear change")
 
 
 def test_a_fall_at_every_level_is_lower():
@@ -135,3 +146,10 @@ def test_a_report_with_a_baseline_has_its_rows_and_the_before_and_after():
     assert "**Haven at v1** (commit `abc1234`)" in text
     assert "- CPU main ms: higher at every level, beyond the noise" in text
     assert "| start to first answer | 6.0 s | 6.0 s | 1.00x |" in text
+
+
+def test_a_busy_machine_is_said_at_the_head_of_the_report_and_a_quiet_one_is_not():
+    busy = bot("Haven", {1: [10.0], 20: [10.0]})
+    busy.level_rounds[1][0].load = 2 * os.cpu_count() + 0.5
+    assert bench.busy_note([bot("Haven", {1: [10.0]})]) == ""  # load 1.0
+    assert f"load average was 1.0 to {2 * os.cpu_count() + 0.5:.1f}" in bench.busy_note([busy])
