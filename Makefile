@@ -109,8 +109,11 @@ eval-heldout: $(TRAINED) ## the trained model on the held-out messages; writes r
 	$(PY) scripts/eval_heldout.py --model $(MODEL) --out results/heldout.md
 
 LEVELS ?= 1,5,10,20
-bench: $(TRAINED) ## Haven against stock Rasa on this machine; writes docs/benchmarks.md
-	$(PY) scripts/bench.py --levels $(LEVELS)
+# BASELINE=<git rev> also measures Haven as it was at that revision, alternately with this
+# checkout, and adds a before/after table (ROUNDS: times each level runs per Haven, default 3).
+bench: $(TRAINED) ## Haven against stock Rasa on this machine; writes docs/benchmarks.md (BASELINE=rev: before/after)
+	$(PY) scripts/bench.py --levels $(LEVELS) $(if $(BASELINE),--baseline '$(BASELINE)') \
+		$(if $(ROUNDS),--rounds $(ROUNDS))
 
 bench-encoders: $(INSTALLED) ## each sentence encoder's cost per message (ms per sentence, load, memory)
 	$(PY) scripts/bench_encoders.py
