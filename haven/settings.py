@@ -1,6 +1,6 @@
 """Storage settings: where conversations are kept, with which keys, and for how long.
 
-Everything the conversation store, its command line (`bot.storage_cli`) and the log safety net
+Everything the conversation store, its command line (`haven.storage.cli`) and the log safety net
 need is read here and nowhere else. Secrets and addresses come from the environment; policy
 (how long to keep, which slots to keep) comes from the `tracker_store` section of `endpoints.yml`.
 
@@ -257,7 +257,7 @@ class HandoffSettings:
             "overall": new_requests.get("overall", 30),
             "window_minutes": new_requests.get("window_minutes", 10),
         }
-        from bot.language_packs import DEFAULT_LANGUAGE, is_crisis_only
+        from haven.packs.language_packs import DEFAULT_LANGUAGE, is_crisis_only
 
         console_language = str(
             env.get("HAVEN_CONSOLE_LANGUAGE") or data.get("console_language") or DEFAULT_LANGUAGE

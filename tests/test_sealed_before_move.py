@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversations import ConversationStore, close_engines
-from bot.crypto import KeyRing
-from bot.handoff import HandoffQueue
-from bot.settings import StorageSettings
+from haven.handoff.queue import HandoffQueue
+from haven.settings import StorageSettings
+from haven.storage.conversations import ConversationStore, close_engines
+from haven.storage.crypto import KeyRing
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sealed-before-move.sqlite"
 FIXTURE_KEY = "fixture:" + base64.b64encode(bytes(range(32))).decode()

@@ -1,9 +1,9 @@
 """Command line for counselor accounts.
 
-    python -m bot.counselor_cli add NAME      create an account (asks for the password twice)
-    python -m bot.counselor_cli remove NAME   delete an account
-    python -m bot.counselor_cli list          list the accounts
-    python -m bot.counselor_cli audit         print the audit trail (who claimed, ended, when)
+    python -m haven.handoff.cli add NAME      create an account (asks for the password twice)
+    python -m haven.handoff.cli remove NAME   delete an account
+    python -m haven.handoff.cli list          list the accounts
+    python -m haven.handoff.cli audit         print the audit trail (who claimed, ended, when)
 
 The password can also come from the environment variable HAVEN_COUNSELOR_PASSWORD (for scripts
 and tests); it is never accepted as an argument, so it does not land in the shell's history.
@@ -17,8 +17,8 @@ import getpass
 import os
 import sys
 
-from bot.counselors import AccountError, CounselorAccounts
-from bot.settings import StorageConfigError, StorageSettings
+from haven.handoff.counselors import AccountError, CounselorAccounts
+from haven.settings import StorageConfigError, StorageSettings
 
 YOUNG_PERSON = "(young-person)"
 """Shown in the counselor column for what the young person's side did (leaving while waiting)."""
@@ -27,7 +27,7 @@ YOUNG_PERSON = "(young-person)"
 def main(argv: list[str] | None = None) -> int:
     """Runs one command; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.counselor_cli", description=__doc__.split("\n")[0]
+        prog="python -m haven.handoff.cli", description=__doc__.split("\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("add", help="create an account").add_argument("name")
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 def _audit_lines() -> str:
     from datetime import datetime, timezone
 
-    from bot.handoff import default_queue
+    from haven.handoff.queue import default_queue
 
     return "\n".join(
         f"{datetime.fromtimestamp(line['at'], timezone.utc):%Y-%m-%d %H:%M:%S} UTC  "

@@ -19,9 +19,9 @@ token (a form field or the `X-CSRF-Token` header) and a same-origin `Origin` whe
 A counselor sees the queue and only the chats they claimed: anyone else's chat is a 404.
 
 Every text a counselor reads comes from `content/languages/<language>/console.yml`
-(bot/console_texts.py), in the language `console_language` of handoff.yml: the pages are filled
-in here, each text HTML-escaped, and the script gets the texts as JSON in the page (it sets them
-with textContent only).
+(haven/packs/console_texts.py), in the language `console_language` of handoff.yml: the pages are
+filled in here, each text HTML-escaped, and the script gets the texts as JSON in the page (it sets
+them with textContent only).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import json
 import logging
 import os
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,9 +43,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import load_channel_messages
-from bot.console_texts import load_console_texts
-from bot.counselors import (
+from haven.handoff.counselors import (
     ConsoleSession,
     ConsoleSessions,
     CounselorAccounts,
@@ -54,23 +51,26 @@ from bot.counselors import (
     console_state,
     login_input_ok,
 )
-from bot.handoff import (
+from haven.handoff.queue import (
     HandoffError,
     HandoffQueue,
     HandoffRequest,
     YoungPersonLeft,
     purge_periodically,
 )
-from bot.handoff_relay import NOTICE, HandoffRelay, LiveChat
-from bot.language_packs import DEFAULT_LANGUAGE
-from bot.rate_limit import client_address
-from bot.typed_text import typed_text
-from bot.web_security import install_security_headers
-from bot.widget_web import COMMON_HEADERS
+from haven.handoff.relay import NOTICE, HandoffRelay, LiveChat
+from haven.packs.console_texts import load_console_texts
+from haven.packs.language_packs import DEFAULT_LANGUAGE
+from haven.rasa_edge.rest_channel import load_channel_messages
+from haven.settings import PROJECT_ROOT
+from haven.web.rate_limits import client_address
+from haven.web.security_headers import install_security_headers
+from haven.web.typed_text import typed_text
+from haven.web.widget_site import COMMON_HEADERS
 
 logger = logging.getLogger(__name__)
 
-CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+CONSOLE_DIR = PROJECT_ROOT / "console"
 COOKIE = "haven_counselor"
 MAX_TEXT = 4000
 FIELD = re.compile(r"\{\{(\w+)\}\}|\{(\w+)\}")
@@ -172,8 +172,8 @@ class CounselorConsole:
     @classmethod
     def default(cls, relay: HandoffRelay) -> CounselorConsole:
         """The console over Haven's configured database, keys and `handoff.yml`."""
-        from bot.handoff import default_queue
-        from bot.settings import HandoffSettings, StorageSettings
+        from haven.handoff.queue import default_queue
+        from haven.settings import HandoffSettings, StorageSettings
 
         accounts = CounselorAccounts(StorageSettings.load().db_url)
         accounts.create_schema()
@@ -387,8 +387,8 @@ class CounselorConsole:
         found = self._mine(request_id, session) if session else None
         if found is None:
             return _json({"error": "not found"}, 404)
-        from bot.content import content
-        from bot.render import Renderer
+        from haven.packs.content import content
+        from haven.packs.render import Renderer
 
         if self.renderer is None:
             self.renderer = Renderer(content())
@@ -442,7 +442,7 @@ class CounselorConsole:
 
     def register(self, app: Sanic) -> None:
         """Adds the console's routes to the Rasa server's app, with the security headers and
-        the Host check (bot/web_security.py)."""
+        the Host check (haven/web/security_headers.py)."""
         install_security_headers(app)
 
         def guarded(handler: Any) -> Any:

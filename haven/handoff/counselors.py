@@ -1,7 +1,7 @@
 """Counselor accounts, console sessions and the login rate limit.
 
 - `CounselorAccounts`: the table `haven_counselors` (name, scrypt hash with a random salt, when
-  last seen in the console). Accounts are made with `python -m bot.counselor_cli add NAME`.
+  last seen in the console). Accounts are made with `python -m haven.handoff.cli add NAME`.
   "Last seen" is how another process (the action server) knows a counselor is online.
 - `ConsoleSessions`: server-side sessions in memory. The browser holds only a random token in an
   HttpOnly, SameSite=Strict cookie; the server keeps its SHA-256, the counselor's name, a CSRF
@@ -33,8 +33,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.conversations import engine_for
-from bot.schema import create_tables
+from haven.storage.conversations import engine_for
+from haven.storage.schema import create_tables
 
 ACCOUNTS_TABLE = "haven_counselors"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}\Z")

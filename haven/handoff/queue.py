@@ -5,10 +5,10 @@ young person to repeat themselves: language, region, age band, the plan steps do
 was seen (the risk flag), when it was asked for, its status and who claimed it. Nothing the young
 person typed is ever part of it.
 
-Stored like conversations (bot/conversations.py): one AES-256-GCM row per request in the table
-`haven_handoffs`, in the same database and under the same key ring. In the clear are only a random
-request id, the keyed hash of the conversation id, the status and the time of the last change (so
-expired rows can be deleted without the keys). Waiting requests are deleted `keep_minutes` after
+Stored like conversations (haven/storage/conversations.py): one AES-256-GCM row per request in the
+table `haven_handoffs`, in the same database and under the same key ring. In the clear are only a
+random request id, the keyed hash of the conversation id, the status and the time of the last change
+(so expired rows can be deleted without the keys). Waiting requests are deleted `keep_minutes` after
 they were made; ended ones at once (the audit trail keeps who did what, and when). Expired rows
 are deleted by `purge_periodically` (every minute in each server process) and on every read,
 request and claim, so an expired request can never be claimed.
@@ -19,9 +19,10 @@ does not come back), `leave` takes the request out of the queue at once. What st
 hash, nothing about the young person), so a counselor who tries to claim it is told they left.
 
 The audit trail (`haven_handoff_audit`) is encrypted too: counselor, action, request id, time.
-Key checks and rotation cover both tables (`sealed_handoff_tables`, bot/encrypted_tables.py). A
-row the configured keys cannot open (its key was retired before rotating) is left out of what
-the console and the audit trail show, with one log line, so it never makes the console fail.
+Key checks and rotation cover both tables (`sealed_handoff_tables`,
+haven/storage/encrypted_tables.py). A row the configured keys cannot open (its key was retired
+before rotating) is left out of what the console and the audit trail show, with one log line, so it
+never makes the console fail.
 """
 
 from __future__ import annotations
@@ -38,12 +39,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.conversations import engine_for
-from bot.crypto import KeyRing, TamperedRecordError
-from bot.log_throttle import SummarizedLog
-from bot.rate_limit import MessageRateLimiter, RateLimits, limiter_for_environment
-from bot.schema import SealedTable, create_tables
-from bot.settings import StorageConfigError
+from haven.logs.throttle import SummarizedLog
+from haven.settings import StorageConfigError
+from haven.storage.conversations import engine_for
+from haven.storage.crypto import KeyRing, TamperedRecordError
+from haven.storage.schema import SealedTable, create_tables
+from haven.web.rate_limits import MessageRateLimiter, RateLimits, limiter_for_environment
 
 logger = logging.getLogger(__name__)
 
@@ -454,7 +455,7 @@ def _open_all(
     if unreadable:
         logger.error(
             "Left out %d of the %s: the configured keys cannot decrypt them (key ids: %s); run "
-            "`python -m bot.storage_cli check`.",
+            "`python -m haven.storage.cli check`.",
             len(rows) - len(opened),
             sealed.noun,
             ", ".join(sorted(unreadable)),
@@ -487,8 +488,8 @@ def _encode(body: dict[str, Any]) -> bytes:
 
 def default_queue(environ: dict[str, str] | None = None) -> HandoffQueue:
     """The queue in Haven's configured database, with its key ring and `handoff.yml`'s expiry."""
-    from bot.crypto import load_key_ring
-    from bot.settings import HandoffSettings, StorageSettings
+    from haven.settings import HandoffSettings, StorageSettings
+    from haven.storage.crypto import load_key_ring
 
     storage = StorageSettings.load(environ)
     queue = HandoffQueue(
@@ -502,7 +503,7 @@ def default_queue(environ: dict[str, str] | None = None) -> HandoffQueue:
 
 ONLINE, OFFLINE, REFUSED = "online", "offline", "refused"
 REQUEST_CHANNEL = "haven_widget"
-"""The only channel that carries a counselor's live reply (bot/widget_channel.py, the relay)."""
+"""The only channel that carries a counselor's live reply (the web chat channel, and the relay)."""
 ADDRESS_METADATA = "haven_address"
 """Message metadata the web chat channel adds itself: the keyed hash of the client's address,
 for `NewRequestLimit`. The browser cannot set it (`allowed_metadata` drops it), and the store
@@ -516,9 +517,9 @@ _OVER_LIMIT = SummarizedLog(
 class NewRequestLimit:
     """How many new requests for a person one client address, and everyone together, may make.
 
-    Token buckets of bot/rate_limit.py (in Redis with `HAVEN_REDIS_URL`, so the limit holds across
-    action servers): `new_requests_per_address` per address and `new_requests_overall` in all,
-    per `new_requests_window_minutes` (handoff.yml). A request refused by its address's limit
+    Token buckets of haven/web/rate_limits.py (in Redis with `HAVEN_REDIS_URL`, so the limit holds
+    across action servers): `new_requests_per_address` per address and `new_requests_overall` in
+    all, per `new_requests_window_minutes` (handoff.yml). A request refused by its address's limit
     does not use up everyone's allowance.
     """
 
@@ -571,8 +572,8 @@ class HandoffDesk:
     @classmethod
     def default(cls) -> HandoffDesk:
         """The desk over Haven's configured database and `handoff.yml`."""
-        from bot.counselors import CounselorAccounts
-        from bot.settings import HandoffSettings, StorageSettings
+        from haven.handoff.counselors import CounselorAccounts
+        from haven.settings import HandoffSettings, StorageSettings
 
         accounts = CounselorAccounts(StorageSettings.load().db_url)
         accounts.create_schema()

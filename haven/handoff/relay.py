@@ -26,8 +26,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.safety import mentions_crisis
-from bot.typed_text import typed_text
+from haven.nlu.crisis_patterns import mentions_crisis
+from haven.web.typed_text import typed_text
 
 logger = logging.getLogger(__name__)
 

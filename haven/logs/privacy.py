@@ -18,7 +18,8 @@ handlers added later (it wraps the log record factory, not a handler):
 
 It also drops the Python warnings in which Rasa quotes a message (WARNINGS_QUOTING_USER_TEXT).
 
-Installed by `bot.tracker_store` (the Rasa server) and `actions.privacy` (the action server).
+Installed by `haven.rasa_edge.tracker_store` (the Rasa server) and `actions.privacy` (the action
+server).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import warnings
 from types import TracebackType
 from typing import Any
 
-from bot.settings import StorageConfigError, debug_logs_allowed
+from haven.settings import StorageConfigError, debug_logs_allowed
 
 HIDDEN = "[hidden: may contain user text]"
 
@@ -68,7 +69,7 @@ SENSITIVE_FIELDS = frozenset(
     }
 )
 
-_PROTECTED_LOGGERS = ("rasa", "rasa_sdk", "sanic", "bot", "actions")
+_PROTECTED_LOGGERS = ("rasa", "rasa_sdk", "sanic", "haven", "bot", "actions")
 _installed = False
 
 
@@ -76,7 +77,7 @@ def _safe_exception_types() -> tuple[type[BaseException], ...]:
     """Exceptions whose messages never hold user text: ours, and connection problems."""
     import sqlalchemy.exc
 
-    from bot.crypto import TamperedRecordError
+    from haven.storage.crypto import TamperedRecordError
 
     return (
         StorageConfigError,

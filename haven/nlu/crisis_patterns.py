@@ -8,15 +8,16 @@ reply is gentle and the conversation goes on); a miss is not, so the patterns le
 The patterns always read the whole message. On a 10,000-character message one scan takes about
 20 ms of the event loop (90 patterns; `re` holds the GIL, so a thread would not help), and the
 pipeline asks twice (the locale hints and the safety net): within `one_scan_per_message` (the
-channels hand every message to Rasa inside it, bot/encode_ahead.py) the second asks get the first
-answer. Nothing is kept after the message.
+channels hand every message to Rasa inside it, haven/nlu/encode_ahead.py) the second asks get the
+first answer. Nothing is kept after the message.
 
 Each language's file also lists `figures`: figures of speech that sound like a crisis and are not
 ("my mom is gonna kill me", "lmao im dead", "esta tarea me está matando"). The issue
 "Understanding v2" found the classifier giving these `crisis` at 0.8 and more, so the full crisis
 takeover interrupted a young person who was joking or worried about their parents.
-`figure_of_speech` tells `bot.nlu_safety_net.CrisisSafetyNet` to downgrade the classifier's
-`crisis` to the gentle "are you safe?" check; a crisis pattern anywhere in the message always wins.
+`figure_of_speech` tells `haven.rasa_edge.nlu.crisis_net.CrisisSafetyNet` to downgrade the
+classifier's `crisis` to the gentle "are you safe?" check; a crisis pattern anywhere in the message
+always wins.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from typing import Any
 
 import yaml
 
-CRISIS_FILES = Path(__file__).resolve().parent.parent / "content" / "languages"
+from haven.settings import PROJECT_ROOT
+
+CRISIS_FILES = PROJECT_ROOT / "content" / "languages"
 """Each language's patterns are in `content/languages/<language>/crisis.yml` (written in the
 folded form `normalise` gives: no accents, repeated letters squeezed), so a new language brings
 its own patterns, and `make check-content` checks them against that file's examples."""

@@ -1,15 +1,15 @@
 """Encoding a message's meaning before Rasa reads it: off the event loop, and batched under load.
 
 Rasa runs its NLU pipeline inside the event loop, so while the sentence encoder
-(bot/encoders.py, most of the work of understanding a message) runs, the Rasa server does
+(haven/nlu/encoders.py, most of the work of understanding a message) runs, the Rasa server does
 nothing else. Haven's channels therefore hand each message to Rasa within `encode_ahead(text)`:
 the text is encoded on a worker thread first (numpy's matrix products release the GIL, so the
 event loop keeps serving other conversations on the other core), and texts that arrive while the
 worker is busy are encoded together in one batch. The vector is kept in a context variable of the
 message's own task, with the encoder that made it, where MeaningAndSpellingClassifier
-(bot/intent_classifier.py) finds it when it reads with the same encoder; if it is not there (a
-test, `rasa shell`, another channel), the classifier encodes the text itself, with the same
-result. Measured under load (make bench, 20 conversations): the server's main thread
+(haven/rasa_edge/nlu/intent_classifier.py) finds it when it reads with the same encoder; if it is
+not there (a test, `rasa shell`, another channel), the classifier encodes the text itself, with the
+same result. Measured under load (make bench, 20 conversations): the server's main thread
 spends about a fifth less time per message.
 
 Nothing is stored: the text and its vector live only in memory, for the one message.
@@ -27,8 +27,8 @@ from contextvars import ContextVar
 
 import numpy as np
 
-from bot.encoders import Encoder, serving_encoder
-from bot.safety import one_scan_per_message
+from haven.nlu.crisis_patterns import one_scan_per_message
+from haven.nlu.encoders import Encoder, serving_encoder
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
 """Which sentence encoder the intent classifier reads meaning with, chosen in config.yml.
 
 `encoder:` of MeaningAndSpellingClassifier names one of ENCODERS: `minilm` (all-MiniLM-L6-v2,
-English only, bot/sentence_encoder.py), `usem3` (universal-sentence-encoder-multilingual v3,
-bot/multilingual_encoder.py) or `both` (the two vectors side by side). One config option rather
-than two code paths, so a held-out set or a new language can compare them on the same code.
+English only, haven/nlu/sentence_encoder.py), `usem3` (universal-sentence-encoder-multilingual v3,
+haven/nlu/multilingual_encoder.py) or `both` (the two vectors side by side). One config option
+rather than two code paths, so a held-out set or a new language can compare them on the same code.
 
 Each encoder is built once per process (its weights are tens of MB). The one a loaded model
-serves with is remembered here, so bot/encode_ahead.py encodes a message with the same encoder
+serves with is remembered here, so haven/nlu/encode_ahead.py encodes a message with the same encoder
 the classifier will read it with.
 """
 
@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot import sentence_encoder
+from haven.nlu import sentence_encoder
 
 
 class Encoder(Protocol):
@@ -63,7 +63,7 @@ def shared_encoder(name: str) -> Encoder:
     if name == "minilm":
         return sentence_encoder.shared_encoder()
     if name == "usem3":
-        from bot.multilingual_encoder import MultilingualEncoder
+        from haven.nlu.multilingual_encoder import MultilingualEncoder
 
         return MultilingualEncoder()
     check_encoder_name(name)
@@ -74,7 +74,7 @@ _serving: list[Encoder] = []  # the encoder of the model this process serves, on
 
 
 def serve_with(name: str) -> Encoder:
-    """Builds the encoder a loaded model reads with; bot/encode_ahead.py then uses it too."""
+    """Builds the encoder a loaded model reads with; haven/nlu/encode_ahead.py then uses it too."""
     encoder = shared_encoder(name)
     _serving[:] = [encoder]
     return encoder

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.content import INTERNATIONAL, ContentPacks, content, normalise_words
+from haven.packs.content import INTERNATIONAL, ContentPacks, content, normalise_words
 
 MINOR = "minor"
 ADULT = "adult"

@@ -18,9 +18,15 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from bot.content import DEFAULT_LANGUAGE, INTERNATIONAL, ContentPacks, content, normalise_words
-from bot.facts import RegionReader
-from bot.safety import crisis_language
+from haven.nlu.crisis_patterns import crisis_language
+from haven.nlu.facts import RegionReader
+from haven.packs.content import (
+    DEFAULT_LANGUAGE,
+    INTERNATIONAL,
+    ContentPacks,
+    content,
+    normalise_words,
+)
 
 SET_LANGUAGE_INTENT = "set_language"
 TELL_REGION_INTENT = "tell_region"

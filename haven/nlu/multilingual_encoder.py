@@ -1,9 +1,9 @@
 """`MultilingualEncoder`: sentence embeddings in 16 languages, from a pinned PyPI wheel.
 
-all-MiniLM-L6-v2 (bot/sentence_encoder.py) knows only English words: its WordPiece vocabulary cuts
-a Spanish, German or Dutch message into English fragments, so the classifier reads such a message
-by its n-grams alone. Google's universal-sentence-encoder-multilingual v3 maps en, es, pt, fr,
-de, nl and ten more languages into one space ("he is threatening to share my photos" and "me
+all-MiniLM-L6-v2 (haven/nlu/sentence_encoder.py) knows only English words: its WordPiece vocabulary
+cuts a Spanish, German or Dutch message into English fragments, so the classifier reads such a
+message by its n-grams alone. Google's universal-sentence-encoder-multilingual v3 maps en, es, pt,
+fr, de, nl and ten more languages into one space ("he is threatening to share my photos" and "me
 está amenazando con compartir mis fotos" are at cosine 0.86; an unrelated English sentence at
 0.06).
 

@@ -9,7 +9,7 @@ them before the plan starts.
 Which words raise a topic is data, in each language's `language.yml` (`questions:`): a cue is a
 phrase ("taken down") or word groups that must come in order in one sentence ("should" ...
 "delete" ... "account"), so a translator adds words without touching Python. Words are matched
-as `bot.facts` matches them: lower case, no accents, no apostrophes ("I'm" is "im").
+as `haven.nlu.facts` matches them: lower case, no accents, no apostrophes ("I'm" is "im").
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.content import ContentPacks, content, normalise_words
-from bot.facts import tokens_of
+from haven.nlu.facts import tokens_of
+from haven.packs.content import ContentPacks, content, normalise_words
 
 TOPICS: tuple[str, ...] = (
     "delete_account",

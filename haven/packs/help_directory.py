@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.pack_reader import (
+from haven.packs.pack_reader import (
     SCHEMA_VERSION,
     PackNode,
     ProblemReport,

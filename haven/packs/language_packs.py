@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.help_directory import INTERNATIONAL, Region
-from bot.pack_reader import PackNode, ProblemReport, check_schema, line_of, read_yaml
+from haven.packs.help_directory import INTERNATIONAL, Region
+from haven.packs.pack_reader import PackNode, ProblemReport, check_schema, line_of, read_yaml
 
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}\Z")

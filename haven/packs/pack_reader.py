@@ -2,8 +2,8 @@
 
 ruamel.yaml (which Rasa already installs) keeps the line of every key; `PackNode` wraps a mapping
 with those lines, and each check adds a `Problem` to a `ProblemReport` instead of stopping at the
-first, so one run of `make check-content` lists everything to fix. Used by `bot.help_directory`
-and `bot.language_packs`.
+first, so one run of `make check-content` lists everything to fix. Used by
+`haven.packs.help_directory` and `haven.packs.language_packs`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from haven.settings import PROJECT_ROOT
+
+PROJECT_DIR = PROJECT_ROOT
 SCHEMA_VERSION = 1
 """The version of docs/content-schema.md these readers accept."""
 

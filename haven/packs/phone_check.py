@@ -14,7 +14,7 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import PhoneNumberType, ShortNumberCost, shortnumberinfo
 
-from bot.content import INTERNATIONAL, ContentPacks, HelpEntry, Problem, Region
+from haven.packs.content import INTERNATIONAL, ContentPacks, HelpEntry, Problem, Region
 
 COUNTRY_ALIASES = {"UK": "GB"}
 """Locales a chat may send that are not ISO 3166 codes."""

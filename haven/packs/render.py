@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.content import (
+from haven.packs.content import (
     DEFAULT_LANGUAGE,
     INTERNATIONAL,
     ContentPacks,

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content import CONTENT_DIR, PROJECT_DIR, ContentPacks, Language, Problem, Region
-from bot.render import AGE_BANDS, PLACEHOLDER, Renderer
+from haven.packs.content import CONTENT_DIR, PROJECT_DIR, ContentPacks, Language, Problem, Region
+from haven.packs.render import AGE_BANDS, PLACEHOLDER, Renderer
 
 WIDGET_JS = PROJECT_DIR / "widget" / "haven.js"
 _JS_PATTERN = re.compile(r"var LINK_PATTERN = new RegExp\('((?:[^'\\]|\\.)*)', 'gi'\);")

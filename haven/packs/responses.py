@@ -1,7 +1,7 @@
 """Response texts the actions need themselves (step headlines), in the conversation's language.
 
-Every other response is rendered by Rasa through `bot.nlg.ContentPackNLG`; the actions only need
-the first line of a step ("Step 3: Save evidence before you block.") to list progress.
+Every other response is rendered by Rasa through `haven.rasa_edge.nlg.ContentPackNLG`; the actions
+only need the first line of a step ("Step 3: Save evidence before you block.") to list progress.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from bot.content import content
-from bot.localization import effective_language
-from bot.render import Renderer
+from haven.nlu.locale_finding import effective_language
+from haven.packs.content import content
+from haven.packs.render import Renderer
 
 
 @lru_cache(maxsize=1)

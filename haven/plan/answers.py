@@ -2,18 +2,18 @@
 
 Someone who leaves after one reply must already have what they asked for, and the line for their
 country. So, after "I'm sorry this is happening", the reply answers each question the message
-asked (`bot.questions`), gives an adult the adult route, and, on the first reply, names the
+asked (`haven.nlu.questions`), gives an adult the adult route, and, on the first reply, names the
 line to talk to someone now when the region is known; then the plan goes on. This module only
 chooses the response keys; what they say is in content/languages/<lang>/responses.yml, with the
-region's lines and tools filled in by `bot.render`.
+region's lines and tools filled in by `haven.packs.render`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.facts import ADULT
-from bot.questions import TOPICS
+from haven.nlu.facts import ADULT
+from haven.nlu.questions import TOPICS
 
 ANSWER_PREFIX = "utter_answer_"
 ADULT_ROUTE = "utter_answer_adult_route"

@@ -1,6 +1,6 @@
 """Haven's action server: rasa_sdk's server that answers only the Rasa servers holding the secret.
 
-`python -m bot.action_server --port 5055` serves the custom actions in `actions/` like
+`python -m haven.rasa_edge.action_server --port 5055` serves the custom actions in `actions/` like
 `python -m rasa_sdk`, with three differences:
 - every request except `GET /health` must carry the header `X-Haven-Action-Secret` with the
   value of `HAVEN_ACTION_SECRET` (compared in constant time); anything else gets a bare 401,
@@ -25,7 +25,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.log_throttle import SummarizedLog
+from haven.logs.throttle import SummarizedLog
+from haven.rasa_edge import patches
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def create_action_app(secret: str, actions: str = "actions") -> Sanic:
     """rasa_sdk's app for the `actions` package, with CORS off and the secret checked first."""
     from rasa_sdk.endpoint import create_app
 
+    patches.install(patches.ACTION_SERVER)  # before the actions are imported and log anything
     app = create_app(actions, cors_origins="")
     # Registered after create_app's own middleware but run first: Sanic runs request middleware
     # in the order given, and CORS (the only other one) adds headers to responses only.

@@ -31,7 +31,8 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.settings import StorageConfigError
+from haven.rasa_edge import patches
+from haven.settings import StorageConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class RedisUrlLockStore(RedisLockStore):
         endpoint_config: EndpointConfig | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
+        patches.install()  # every adapter Rasa builds puts Haven's patches in place
         env = os.environ if environ is None else environ
         url = (env.get("HAVEN_REDIS_URL") or "").strip()
         if not url:

@@ -1,10 +1,10 @@
 """`ContentPackNLG`: Rasa's natural language generator for Haven's content packs.
 
-Set in `endpoints.yml` (`nlg: type: bot.nlg.ContentPackNLG`); Rasa 3.6 loads the class from its
-module path and calls `ContentPackNLG(endpoint_config=..., domain=...)` in the Rasa server itself
-(no extra service). For each response it renders `content/languages/<language>/responses.yml` in
-the conversation's language, with the help lines of its region and age group
-(`bot.render.Renderer`). A response the packs lack is a startup error, never a silent gap.
+Set in `endpoints.yml` (`nlg: type: haven.rasa_edge.nlg.ContentPackNLG`); Rasa 3.6 loads the class
+from its module path and calls `ContentPackNLG(endpoint_config=..., domain=...)` in the Rasa server
+itself (no extra service). For each response it renders `content/languages/<language>/responses.yml`
+in the conversation's language, with the help lines of its region and age group
+(`haven.packs.render.Renderer`). A response the packs lack is a startup error, never a silent gap.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.content import CONTENT_DIR, ContentError, Problem, content
-from bot.localization import effective_language, effective_region
-from bot.render import Renderer
+from haven.nlu.locale_finding import effective_language, effective_region
+from haven.packs.content import CONTENT_DIR, ContentError, Problem, content
+from haven.packs.render import Renderer
+from haven.rasa_edge import patches
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class ContentPackNLG(NaturalLanguageGenerator):
     def __init__(
         self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None
     ) -> None:
+        patches.install()  # every adapter Rasa builds puts Haven's patches in place
         options = (endpoint_config.kwargs if endpoint_config else None) or {}
         self.packs = content(Path(options.get("content_dir") or CONTENT_DIR))
         self.renderer = Renderer(self.packs)

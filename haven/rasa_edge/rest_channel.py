@@ -4,19 +4,19 @@ Compared with Rasa's own `RestInput` it:
 - answers malformed JSON, wrong types and a missing `sender` with a clear 400,
 - answers an empty or whitespace-only message kindly, without bothering the assistant,
 - refuses messages longer than `MAX_MESSAGE_CHARS` with a kind 413,
-- answers messages over the per-conversation or per-address rate limit (bot/rate_limit.py) with
-  a kind 429, without handling them,
+- answers messages over the per-conversation or per-address rate limit (haven/web/rate_limits.py)
+  with a kind 429, without handling them,
 - keeps only the `language`, `region` and `locale` metadata keys (nothing that identifies a
   device), and answers in that language, with that region's help lines, when it answers itself,
-- puts the security headers on every response of the server (bot/web_security.py),
+- puts the security headers on every response of the server (haven/web/security_headers.py),
 - files its conversations under `rest:` + sender (`REST_PREFIX`), apart from the web chat's
   conversations (whose ids never contain `:`), so a web chat conversation is reachable only with
   its token, never by naming its id as a REST sender; replies name the sender as it was sent,
 - never logs what the user typed, even when handling the message fails,
 - answers with a kind message and the crisis lines when a custom action failed (the action
-  server is down; the turn is not saved, bot/action_failures.py), when PostgreSQL or Redis is out
-  of reach (a 503; the turn is not handled or not saved), or when nothing was said, so nobody is
-  left with half an answer or silence.
+  server is down; the turn is not saved, haven/rasa_edge/patches/action_failures.py), when
+  PostgreSQL or Redis is out of reach (a 503; the turn is not handled or not saved), or when nothing
+  was said, so nobody is left with half an answer or silence.
 """
 
 from __future__ import annotations
@@ -33,23 +33,19 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import rasa_speedups
-from bot.action_failures import ActionFailed, abort_turn_on_action_failure
-from bot.content import content
-from bot.conversations import DatabaseUnavailable
-from bot.encode_ahead import encode_ahead
-from bot.localization import LocaleFinder
-from bot.lock_store import LockStoreUnavailable
-from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
-from bot.render import Renderer
-from bot.typed_text import typed_text
-from bot.web_security import SecureBlueprint
+from haven.nlu.encode_ahead import encode_ahead
+from haven.nlu.locale_finding import LocaleFinder
+from haven.packs.content import content
+from haven.packs.render import Renderer
+from haven.rasa_edge import patches
+from haven.rasa_edge.lock_store import LockStoreUnavailable
+from haven.rasa_edge.patches.action_failures import ActionFailed, abort_turn_on_action_failure
+from haven.storage.conversations import DatabaseUnavailable
+from haven.web.rate_limits import MessageRateLimiter, client_address, shared_limiter
+from haven.web.security_headers import SecureBlueprint
+from haven.web.typed_text import typed_text
 
 logger = logging.getLogger(__name__)
-
-# Every Haven server receives messages through these channels, so this is where Rasa gets the
-# faster (same-result) validation and event lookup of bot/rasa_speedups.py.
-rasa_speedups.install()
 
 MAX_MESSAGE_CHARS = 10_000
 """Longest message the assistant reads; about four pages of text, far more than a chat turn."""
@@ -142,6 +138,7 @@ class HavenRestInput(InputChannel):
     """The REST channel at /webhooks/rest/webhook, with input checks and no text in logs."""
 
     def __init__(self, limiter: MessageRateLimiter | None = None) -> None:
+        patches.install()  # every adapter Rasa builds puts Haven's patches in place
         load_channel_messages()  # read the content packs now: a broken pack stops the start
         self.limiter = limiter or shared_limiter()
 

@@ -1,9 +1,10 @@
 """`EncryptedTrackerStore`: Rasa's tracker store for Haven: minimal, encrypted, forgetting.
 
-Configured in endpoints.yml (`tracker_store: type: bot.tracker_store.EncryptedTrackerStore`).
-The database work is in `bot.conversations.ConversationStore` (usable without Rasa, by the command
-line and the tests); this class only translates between it and Rasa's trackers. What is stored,
-for how long and who can read it is described in docs/privacy.md.
+Configured in endpoints.yml (`tracker_store: type:
+haven.rasa_edge.tracker_store.EncryptedTrackerStore`). The database work is in
+`haven.storage.conversations.ConversationStore` (usable without Rasa, by the command line and the
+tests); this class only translates between it and Rasa's trackers. What is stored, for how long and
+who can read it is described in docs/privacy.md.
 
 When the database is out of reach (PostgreSQL down, a cut network), `retrieve` and `save` raise
 `DatabaseUnavailable` within a few seconds (the connect timeout), the log says so in one line when
@@ -12,8 +13,9 @@ person with their kind `service_error` reply and the crisis lines. Rasa wraps ev
 in its `FailSafeTrackerStore`, which would instead answer `retrieve` with nothing (the message
 starts a new, empty conversation, answered out of context) and keep a failed `save` in memory
 (the turn is lost without a word, or an empty conversation overwrites the stored one once the
-database is back). `let_store_errors_through` makes that wrapper pass this store's errors on, so
-a turn either completes and is saved or ends unsaved with the kind reply; nothing earlier is lost.
+database is back). haven/rasa_edge/patches/store_errors.py makes that wrapper pass this store's
+errors on, so a turn either completes and is saved or ends unsaved with the kind reply; nothing
+earlier is lost.
 """
 
 from __future__ import annotations
@@ -27,21 +29,21 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
+from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import log_safety
-from bot.conversations import (
+from haven.handoff.queue import HandoffQueue
+from haven.rasa_edge import patches
+from haven.settings import StorageConfigError, StorageSettings
+from haven.storage.conversations import (
     UNAVAILABLE_ERRORS,
     ConversationStore,
     DatabaseUnavailable,
     describe_database,
 )
-from bot.crypto import KeyRing
-from bot.encrypted_tables import encrypted_tables
-from bot.handoff import HandoffQueue
-from bot.settings import StorageConfigError, StorageSettings
+from haven.storage.crypto import KeyRing
+from haven.storage.encrypted_tables import encrypted_tables
 
 T = TypeVar("T")
 
@@ -57,6 +59,9 @@ class EncryptedTrackerStore(TrackerStore):
     purged at start and then every `purge_interval_minutes` by a task on Rasa's event loop.
     """
 
+    haven_passes_store_errors_on = True
+    """Rasa's fail-safe wrapper raises this store's errors (rasa_edge/patches/store_errors.py)."""
+
     def __init__(
         self,
         domain: Domain | None = None,
@@ -66,8 +71,7 @@ class EncryptedTrackerStore(TrackerStore):
         key_ring: KeyRing | None = None,
         **options: Any,
     ) -> None:
-        log_safety.install()
-        let_store_errors_through()
+        patches.install()
         if event_broker is not None:
             raise StorageConfigError(
                 "Haven never sends conversation events to an event broker; remove event_broker "
@@ -200,27 +204,3 @@ class EncryptedTrackerStore(TrackerStore):
                 if purged:
                     logger.info("Purged %d expired conversations.", purged)
             self._last_purge = time.monotonic()
-
-
-def let_store_errors_through() -> None:
-    """Makes Rasa's FailSafeTrackerStore pass EncryptedTrackerStore's errors on (module doc).
-
-    Other tracker stores keep Rasa's fallback. Rasa offers no option for this, so the wrapper's two
-    error handlers are replaced once per process (as bot/action_failures.py hooks Rasa's logger).
-    """
-    for name in ("on_tracker_store_error", "on_tracker_store_retrieve_error"):
-        original = getattr(FailSafeTrackerStore, name)
-        if not getattr(original, "haven_lets_errors_through", False):
-            setattr(FailSafeTrackerStore, name, _raising_for_haven(original))
-
-
-def _raising_for_haven(
-    original: Callable[[FailSafeTrackerStore, Exception], None],
-) -> Callable[[FailSafeTrackerStore, Exception], None]:
-    def on_error(wrapper: FailSafeTrackerStore, error: Exception) -> None:
-        if isinstance(wrapper._tracker_store, EncryptedTrackerStore):
-            raise error
-        original(wrapper, error)
-
-    on_error.haven_lets_errors_through = True  # type: ignore[attr-defined]
-    return on_error

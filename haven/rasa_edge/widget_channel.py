@@ -9,13 +9,15 @@ Unlike Rasa's `SocketIOInput`, where the browser names the conversation it joins
 - each message carries a sequence number and is answered in its acknowledgement, so the browser
   knows what arrived. The same message (number and text) sent again after a lost
   acknowledgement is not handled twice: the reply to it is sent again instead.
-- messages get the same checks as the REST channel (bot/channels.py): wrong types, empty and too
-  long messages get the channel's own kind replies (`load_channel_messages`), never an error,
-  and so do messages over the per-conversation or per-address rate limit (bot/rate_limit.py,
-  shared with the REST channel); the address is kept only as a keyed hash in the socket's session.
+- messages get the same checks as the REST channel (haven/rasa_edge/rest_channel.py): wrong types,
+  empty and too long messages get the channel's own kind replies (`load_channel_messages`), never an
+  error, and so do messages over the per-conversation or per-address rate limit
+  (haven/web/rate_limits.py, shared with the REST channel); the address is kept only as a keyed hash
+  in the socket's session.
 - a message whose handling fails is still acknowledged, with the kind error reply and its
   crisis lines, so the browser does not send it again and the chat keeps answering;
-- text that is not valid Unicode (a lone UTF-16 surrogate) is repaired first (bot/typed_text.py);
+- text that is not valid Unicode (a lone UTF-16 surrogate) is repaired first
+  (haven/web/typed_text.py);
 - user text never reaches a log.
 
 Socket.IO events (namespace `/`, path `/socket.io`):
@@ -37,7 +39,7 @@ Socket.IO events (namespace `/`, path `/socket.io`):
   page's messages from its memory. They go to the counselor's console through the relay, and only
   if the young person said yes; never to the database or a log.
 
-While a counselor has the conversation (bot/handoff_relay.py, bot/counselor_console.py), the
+While a counselor has the conversation (haven/handoff/relay.py, haven/handoff/console.py), the
 young person's messages go to the counselor instead of the bot, and are acknowledged with no
 messages; the bot is paused with Rasa's `ConversationPaused` until the counselor hands back.
 
@@ -69,8 +71,18 @@ from rasa.core.channels.socketio import SocketBlueprint
 from sanic import Blueprint, Sanic
 from socketio import AsyncServer
 
-from bot.action_failures import abort_turn_on_action_failure
-from bot.channels import (
+from haven.handoff.console import conversation_locale
+from haven.handoff.queue import ADDRESS_METADATA
+from haven.handoff.relay import (
+    TRANSCRIPT_REQUEST,
+    HandoffRelay,
+    relay_for_environment,
+)
+from haven.nlu.crisis_patterns import mentions_crisis
+from haven.nlu.encode_ahead import encode_ahead
+from haven.rasa_edge import patches
+from haven.rasa_edge.patches.action_failures import abort_turn_on_action_failure
+from haven.rasa_edge.rest_channel import (
     MAX_BODY_BYTES,
     MAX_MESSAGE_CHARS,
     SERVICE_UNAVAILABLE,
@@ -78,19 +90,10 @@ from bot.channels import (
     allowed_metadata,
     load_channel_messages,
 )
-from bot.counselor_console import conversation_locale
-from bot.encode_ahead import encode_ahead
-from bot.handoff import ADDRESS_METADATA
-from bot.handoff_relay import (
-    TRANSCRIPT_REQUEST,
-    HandoffRelay,
-    relay_for_environment,
-)
-from bot.rate_limit import BucketTable, MessageRateLimiter, client_address, shared_limiter
-from bot.safety import mentions_crisis
-from bot.typed_text import typed_text
-from bot.web_security import install_security_headers
-from bot.widget_web import WidgetSite
+from haven.web.rate_limits import BucketTable, MessageRateLimiter, client_address, shared_limiter
+from haven.web.security_headers import install_security_headers
+from haven.web.typed_text import typed_text
+from haven.web.widget_site import WidgetSite
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +148,8 @@ def default_tokens() -> ConversationTokens:
 
     Without a usable key ring (Haven's storage not configured), a random key for this process.
     """
-    from bot.crypto import load_key_ring
-    from bot.settings import StorageConfigError, StorageSettings
+    from haven.settings import StorageConfigError, StorageSettings
+    from haven.storage.crypto import load_key_ring
 
     try:
         settings = StorageSettings.load()
@@ -253,6 +256,7 @@ class HavenWidgetInput(InputChannel):
         handoff_queue: Any = None,
         leave_grace_seconds: float | None = None,
     ) -> None:
+        patches.install()  # every adapter Rasa builds puts Haven's patches in place
         self.relay = relay or relay_for_environment()
         self.counselor_console = counselor_console
         self.handoff_queue = handoff_queue
@@ -353,8 +357,8 @@ class HavenWidgetInput(InputChannel):
         self.relay.connected_here = self._connected_here
         channel = _WidgetBlueprint(self, sio, "/socket.io", "haven_widget", __name__)
         if self.counselor_console:
-            from bot.counselor_console import CounselorConsole
-            from bot.settings import StorageConfigError
+            from haven.handoff.console import CounselorConsole
+            from haven.settings import StorageConfigError
 
             try:
                 channel.ctx.console = CounselorConsole.default(self.relay)
@@ -364,7 +368,7 @@ class HavenWidgetInput(InputChannel):
                 if self.handoff_queue is None:
                     self.handoff_queue = channel.ctx.console.queue
         if self.leave_grace_seconds is None:
-            from bot.settings import HandoffSettings
+            from haven.settings import HandoffSettings
 
             self.leave_grace_seconds = HandoffSettings.load().leave_grace_minutes * 60
         self.site.add_health_route(channel)
@@ -565,7 +569,7 @@ class HavenWidgetInput(InputChannel):
         if not text.strip():
             return self._kind("empty_message", metadata)
         collector = CollectingOutputChannel()
-        # The address hash is for the limit on requests for a person (bot/handoff.py); the
+        # The address hash is for the limit on requests for a person (haven/handoff/queue.py); the
         # store keeps only `keep_metadata`, so it is never saved.
         if address is not None:
             metadata = {**metadata, ADDRESS_METADATA: address.hex()}
@@ -574,7 +578,8 @@ class HavenWidgetInput(InputChannel):
         )
         try:
             # A failed custom action (the action server is down) ends the turn unsaved, and the
-            # user gets the kind error with the crisis lines (bot/action_failures.py).
+            # user gets the kind error with the crisis lines
+            # (haven/rasa_edge/patches/action_failures.py).
             async with encode_ahead(text):
                 with abort_turn_on_action_failure():
                     await on_new_message(message)

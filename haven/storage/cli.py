@@ -1,16 +1,16 @@
 """Command line for Haven's conversation store: keys, checks, rotation and purging.
 
-    python -m bot.storage_cli init-keys   create the embedded key file (var/haven.keys), once
-    python -m bot.storage_cli new-key ID  put a new key first in the key file (or print one
+    python -m haven.storage.cli init-keys   create the embedded key file (var/haven.keys), once
+    python -m haven.storage.cli new-key ID  put a new key first in the key file (or print one
                                           for HAVEN_KEYS with --print)
-    python -m bot.storage_cli check       can the configured keys open every stored row?
-    python -m bot.storage_cli rotate      re-encrypt every encrypted table with the first key
-    python -m bot.storage_cli retire-keys remove keys no stored row uses from the key file
-    python -m bot.storage_cli purge       delete conversations older than the retention period
+    python -m haven.storage.cli check       can the configured keys open every stored row?
+    python -m haven.storage.cli rotate      re-encrypt every encrypted table with the first key
+    python -m haven.storage.cli retire-keys remove keys no stored row uses from the key file
+    python -m haven.storage.cli purge       delete conversations older than the retention period
 
 Encrypted rows live in several tables (conversations, handoff requests, the audit trail);
-check, rotate and retire-keys cover every one of them (bot/encrypted_tables.py).
-Settings come from the environment and endpoints.yml, as for the server (`bot.settings`).
+check, rotate and retire-keys cover every one of them (haven/storage/encrypted_tables.py).
+Settings come from the environment and endpoints.yml, as for the server (`haven.settings`).
 Every failure prints one sentence and exits with status 1.
 """
 
@@ -23,7 +23,8 @@ from typing import Any
 
 import yaml
 
-from bot.crypto import (
+from haven.settings import PROJECT_ROOT, StorageConfigError, StorageSettings
+from haven.storage.crypto import (
     TamperedRecordError,
     add_key_to_file,
     create_key_file,
@@ -31,7 +32,6 @@ from bot.crypto import (
     load_key_ring,
     remove_keys_from_file,
 )
-from bot.settings import PROJECT_ROOT, StorageConfigError, StorageSettings
 
 
 def tracker_store_options(endpoints: Path) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def tracker_store_options(endpoints: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Runs one command; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.storage_cli", description=__doc__.split("\n")[0]
+        prog="python -m haven.storage.cli", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--endpoints", type=Path, default=PROJECT_ROOT / "endpoints.yml")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -87,8 +87,8 @@ def _run(args: argparse.Namespace) -> str:
             "re-encrypt what is stored with it."
         )
 
-    from bot.conversations import ConversationStore
-    from bot.encrypted_tables import encrypted_tables
+    from haven.storage.conversations import ConversationStore
+    from haven.storage.encrypted_tables import encrypted_tables
 
     key_ring = load_key_ring(settings.keys_spec, settings.key_file)
     tables = encrypted_tables(settings, key_ring)

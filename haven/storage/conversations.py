@@ -1,14 +1,14 @@
 """`ConversationStore`: encrypted, minimized conversations in one SQL table (SQLAlchemy 1.4).
 
 Each conversation is one row: the keyed hash of its id, the key id, a nonce, the AES-256-GCM
-ciphertext of its minimized events (`bot.minimize`) and the time of its last save. Works on
-SQLite (the embedded default) and PostgreSQL alike; no Rasa import, so the command line
-(`bot.storage_cli`) starts quickly. Key checks and rotation cover this table together with
-Haven's other encrypted tables (bot/encrypted_tables.py).
+ciphertext of its minimized events (`haven.storage.minimize`) and the time of its last save. Works
+on SQLite (the embedded default) and PostgreSQL alike; no Rasa import, so the command line
+(`haven.storage.cli`) starts quickly. Key checks and rotation cover this table together with
+Haven's other encrypted tables (haven/storage/encrypted_tables.py).
 
-Migrations: the table is created on first start (`bot.schema.create_tables`, which never alters
-an existing table). The encrypted body carries a format version (`"v": 1`), so a change to what
-is stored inside needs no schema change: readers accept old versions and rows are rewritten on
+Migrations: the table is created on first start (`haven.storage.schema.create_tables`, which never
+alters an existing table). The encrypted body carries a format version (`"v": 1`), so a change to
+what is stored inside needs no schema change: readers accept old versions and rows are rewritten on
 the next save or by `storage_cli rotate`. A change to the columns gets a new table name and a
 `storage_cli migrate` step that copies and re-encrypts rows in batches, as `rotate` does, before
 the old table is dropped.
@@ -28,10 +28,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.crypto import KeyRing, TamperedRecordError, load_key_ring
-from bot.minimize import EventMinimizer, latest_session
-from bot.schema import SealedTable, create_tables
-from bot.settings import StorageConfigError, StorageSettings
+from haven.settings import StorageConfigError, StorageSettings
+from haven.storage.crypto import KeyRing, TamperedRecordError, load_key_ring
+from haven.storage.minimize import EventMinimizer, latest_session
+from haven.storage.schema import SealedTable, create_tables
 
 BODY_FORMAT = 1
 CONNECT_TIMEOUT_SECONDS = 3

@@ -1,15 +1,15 @@
 """`KeyRing`: AES-256-GCM encryption of stored conversations, and keyed conversation hashes.
 
 A key ring holds one or more named 256-bit keys. The first key encrypts; every key decrypts, so
-rows written with an older key stay readable until `python -m bot.storage_cli rotate` has
+rows written with an older key stay readable until `python -m haven.storage.cli rotate` has
 re-encrypted them. Keys are written as `id:base64` (standard base64 of 32 random bytes), several
 joined by commas in `HAVEN_KEYS` or one per line in the key file.
 
 From each key, HKDF-SHA256 derives three independent subkeys: one for AES-256-GCM, one for the
 HMAC-SHA256 of conversation ids, and one for the tokens with which a web chat proves it owns a
-conversation (bot/widget_channel.py). Every record gets a fresh random 12-byte nonce, and the
-conversation hash is bound as associated data, so a record moved to another conversation fails
-to decrypt instead of showing someone else's conversation.
+conversation (haven/rasa_edge/widget_channel.py). Every record gets a fresh random 12-byte nonce,
+and the conversation hash is bound as associated data, so a record moved to another conversation
+fails to decrypt instead of showing someone else's conversation.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bot.settings import StorageConfigError
+from haven.settings import StorageConfigError
 
 KEY_BYTES = 32
 NONCE_BYTES = 12

@@ -1,13 +1,13 @@
 """`EncryptedTables`: every table whose rows Haven encrypts, for key checks, rotation and retiring.
 
-Haven seals rows with its key ring in three tables: conversations (bot/conversations.py), and
-handoff requests and the audit trail of what counselors did (bot/handoff.py). A rotation or key
-check that misses one leaves rows under a key about to be retired: after retiring it, the console
-could not read its queue and nobody could read the audit trail. So `encrypted_tables` is the one
-list of them, and `python -m bot.storage_cli check`, `rotate` and `retire-keys` and the server's
-start-up check all go through it. A new encrypted table is added there, as a `SealedTable`
-(bot/schema.py); tests/test_encrypted_tables.py fails for a table with a `nonce` column that is
-not in the list.
+Haven seals rows with its key ring in three tables: conversations (haven/storage/conversations.py),
+and handoff requests and the audit trail of what counselors did (haven/handoff/queue.py). A rotation
+or key check that misses one leaves rows under a key about to be retired: after retiring it, the
+console could not read its queue and nobody could read the audit trail. So `encrypted_tables` is the
+one list of them, and `python -m haven.storage.cli check`, `rotate` and `retire-keys` and the
+server's start-up check all go through it. A new encrypted table is added there, as a `SealedTable`
+(haven/storage/schema.py); tests/test_encrypted_tables.py fails for a table with a `nonce` column
+that is not in the list.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.conversations import engine_for, sealed_conversations
-from bot.crypto import KeyRing, TamperedRecordError
-from bot.handoff import sealed_handoff_tables
-from bot.schema import SealedTable, create_tables
-from bot.settings import StorageConfigError, StorageSettings
+from haven.handoff.queue import sealed_handoff_tables
+from haven.settings import StorageConfigError, StorageSettings
+from haven.storage.conversations import engine_for, sealed_conversations
+from haven.storage.crypto import KeyRing, TamperedRecordError
+from haven.storage.schema import SealedTable, create_tables
 
 ROTATE_BATCH_SIZE = 200
 CHECK_BATCH_SIZE = 500

@@ -9,8 +9,8 @@ the second process waits for the first to commit, then finds the tables there an
 nothing. On SQLite a concurrent creator can only make `CREATE TABLE` say "already exists"; that is
 retried once the other has committed.
 
-`SealedTable` says how the rows of an encrypted table were sealed (bot/crypto.py), so that key
-checks and rotation (bot/encrypted_tables.py) work the same for every such table.
+`SealedTable` says how the rows of an encrypted table were sealed (haven/storage/crypto.py), so that
+key checks and rotation (haven/storage/encrypted_tables.py) work the same for every such table.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.crypto import KeyRing, Sealed
+from haven.storage.crypto import KeyRing, Sealed
 
 SCHEMA_LOCK = 0x48617665_6E000001
 """PostgreSQL advisory lock id held while Haven creates tables (any fixed 64-bit number)."""

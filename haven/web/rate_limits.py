@@ -202,7 +202,7 @@ class RedisMessageRateLimiter(MessageRateLimiter):
         clock: Callable[[], float] = time.monotonic,
         period_seconds: float = PERIOD_SECONDS,
     ) -> None:
-        from bot.lock_store import redis_address, redis_client
+        from haven.rasa_edge.lock_store import redis_address, redis_client
 
         super().__init__(limits, clock=clock, hash_key=hash_key, period_seconds=period_seconds)
         self.where = redis_address(url)
@@ -265,7 +265,7 @@ def limiter_for_environment(
     """Limits in Redis when `HAVEN_REDIS_URL` is set, in this process's memory otherwise.
 
     `limits` default to the message limits of the environment; another use (new handoff
-    requests, bot/handoff.py) passes its own, with its own period and Redis `prefix`.
+    requests, haven/handoff/queue.py) passes its own, with its own period and Redis `prefix`.
     The Redis key names are keyed hashes under a key derived from Haven's storage keys, so every
     process names a bucket the same way. Raises `ValueError` for a malformed limit.
     """
@@ -280,8 +280,8 @@ def limiter_for_environment(
 
 
 def _shared_hash_key(env: Mapping[str, str]) -> bytes:
-    from bot.crypto import load_key_ring
-    from bot.settings import StorageSettings
+    from haven.settings import StorageSettings
+    from haven.storage.crypto import load_key_ring
 
     settings = StorageSettings.load(env)
     ring = load_key_ring(settings.keys_spec, settings.key_file)

@@ -1,6 +1,6 @@
 """Security headers on every response the Rasa server sends, whichever route made it.
 
-The widget's page and files set their own, stricter headers (bot/widget_web.py); every other
+The widget's page and files set their own, stricter headers (haven/web/widget_site.py); every other
 response (the REST channel's JSON, Socket.IO, Rasa's own `/` and error pages) gets:
 
 - `X-Content-Type-Options: nosniff`: JSON is never run as a script;
@@ -15,7 +15,7 @@ A header a route already set is left as it is, so the demo page keeps its own po
 
 Host names (DNS rebinding): a page on a name the attacker controls, resolving to this server's
 address (loopback on a laptop), would otherwise be same-origin with it. Every request whose
-`Host` is not a loopback name or one of `HAVEN_PUBLIC_HOSTS` (bot/settings.py) gets a bare 421,
+`Host` is not a loopback name or one of `HAVEN_PUBLIC_HOSTS` (haven/settings.py) gets a bare 421,
 except the health checks (`HEALTH_PATHS`), which load balancers and probes call by address.
 
 Rasa's own answer at `/` ("Hello from Rasa: 3.6.21", when the demo page is off) is a 404: the
@@ -37,7 +37,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.widget_web import COMMON_HEADERS
+from haven.web.widget_site import COMMON_HEADERS
 
 DEFAULT_HEADERS = {
     **COMMON_HEADERS,
@@ -105,7 +105,7 @@ async def add_security_headers(request: Request, response: HTTPResponse) -> None
 def install_security_headers(app: Sanic) -> None:
     """Adds the headers (a response middleware) and the Host check (a request middleware, for
     the names of `public_hosts`) to the app once, however many channels ask for it."""
-    from bot.settings import public_hosts
+    from haven.settings import public_hosts
 
     if getattr(app.ctx, "haven_security_headers", False):
         return

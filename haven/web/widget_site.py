@@ -27,7 +27,8 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from haven.settings import PROJECT_ROOT
+
 WIDGET_DIR = PROJECT_ROOT / "widget"
 STRINGS_FILE = PROJECT_ROOT / "content" / "widget_strings.yml"
 CONTENT_TYPES = {

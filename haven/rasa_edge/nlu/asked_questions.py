@@ -1,4 +1,5 @@
-"""`AskedQuestions`: the NLU component that finds the questions a message asks (`bot.questions`).
+"""`AskedQuestions`: the NLU component that finds the questions a message asks
+(`haven.nlu.questions`).
 
 The classifier gives one intent per message; a disclosure that also asks "how do I get them taken
 down" needs a second reading, or the question is dropped. This component adds one `question`
@@ -17,9 +18,9 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 
-from bot.content import content
-from bot.nlu_readers import TextFactReader
-from bot.questions import QuestionReader
+from haven.nlu.questions import QuestionReader
+from haven.packs.content import content
+from haven.rasa_edge.nlu.fact_readers import TextFactReader
 
 QUESTION_ENTITY = "question"
 

@@ -1,16 +1,16 @@
 """`CrisisSafetyNet`: the NLU pipeline's last word on crisis messages.
 
 It runs after the intent classifier and the FallbackClassifier (see `config.yml`). When
-`bot.safety.mentions_crisis` matches, the message's intent becomes `crisis` with confidence 1.0,
-whatever the classifier said, so the crisis rule in `data/rules/crisis.yml` fires. The classifier's
-own guess stays visible in the intent ranking.
+`haven.nlu.crisis_patterns.mentions_crisis` matches, the message's intent becomes `crisis` with
+confidence 1.0, whatever the classifier said, so the crisis rule in `data/rules/crisis.yml` fires.
+The classifier's own guess stays visible in the intent ranking.
 
-When no pattern matches and the message is a known figure of speech (`bot.safety.figure_of_speech`:
-"my mom is gonna kill me", "lmao im dead"), a `crisis` from the classifier does not stand: the
-intent becomes `nlu_fallback` with `crisis` kept first among the guesses, so the young person gets
-the gentle "are you safe right now?" with the crisis lines (`bot.safety.weak_crisis_signal`) and
-not the full crisis takeover. The issue "Understanding v2" found the classifier giving such
-messages `crisis` at 0.8 and more.
+When no pattern matches and the message is a known figure of speech
+(`haven.nlu.crisis_patterns.figure_of_speech`: "my mom is gonna kill me", "lmao im dead"), a
+`crisis` from the classifier does not stand: the intent becomes `nlu_fallback` with `crisis` kept
+first among the guesses, so the young person gets the gentle "are you safe right now?" with the
+crisis lines (`haven.nlu.crisis_patterns.weak_crisis_signal`) and not the full crisis takeover. The
+issue "Understanding v2" found the classifier giving such messages `crisis` at 0.8 and more.
 
 One step of Rasa 3.6 runs after every pipeline: `RegexMessageHandler`, the fixed `nlu_target` of
 the default recipe, which replaces the reading of a message that starts like a button's payload
@@ -51,8 +51,9 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.localization import shared_finder
-from bot.safety import figure_of_speech, mentions_crisis
+from haven.nlu.crisis_patterns import figure_of_speech, mentions_crisis
+from haven.nlu.locale_finding import shared_finder
+from haven.rasa_edge import patches
 
 CRISIS_INTENT = "crisis"
 FALLBACK_INTENT = "nlu_fallback"
@@ -78,6 +79,7 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
     ) -> CrisisSafetyNet:
         """Creates the component (it has nothing to train or load) and guards Rasa's payload
         step, so this component's reading of a crisis stands (see the module docstring)."""
+        patches.install()  # every adapter Rasa builds puts Haven's patches in place
         guard_payloads()
         return cls()
 

@@ -1,10 +1,11 @@
 """`TextFactReader`: what the NLU components that read facts from a message have in common.
 
-`StatedAge` (bot/nlu_facts.py) and `AskedQuestions` (bot/nlu_questions.py) each run a
-deterministic reader from the Rasa-free core over the typed text and add what it finds as
-entities of one type, replacing any earlier ones of that type. Neither learns anything, and a
-button's payload ("/step_done") is never read as text. Rasa's `EntityExtractorMixin` only
-formats entities; the reading and the replacing are the same for both, so they live here once.
+`StatedAge` (haven/rasa_edge/nlu/stated_age.py) and `AskedQuestions`
+(haven/rasa_edge/nlu/asked_questions.py) each run a deterministic reader from the Rasa-free core
+over the typed text and add what it finds as entities of one type, replacing any earlier ones of
+that type. Neither learns anything, and a button's payload ("/step_done") is never read as text.
+Rasa's `EntityExtractorMixin` only formats entities; the reading and the replacing are the same for
+both, so they live here once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from haven.rasa_edge import patches
+
 
 class TextFactReader(GraphComponent, EntityExtractorMixin):
     """Adds the values `values_in(text)` finds as entities of type `entity`."""
@@ -33,6 +36,7 @@ class TextFactReader(GraphComponent, EntityExtractorMixin):
     entity: ClassVar[str]
 
     def __init__(self, reader: Any) -> None:
+        patches.install()  # every adapter Rasa builds puts Haven's patches in place
         self.reader = reader
 
     def values_in(self, text: str) -> Iterable[str]:

@@ -6,8 +6,9 @@ each message two ways and lets one logistic regression weigh both:
 
 - spelling: TF-IDF over words (1-2 grams) and characters within words (1-4 grams), so "nudez",
   "sextorted" and "pics" still meet the training data;
-- meaning: a sentence embedding, from the encoder config.yml names (`encoder:`, bot/encoders.py):
-  all-MiniLM-L6-v2 (English), universal-sentence-encoder-multilingual v3 (16 languages), or both.
+- meaning: a sentence embedding, from the encoder config.yml names (`encoder:`,
+  haven/nlu/encoders.py): all-MiniLM-L6-v2 (English), universal-sentence-encoder-multilingual v3 (16
+  languages), or both.
 
 On Haven's training data this raised 5-fold macro F1 from 0.76 (Rasa's count vectors and
 LogisticRegressionClassifier) to about 0.90 with MiniLM, and to 0.92 with both encoders
@@ -35,8 +36,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from bot.encode_ahead import classified_text, encoded_ahead
-from bot.encoders import DEFAULT_ENCODER, Encoder, check_encoder_name, serve_with, shared_encoder
+from haven.nlu.encode_ahead import classified_text, encoded_ahead
+from haven.nlu.encoders import (
+    DEFAULT_ENCODER,
+    Encoder,
+    check_encoder_name,
+    serve_with,
+    shared_encoder,
+)
+from haven.rasa_edge import patches
 
 WORDS = {"analyzer": "word", "ngram_range": (1, 2), "sublinear_tf": True}
 CHARACTERS = {"analyzer": "char_wb", "ngram_range": (1, 4), "sublinear_tf": True}
@@ -56,7 +64,7 @@ class MeaningAndSpellingClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """C: inverse regularisation; embedding_weight: how loud meaning is next to spelling;
-        encoder: which sentence encoder reads meaning (bot/encoders.py)."""
+        encoder: which sentence encoder reads meaning (haven/nlu/encoders.py)."""
         return {
             "C": 10.0,
             "embedding_weight": 2.0,
@@ -68,6 +76,7 @@ class MeaningAndSpellingClassifier(GraphComponent, IntentClassifier):
     def __init__(
         self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource
     ) -> None:
+        patches.install()  # every adapter Rasa builds puts Haven's patches in place
         self.config = {**self.get_default_config(), **config}
         self.encoder_name = check_encoder_name(self.config["encoder"])
         self._model_storage = model_storage

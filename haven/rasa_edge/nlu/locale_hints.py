@@ -2,7 +2,7 @@
 
 It runs after the intent classifier (it needs the intent to tell "vivo en México", a place with
 no pack, from any other mention) and adds `language`, `language_hint`, `region` and
-`region_hint` entities from `bot.localization.LocaleFinder`; the slots of the same names are
+`region_hint` entities from `haven.nlu.locale_finding.LocaleFinder`; the slots of the same names are
 filled from them (domain.yml). It reads the message's channel metadata (`language`, `region`,
 `locale`) and never anything about the device or its address.
 """
@@ -30,8 +30,9 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.content import content
-from bot.localization import LocaleFinder
+from haven.nlu.locale_finding import LocaleFinder
+from haven.packs.content import content
+from haven.rasa_edge import patches
 
 METADATA = "metadata"
 
@@ -41,6 +42,7 @@ class LocaleHints(GraphComponent, EntityExtractorMixin):
     """Adds language and region entities from what the user says and the channel's metadata."""
 
     def __init__(self, finder: LocaleFinder) -> None:
+        patches.install()  # every adapter Rasa builds puts Haven's patches in place
         self.finder = finder
 
     @classmethod

@@ -1,7 +1,7 @@
 """`StatedAge`: the NLU component that reads the writer's stated age in every message.
 
 The intent classifier guessed age from `adult_user` and read "im 14" as an adult; the age is now
-read deterministically (`bot.facts.AgeReader`) and added as an `age_band` entity (`minor` or
+read deterministically (`haven.nlu.facts.AgeReader`) and added as an `age_band` entity (`minor` or
 `adult`), which fills the `age_band` slot at every turn (domain.yml). No intent sets that slot,
 so a stated minor stays a minor until the writer states an adult age ("im 19"), and a message
 that states no age leaves the slot as it was (unknown is treated as under 18). Only the band
@@ -18,9 +18,9 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 
-from bot.content import content
-from bot.facts import AgeReader
-from bot.nlu_readers import TextFactReader
+from haven.nlu.facts import AgeReader
+from haven.packs.content import content
+from haven.rasa_edge.nlu.fact_readers import TextFactReader
 
 AGE_BAND_ENTITY = "age_band"
 

@@ -7,8 +7,9 @@ no rule matches any more (the next messages all end in the fallback). Rasa offer
 so a logging filter on that logger raises `ActionFailed` while a channel is handling a message
 (`abort_turn_on_action_failure`): the turn stops before the tracker is saved, the conversation stays
 as it was before the message, and the channel answers with a kind message and the crisis lines
-(bot/channels.py). The next message tries the action server again, so the bot recovers as soon as
-it is back. Crisis replies are responses, not custom actions, so they never depend on it.
+(haven/rasa_edge/rest_channel.py). The next message tries the action server again, so the bot
+recovers as soon as it is back. Crisis replies are responses, not custom actions, so they never
+depend on it.
 """
 
 from __future__ import annotations
@@ -40,12 +41,17 @@ class _ActionFailureFilter(logging.Filter):
 _FILTER = _ActionFailureFilter()
 
 
-@contextmanager
-def abort_turn_on_action_failure() -> Iterator[None]:
-    """Within the block (one message's handling), a failed custom action raises ActionFailed."""
+def install() -> None:
+    """Puts the filter on Rasa's processor logger (idempotent); it raises only inside the block."""
     logger = logging.getLogger(PROCESSOR_LOGGER)
     if _FILTER not in logger.filters:
         logger.addFilter(_FILTER)
+
+
+@contextmanager
+def abort_turn_on_action_failure() -> Iterator[None]:
+    """Within the block (one message's handling), a failed custom action raises ActionFailed."""
+    install()
     token = _watching.set(True)
     try:
         yield

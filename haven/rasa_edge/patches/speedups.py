@@ -13,8 +13,9 @@ work on every message that gives the same answer each time:
   answers, rebuilt whenever a name is not in it (so classes defined later are still found), and
   unknown names fail as before.
 
-`install()` is called when Haven's channels are imported (bot/channels.py), so every Rasa server
-that serves Haven has both. tests/test_rasa_speedups.py checks the results match Rasa's own.
+`install()` is called by `haven.rasa_edge.patches.install()`, which every adapter Rasa builds calls,
+so every Rasa server that serves Haven has both. tests/test_rasa_speedups.py checks the results
+match Rasa's own.
 """
 
 from __future__ import annotations
