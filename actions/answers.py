@@ -15,9 +15,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from haven.nlu.locale_finding import effective_region
+from haven.nlu.questions import QUESTION_ENTITY
 from haven.packs.content import INTERNATIONAL, content
 from haven.plan.answers import answer_keys
-from haven.rasa_edge.nlu.asked_questions import QUESTION_ENTITY
 
 
 class ActionAnswerQuestions(Action):

@@ -9,9 +9,9 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from haven.nlu.crisis_patterns import weak_crisis_signal
+from haven.nlu.questions import QUESTION_ENTITY
 from haven.packs.responses import headline
 from haven.plan.steps import FIRST_STEP, PlanProgress
-from haven.rasa_edge.nlu.asked_questions import QUESTION_ENTITY
 
 
 def _progress(tracker: Tracker) -> PlanProgress:

@@ -5,13 +5,8 @@ import json
 
 import pytest
 
-from haven.rasa_edge.rest_channel import (
-    CHANNEL_MESSAGES,
-    MAX_MESSAGE_CHARS,
-    InvalidRequest,
-    load_channel_messages,
-    parse_rest_body,
-)
+from haven.packs.channel_messages import CHANNEL_MESSAGES, load_channel_messages
+from haven.web.rest_checks import MAX_MESSAGE_CHARS, InvalidRequest, parse_rest_body
 
 
 def body(**fields) -> bytes:

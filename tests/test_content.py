@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from haven.packs.channel_messages import load_channel_messages
 from haven.packs.content import INTERNATIONAL, content
 from haven.packs.content_check import sources_table
 from haven.packs.render import Renderer
-from haven.rasa_edge.rest_channel import load_channel_messages
 
 PROJECT = Path(__file__).resolve().parent.parent
 HELP_DIRECTORY = PROJECT.parent / "shared" / "reference" / "help-directory.md"

@@ -324,7 +324,7 @@ def test_texts_during_a_handoff_use_the_young_persons_region_and_language():
     import asyncio
 
     from haven.handoff.console import conversation_locale
-    from haven.rasa_edge.rest_channel import load_channel_messages
+    from haven.packs.channel_messages import load_channel_messages
 
     def locale(app, known=None):
         return asyncio.run(conversation_locale(app, "c1", known))

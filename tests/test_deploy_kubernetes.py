@@ -23,9 +23,9 @@ import sqlalchemy as sa
 import yaml
 
 from haven.rasa_edge.action_server import OPEN_PATHS, ActionSecretError, action_secret
-from haven.rasa_edge.lock_store import redis_options
 from haven.settings import StorageConfigError
 from haven.storage.crypto import KeyRing
+from haven.storage.redis_clients import redis_options
 
 PROJECT = Path(__file__).resolve().parent.parent
 FOLDER = PROJECT / "deploy" / "kubernetes"

@@ -115,7 +115,7 @@ def test_postgres_dropping_every_connection_loses_nothing(postgres_schema, tmp_p
 def test_postgres_fully_down_gets_the_kind_reply_and_then_the_conversation_goes_on(
     postgres_schema, tmp_path
 ):
-    from haven.rasa_edge.rest_channel import load_channel_messages
+    from haven.packs.channel_messages import load_channel_messages
 
     if not port_open(*REDIS):
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")
@@ -181,7 +181,7 @@ def test_postgres_fully_down_gets_the_kind_reply_and_then_the_conversation_goes_
 def test_without_redis_a_message_gets_the_kind_reply_and_the_log_says_why(
     postgres_schema, tmp_path
 ):
-    from haven.rasa_edge.rest_channel import load_channel_messages
+    from haven.packs.channel_messages import load_channel_messages
 
     _, schema, keys = postgres_schema
     closed = f"redis://127.0.0.1:{free_port()}/1"

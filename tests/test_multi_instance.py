@@ -127,7 +127,7 @@ def test_one_conversation_hit_on_both_servers_at_once_keeps_every_message(two_se
 
 
 def test_the_rate_limit_of_a_conversation_holds_across_both_servers(two_servers):
-    from haven.rasa_edge.rest_channel import load_channel_messages
+    from haven.packs.channel_messages import load_channel_messages
     from haven.web.rate_limits import DEFAULT_PER_CONVERSATION
 
     first, second = two_servers

@@ -360,7 +360,7 @@ def test_action_server_down_gets_crisis_lines_and_the_bot_recovers(haven):
     while port_open("127.0.0.1", haven.action_port):
         time.sleep(0.2)
 
-    from haven.rasa_edge.rest_channel import load_channel_messages
+    from haven.packs.channel_messages import load_channel_messages
 
     us = {"region": "us"}
     status, replies = haven.post(

@@ -364,9 +364,9 @@ def decrypted_rows(data_dir: Path, senders: list[str]) -> bytes:
     with the embedded key file."""
     import json
 
-    from haven.rasa_edge.rest_channel import REST_PREFIX
     from haven.settings import StorageSettings
     from haven.storage.conversations import ConversationStore
+    from haven.web.rest_checks import REST_PREFIX
 
     store = ConversationStore(StorageSettings.load({"HAVEN_DATA_DIR": str(data_dir)}))
     events = {sender: store.load(REST_PREFIX + sender) for sender in senders}

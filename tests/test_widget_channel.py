@@ -7,8 +7,7 @@ import asyncio
 
 import pytest
 
-from haven.rasa_edge.lock_store import LockStoreUnavailable
-from haven.rasa_edge.rest_channel import MAX_MESSAGE_CHARS, InvalidRequest, load_channel_messages
+from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge.widget_channel import (
     ConversationTokens,
     HavenWidgetInput,
@@ -18,6 +17,8 @@ from haven.rasa_edge.widget_channel import (
 )
 from haven.storage.conversations import DatabaseUnavailable
 from haven.storage.crypto import KeyRing, generate_key_line
+from haven.storage.redis_clients import LockStoreUnavailable
+from haven.web.rest_checks import MAX_MESSAGE_CHARS, InvalidRequest
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,9 +60,9 @@ from haven.handoff.queue import (
     purge_periodically,
 )
 from haven.handoff.relay import NOTICE, HandoffRelay, LiveChat
+from haven.packs.channel_messages import load_channel_messages
 from haven.packs.console_texts import load_console_texts
 from haven.packs.language_packs import DEFAULT_LANGUAGE
-from haven.rasa_edge.rest_channel import load_channel_messages
 from haven.settings import PROJECT_ROOT
 from haven.web.rate_limits import client_address
 from haven.web.security_headers import install_security_headers
@@ -93,17 +94,13 @@ PAGE_HEADERS = {
 }
 
 
-async def set_paused(app: Sanic, conversation_id: str, paused: bool) -> None:
-    """Pauses or resumes the bot for a conversation with Rasa's own events, under its lock."""
-    from rasa.shared.core.events import ConversationPaused, ConversationResumed
+PauseBot = Callable[[Sanic, str, bool], Awaitable[None]]
+"""Pauses (True) or resumes (False) the bot for a conversation: the Rasa side, given by the
+web chat channel (haven/rasa_edge/conversation_pause.py), so this module needs no Rasa."""
 
-    agent = getattr(app.ctx, "agent", None)
-    if agent is None or agent.processor is None:
-        return  # no model loaded: there is no bot to pause
-    async with agent.lock_store.lock(conversation_id):
-        tracker = await agent.processor.fetch_tracker_with_initial_session(conversation_id)
-        tracker.update(ConversationPaused() if paused else ConversationResumed())
-        await agent.tracker_store.save(tracker)
+
+async def no_bot_to_pause(app: Sanic, conversation_id: str, paused: bool) -> None:
+    """For a console served without a Rasa server (tests, a console on its own)."""
 
 
 LOCALE_SLOTS = (("language", ("language", "language_hint")), ("region", ("region", "region_hint")))
@@ -150,8 +147,10 @@ class CounselorConsole:
         allow_remote: bool | None = None,
         secure_cookie: bool | None = None,
         language: str = DEFAULT_LANGUAGE,
+        pause_bot: PauseBot = no_bot_to_pause,
     ) -> None:
         self.relay = relay
+        self.pause_bot = pause_bot
         self.queue = queue
         self.accounts = accounts
         self.sessions = sessions
@@ -170,7 +169,9 @@ class CounselorConsole:
         self._purger: asyncio.Task[None] | None = None
 
     @classmethod
-    def default(cls, relay: HandoffRelay) -> CounselorConsole:
+    def default(
+        cls, relay: HandoffRelay, pause_bot: PauseBot = no_bot_to_pause
+    ) -> CounselorConsole:
         """The console over Haven's configured database, keys and `handoff.yml`."""
         from haven.handoff.queue import default_queue
         from haven.settings import HandoffSettings, StorageSettings
@@ -184,7 +185,15 @@ class CounselorConsole:
         ).digest()
         settings = HandoffSettings.load()
         sessions, limiter = console_state(settings.session_minutes, hash_key)
-        return cls(relay, queue, accounts, sessions, limiter, language=settings.console_language)
+        return cls(
+            relay,
+            queue,
+            accounts,
+            sessions,
+            limiter,
+            language=settings.console_language,
+            pause_bot=pause_bot,
+        )
 
     # --- checks ---------------------------------------------------------------------------
 
@@ -332,7 +341,7 @@ class CounselorConsole:
         except HandoffError:
             return _json({"error": "gone", "message": self.texts["claim_gone"]}, 409)
         await self.relay.open(_live(claimed, session.counselor))
-        await set_paused(request.app, claimed.conversation_id, True)
+        await self.pause_bot(request.app, claimed.conversation_id, True)
         await self._notice(request.app, claimed, "handoff_joined")
         if claimed.share_summary:
             # The young person said yes: their widget sends this chat's earlier messages.
@@ -412,7 +421,7 @@ class CounselorConsole:
         except HandoffError:
             return _json({"error": "not found"}, 404)
         await self.relay.close(ended.conversation_id)
-        await set_paused(request.app, ended.conversation_id, False)
+        await self.pause_bot(request.app, ended.conversation_id, False)
         await self._notice(
             request.app, ended, "handoff_back_to_bot" if action == "hand_back" else "handoff_ended"
         )

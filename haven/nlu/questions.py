@@ -32,6 +32,8 @@ TOPICS: tuple[str, ...] = (
 )
 """The topics Haven answers before Step 1, in the order the answers are given."""
 
+QUESTION_ENTITY = "question"
+"""The entity each question a message asks becomes (the actions read it from the tracker)."""
 _APOSTROPHES = re.compile(r"['’`´]")
 
 Phrase = tuple[str, ...]

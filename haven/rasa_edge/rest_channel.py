@@ -21,11 +21,8 @@ Compared with Rasa's own `RestInput` it:
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -34,104 +31,19 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from haven.nlu.encode_ahead import encode_ahead
-from haven.nlu.locale_finding import LocaleFinder
-from haven.packs.content import content
-from haven.packs.render import Renderer
+from haven.packs.channel_messages import CHANNEL_MESSAGES, load_channel_messages
 from haven.rasa_edge import patches
-from haven.rasa_edge.lock_store import LockStoreUnavailable
 from haven.rasa_edge.patches.action_failures import ActionFailed, abort_turn_on_action_failure
-from haven.storage.conversations import DatabaseUnavailable
 from haven.web.rate_limits import MessageRateLimiter, client_address, shared_limiter
+from haven.web.rest_checks import (
+    REST_PREFIX,
+    SERVICE_UNAVAILABLE,
+    InvalidRequest,
+    parse_rest_body,
+)
 from haven.web.security_headers import SecureBlueprint
-from haven.web.typed_text import typed_text
 
 logger = logging.getLogger(__name__)
-
-MAX_MESSAGE_CHARS = 10_000
-"""Longest message the assistant reads; about four pages of text, far more than a chat turn."""
-
-MAX_BODY_BYTES = 64 * 1024
-SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
-ALLOWED_METADATA = ("language", "region", "locale")
-REST_PREFIX = "rest:"
-"""Put before a REST sender to make its conversation id; web chat ids never contain `:`."""
-CHANNEL_MESSAGES = (
-    "empty_message",
-    "message_too_long",
-    "service_error",
-    "too_fast",
-    "handoff_joined",
-    "handoff_back_to_bot",
-    "handoff_ended",
-    "handoff_crisis",
-)
-"""What the channel says itself: `channel:` in content/languages/<language>/language.yml."""
-
-
-SERVICE_UNAVAILABLE = (DatabaseUnavailable, LockStoreUnavailable)
-"""PostgreSQL or Redis out of reach: the message is not handled, and is answered with a 503."""
-
-
-class InvalidRequest(ValueError):
-    """A request the channel refuses, with the HTTP status and a message for the client."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@lru_cache(maxsize=1)
-def _renderer_and_finder() -> tuple[Renderer, LocaleFinder]:
-    packs = content()
-    return Renderer(packs), LocaleFinder(packs)
-
-
-def load_channel_messages(metadata: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """The texts the channel sends itself (empty message, too long, error), in the language and
-    with the help lines of the region the metadata names (English and anywhere by default)."""
-    renderer, finder = _renderer_and_finder()
-    language = finder.language_from_metadata(metadata)
-    region = finder.region_from_metadata(metadata)
-    return {
-        key: renderer.channel_message(key, language=language, region=region)
-        for key in CHANNEL_MESSAGES
-    }
-
-
-def parse_rest_body(raw: bytes) -> tuple[str, str, dict[str, str]]:
-    """Validates a REST request body and returns (sender, text, metadata).
-
-    Raises `InvalidRequest` with a 4xx status for anything the assistant should not see.
-    An empty `text` is valid here; the caller answers it without the assistant.
-    """
-    if len(raw) > MAX_BODY_BYTES:
-        raise InvalidRequest(413, "message_too_long")
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise InvalidRequest(400, "The body must be JSON encoded as UTF-8.") from error
-    except RecursionError as error:  # nested deeper than the parser goes
-        raise InvalidRequest(400, "The body must be JSON nested less deeply.") from error
-    if not isinstance(body, dict):
-        raise InvalidRequest(
-            400, 'The body must be a JSON object: {"sender": ..., "message": ...}.'
-        )
-    sender = body.get("sender")
-    if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
-        raise InvalidRequest(
-            400, "'sender' must be a string of 1 to 128 letters, digits or the characters _ . : -."
-        )
-    text = body.get("message")
-    if not isinstance(text, str):
-        raise InvalidRequest(400, "'message' must be a string.")
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise InvalidRequest(413, "message_too_long")
-    return sender, typed_text(text), allowed_metadata(body.get("metadata"))
-
-
-def allowed_metadata(metadata: Any) -> dict[str, str]:
-    """The metadata keys in `ALLOWED_METADATA` that name known codes; nothing else."""
-    return _renderer_and_finder()[1].known_metadata(metadata)
 
 
 class HavenRestInput(InputChannel):

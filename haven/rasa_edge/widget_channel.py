@@ -80,17 +80,17 @@ from haven.handoff.relay import (
 )
 from haven.nlu.crisis_patterns import mentions_crisis
 from haven.nlu.encode_ahead import encode_ahead
+from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge import patches
 from haven.rasa_edge.patches.action_failures import abort_turn_on_action_failure
-from haven.rasa_edge.rest_channel import (
+from haven.web.rate_limits import BucketTable, MessageRateLimiter, client_address, shared_limiter
+from haven.web.rest_checks import (
     MAX_BODY_BYTES,
     MAX_MESSAGE_CHARS,
     SERVICE_UNAVAILABLE,
     InvalidRequest,
     allowed_metadata,
-    load_channel_messages,
 )
-from haven.web.rate_limits import BucketTable, MessageRateLimiter, client_address, shared_limiter
 from haven.web.security_headers import install_security_headers
 from haven.web.typed_text import typed_text
 from haven.web.widget_site import WidgetSite
@@ -358,10 +358,11 @@ class HavenWidgetInput(InputChannel):
         channel = _WidgetBlueprint(self, sio, "/socket.io", "haven_widget", __name__)
         if self.counselor_console:
             from haven.handoff.console import CounselorConsole
+            from haven.rasa_edge.conversation_pause import set_paused
             from haven.settings import StorageConfigError
 
             try:
-                channel.ctx.console = CounselorConsole.default(self.relay)
+                channel.ctx.console = CounselorConsole.default(self.relay, pause_bot=set_paused)
             except StorageConfigError as error:  # the chat works on; nobody can take over
                 logger.warning("The counselor console is off: %s", error)
             else:

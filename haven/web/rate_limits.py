@@ -202,7 +202,7 @@ class RedisMessageRateLimiter(MessageRateLimiter):
         clock: Callable[[], float] = time.monotonic,
         period_seconds: float = PERIOD_SECONDS,
     ) -> None:
-        from haven.rasa_edge.lock_store import redis_address, redis_client
+        from haven.storage.redis_clients import redis_address, redis_client
 
         super().__init__(limits, clock=clock, hash_key=hash_key, period_seconds=period_seconds)
         self.where = redis_address(url)

@@ -30,9 +30,9 @@ credentials.yml (`allowed_origins`), checked by the Socket.IO server itself.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from importlib.metadata import version
 from typing import Any
 
-import rasa
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -79,7 +79,8 @@ def host_check(
     return check
 
 
-RASA_GREETING = f"Hello from Rasa: {rasa.__version__}".encode()
+RASA_GREETING = f"Hello from Rasa: {version('rasa')}".encode()
+"""What Rasa's root route says (the version from the package's metadata: no Rasa import)."""
 
 
 async def hide_rasa_version(request: Request, reply: HTTPResponse) -> HTTPResponse | None:

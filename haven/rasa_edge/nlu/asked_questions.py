@@ -18,11 +18,9 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 
-from haven.nlu.questions import QuestionReader
+from haven.nlu.questions import QUESTION_ENTITY, QuestionReader
 from haven.packs.content import content
 from haven.rasa_edge.nlu.fact_readers import TextFactReader
-
-QUESTION_ENTITY = "question"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
