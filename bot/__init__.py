@@ -134,7 +134,14 @@ class _MovedModuleFinder(importlib.abc.MetaPathFinder):
         package, _, name = fullname.partition(".")
         if package != __name__ or name not in MOVED:
             return None
-        return importlib.machinery.ModuleSpec(fullname, _MovedModuleLoader(fullname, MOVED[name]))
+        new = importlib.util.find_spec(MOVED[name])  # imports the new module's packages only
+        spec = importlib.machinery.ModuleSpec(
+            fullname,
+            _MovedModuleLoader(fullname, MOVED[name]),
+            origin=new.origin if new else None,  # runpy's sys.argv[0] for `python -m`
+        )
+        spec.has_location = new is not None and new.has_location
+        return spec
 
 
 if not any(isinstance(finder, _MovedModuleFinder) for finder in sys.meta_path):
