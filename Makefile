@@ -8,7 +8,8 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/haven.tar.gz
 INSTALLED := $(VENV)/.installed
 TRAINING_FILES := config.yml domain.yml $(sort $(shell find data -name '*.yml' 2>/dev/null)) \
-	haven/rasa_edge/nlu/crisis_net.py haven/nlu/crisis_patterns.py haven/rasa_edge/nlu/locale_hints.py haven/rasa_edge/nlu/intent_classifier.py \
+	haven/rasa_edge/nlu/crisis_net.py haven/nlu/crisis_patterns.py haven/rasa_edge/nlu/locale_hints.py \
+	haven/rasa_edge/nlu/intent_classifier.py haven/nlu/intent_model.py \
 	haven/nlu/sentence_encoder.py haven/nlu/multilingual_encoder.py haven/nlu/encoders.py
 # The model is retrained when the content of a training file changes (a hash, not timestamps, so
 # an edit made while training is never missed).

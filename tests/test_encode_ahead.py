@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from haven.nlu import encode_ahead as ahead
-from haven.rasa_edge.nlu.intent_classifier import _embed
+from haven.nlu.intent_model import embed
 
 
 def run_async(test):
@@ -120,7 +120,7 @@ async def test_the_classifier_uses_the_vector_made_ahead(loaded_encoder, monkeyp
 
     async with ahead.encode_ahead("hello"):
         monkeypatch.setattr(loaded_encoder, "encode", encode_missing)  # for what was not ahead
-        vectors = _embed(loaded_encoder, ["hello", "not ahead"])
+        vectors = embed(loaded_encoder, ["hello", "not ahead"])
     assert vectors[0][0] == len("hello")  # made ahead
     assert vectors[1][0] == -1.0  # encoded by the classifier itself
 

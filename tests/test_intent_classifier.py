@@ -77,7 +77,7 @@ def test_a_button_payload_passes_its_intent_on_without_encoding(trained, monkeyp
     def no_encoding(*_):
         raise AssertionError("a button payload must not be encoded")
 
-    monkeypatch.setattr("haven.rasa_edge.nlu.intent_classifier.shared_encoder", no_encoding)
+    monkeypatch.setattr("haven.nlu.intent_model.shared_encoder", no_encoding)
     intent, ranking = parse(classifier, "/greet")
     assert intent == {"name": "greet", "confidence": 1.0}
     assert ranking == [intent]

@@ -1,28 +1,15 @@
-"""`MeaningAndSpellingClassifier`: Haven's intent classifier.
+"""`MeaningAndSpellingClassifier`: the NLU component config.yml names for Haven's intents.
 
-Young people write in their own words, with typos and slang, and many intents differ by meaning
-more than by words ("i already paid" and "i sent him 50 bucks"). The classifier therefore reads
-each message two ways and lets one logistic regression weigh both:
-
-- spelling: TF-IDF over words (1-2 grams) and characters within words (1-4 grams), so "nudez",
-  "sextorted" and "pics" still meet the training data;
-- meaning: a sentence embedding, from the encoder config.yml names (`encoder:`,
-  haven/nlu/encoders.py): all-MiniLM-L6-v2 (English), universal-sentence-encoder-multilingual v3 (16
-  languages), or both.
-
-On Haven's training data this raised 5-fold macro F1 from 0.76 (Rasa's count vectors and
-LogisticRegressionClassifier) to about 0.90 with MiniLM, and to 0.92 with both encoders
-(English 0.924, Spanish 0.917; README, NLU figures; `make eval-nlu`). The model is saved as
-plain arrays (numpy .npz) and JSON vocabularies, never as a pickle.
+The classifier itself, its features, training, measurements and saved form, is
+`haven.nlu.intent_model.IntentModel` (no Rasa import); this component hands it the training
+examples and the messages, writes the ranking as Rasa's intent and intent ranking, and keeps the
+model in Rasa's model storage.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
-import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -31,59 +18,32 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
-from haven.nlu.encode_ahead import classified_text, encoded_ahead
-from haven.nlu.encoders import (
-    DEFAULT_ENCODER,
-    Encoder,
-    check_encoder_name,
-    serve_with,
-    shared_encoder,
-)
+from haven.nlu.intent_model import DEFAULT_OPTIONS, IntentModel
 from haven.rasa_edge import patches
-
-WORDS = {"analyzer": "word", "ngram_range": (1, 2), "sublinear_tf": True}
-CHARACTERS = {"analyzer": "char_wb", "ngram_range": (1, 4), "sublinear_tf": True}
-# Rasa's form of a message that names its intent (a button's payload): "/intent", "/intent@0.9",
-# '/intent{"entity": "value"}' (rasa/shared/core/training_data/story_reader/yaml_story_reader.py).
-BUTTON_PAYLOAD = re.compile(r"^/(?P<intent>[^{@]+)")
-
-# Training texts already encoded in this process, by encoder: cross-validation trains five times
-# on the same sentences. Only training data goes here, never what a user types.
-_training_embeddings: dict[str, dict[str, np.ndarray]] = {}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class MeaningAndSpellingClassifier(GraphComponent, IntentClassifier):
-    """Logistic regression over TF-IDF n-grams and a sentence embedding."""
+    """Logistic regression over TF-IDF n-grams and a sentence embedding (`IntentModel`)."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """C: inverse regularisation; embedding_weight: how loud meaning is next to spelling;
-        encoder: which sentence encoder reads meaning (haven/nlu/encoders.py)."""
-        return {
-            "C": 10.0,
-            "embedding_weight": 2.0,
-            "encoder": DEFAULT_ENCODER,
-            "max_iter": 3000,
-            "random_state": 2026,
-        }
+        """C, embedding_weight, encoder, max_iter, random_state (haven/nlu/intent_model.py)."""
+        return dict(DEFAULT_OPTIONS)
 
     def __init__(
-        self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: IntentModel | None = None,
     ) -> None:
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
         self.config = {**self.get_default_config(), **config}
-        self.encoder_name = check_encoder_name(self.config["encoder"])
         self._model_storage = model_storage
         self._resource = resource
-        self.words = TfidfVectorizer(**WORDS)
-        self.characters = TfidfVectorizer(**CHARACTERS)
-        self.regression: LogisticRegression | None = None
+        self.model = model or IntentModel(self.config)
 
     @classmethod
     def create(
@@ -97,99 +57,43 @@ class MeaningAndSpellingClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Fits the vectorizers and the regression on every example that has an intent."""
+        """Fits the model on every example that has an intent, and saves it."""
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if not examples:
             return self._resource
-        texts = [e.get(TEXT) for e in examples]
-        self.words.fit(texts)
-        self.characters.fit(texts)
-        self.regression = LogisticRegression(
-            C=self.config["C"],
-            max_iter=self.config["max_iter"],
-            class_weight="balanced",
-            random_state=self.config["random_state"],
-        )
-        self.regression.fit(
-            self._features(texts, _embed_training(self.encoder_name, texts)),
-            [e.get(INTENT) for e in examples],
-        )
+        self.model.fit([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples])
         self.persist()
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Sets the intent and the intent ranking of each message that has text."""
-        if self.regression is None:
+        if not self.model.trained:
             return messages
         with_text = []
         for message in messages:
             text = message.get(TEXT)
             if not text:
                 continue
-            intent = self._button_intent(text)
+            intent = self.model.button_intent(text)
             if intent:
                 self._set_ranking(message, [{"name": intent, "confidence": 1.0}])
             else:
                 with_text.append(message)
-        if not with_text:
-            return messages
-        texts = [classified_text(m.get(TEXT)) for m in with_text]  # not the whole of a long one
-        embeddings = _embed(shared_encoder(self.encoder_name), texts)
-        probabilities = self.regression.predict_proba(self._features(texts, embeddings))
-        names = self.regression.classes_
-        for message, row in zip(with_text, probabilities, strict=True):
-            ranking = [
-                {"name": str(names[i]), "confidence": float(row[i])} for i in np.argsort(-row)[:10]
-            ]
-            self._set_ranking(message, ranking)
+        if with_text:
+            rankings = self.model.rank([m.get(TEXT) for m in with_text])
+            for message, ranking in zip(with_text, rankings, strict=True):
+                self._set_ranking(message, ranking)
         return messages
-
-    @property
-    def _known_intents(self) -> set[str]:
-        return {str(name) for name in self.regression.classes_} if self.regression else set()
-
-    def _button_intent(self, text: str) -> str | None:
-        """The intent a button payload such as "/step_done" names, when it is a known one.
-
-        Rasa's RegexMessageHandler gives such a message that intent after the pipeline anyway,
-        so guessing would be wasted work; a "/" text naming no known intent is read as words.
-        """
-        payload = BUTTON_PAYLOAD.match(text.strip())
-        if payload and payload["intent"].strip() in self._known_intents:
-            return payload["intent"].strip()
-        return None
 
     @staticmethod
     def _set_ranking(message: Message, ranking: list[dict[str, Any]]) -> None:
         message.set(INTENT, ranking[0], add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
-    def _features(self, texts: list[str], embeddings: np.ndarray) -> csr_matrix:
-        return hstack(
-            [
-                self.words.transform(texts),
-                self.characters.transform(texts),
-                csr_matrix(embeddings * self.config["embedding_weight"]),
-            ]
-        ).tocsr()
-
     def persist(self) -> None:
-        """Saves vocabularies as JSON and the numbers as .npz (no pickle)."""
-        assert self.regression is not None  # noqa: S101 (only called after training)
+        """Saves the model into Rasa's model storage (JSON and .npz, no pickle)."""
         with self._model_storage.write_to(self._resource) as directory:
-            vocabularies = {
-                "words": {k: int(v) for k, v in self.words.vocabulary_.items()},
-                "characters": {k: int(v) for k, v in self.characters.vocabulary_.items()},
-            }
-            (directory / "vocabularies.json").write_text(json.dumps(vocabularies))
-            np.savez(
-                directory / "weights.npz",
-                words_idf=self.words.idf_,
-                characters_idf=self.characters.idf_,
-                coef=self.regression.coef_,
-                intercept=self.regression.intercept_,
-                classes=np.array(self.regression.classes_, dtype=str),
-            )
+            self.model.save(directory)
 
     @classmethod
     def load(
@@ -201,46 +105,10 @@ class MeaningAndSpellingClassifier(GraphComponent, IntentClassifier):
         **kwargs: Any,
     ) -> MeaningAndSpellingClassifier:
         """Loads a trained classifier; an untrained one if nothing was saved (no intents)."""
-        component = cls(config, model_storage, resource)
+        options = {**cls.get_default_config(), **config}
         try:
             with model_storage.read_from(resource) as directory:
-                vocabularies = json.loads((directory / "vocabularies.json").read_text())
-                with np.load(directory / "weights.npz", allow_pickle=False) as weights:
-                    arrays = {name: weights[name] for name in weights.files}
-        except (ValueError, FileNotFoundError):
-            return component
-        component.words.vocabulary_ = vocabularies["words"]
-        component.words.idf_ = arrays["words_idf"]
-        component.characters.vocabulary_ = vocabularies["characters"]
-        component.characters.idf_ = arrays["characters_idf"]
-        regression = LogisticRegression()
-        # Fortran order makes coef_.T, which predict_proba multiplies by, C-contiguous: scipy
-        # then reads it in place instead of copying 6 MB per message (0.7 ms -> 0.05 ms).
-        regression.coef_ = np.asfortranarray(arrays["coef"])
-        regression.intercept_ = arrays["intercept"]
-        regression.classes_ = arrays["classes"]
-        component.regression = regression
-        # Read the weights now, not during the first user's message, and encode ahead with them.
-        serve_with(component.encoder_name)
-        # A loaded classifier serves messages one or a few at a time. Several BLAS threads per
-        # small matrix product only fight the server's other work for the cores: on 2 cores,
-        # one thread made an encoding 2-3 times faster under load (make bench).
-        threadpool_limits(limits=1, user_api="blas")
-        return component
-
-
-def _embed(encoder: Encoder, texts: list[str]) -> np.ndarray:
-    """Vectors for the texts being classified; a message's own comes encoded ahead when it can."""
-    ahead = [encoded_ahead(text, encoder) for text in texts]
-    missing = [text for text, vector in zip(texts, ahead, strict=True) if vector is None]
-    encoded = iter(encoder.encode(missing)) if missing else iter(())
-    return np.vstack([next(encoded) if vector is None else vector for vector in ahead])
-
-
-def _embed_training(encoder_name: str, texts: list[str]) -> np.ndarray:
-    known = _training_embeddings.setdefault(encoder_name, {})
-    missing = [text for text in dict.fromkeys(texts) if text not in known]
-    if missing:
-        vectors = shared_encoder(encoder_name).encode(missing)
-        known.update(zip(missing, vectors, strict=True))
-    return np.vstack([known[text] for text in texts])
+                model = IntentModel.load(directory, options)
+        except ValueError:  # Rasa's storage holds nothing for this resource
+            model = IntentModel(options)
+        return cls(config, model_storage, resource, model)
