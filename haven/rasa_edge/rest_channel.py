@@ -17,6 +17,9 @@ Compared with Rasa's own `RestInput` it:
   server is down; the turn is not saved, haven/rasa_edge/patches/action_failures.py), when
   PostgreSQL or Redis is out of reach (a 503; the turn is not handled or not saved), or when nothing
   was said, so nobody is left with half an answer or silence.
+
+The checks of the request are Rasa-free, in haven/web/rest_checks.py, and the texts the channel
+says itself in haven/packs/channel_messages.py; this class hands the checked message to Rasa.
 """
 
 from __future__ import annotations
