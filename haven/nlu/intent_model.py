@@ -47,7 +47,7 @@ CHARACTERS = {"analyzer": "char_wb", "ngram_range": (1, 4), "sublinear_tf": True
 # '/intent{"entity": "value"}' (rasa/shared/core/training_data/story_reader/yaml_story_reader.py).
 BUTTON_PAYLOAD = re.compile(r"^/(?P<intent>[^{@]+)")
 RANKING_LENGTH = 10
-DEFAULT_OPTIONS: dict[str, Any] = {
+DEFAULT_CONFIG: dict[str, Any] = {
     "C": 10.0,
     "embedding_weight": 2.0,
     "encoder": DEFAULT_ENCODER,
@@ -65,9 +65,9 @@ _training_embeddings: dict[str, dict[str, np.ndarray]] = {}
 class IntentModel:
     """Logistic regression over TF-IDF n-grams and a sentence embedding."""
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        self.options = {**DEFAULT_OPTIONS, **(options or {})}
-        self.encoder_name = check_encoder_name(self.options["encoder"])
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        self.config = {**DEFAULT_CONFIG, **(config or {})}
+        self.encoder_name = check_encoder_name(self.config["encoder"])
         self.words = TfidfVectorizer(**WORDS)
         self.characters = TfidfVectorizer(**CHARACTERS)
         self.regression: LogisticRegression | None = None
@@ -82,10 +82,10 @@ class IntentModel:
         self.words.fit(texts)
         self.characters.fit(texts)
         self.regression = LogisticRegression(
-            C=self.options["C"],
-            max_iter=self.options["max_iter"],
+            C=self.config["C"],
+            max_iter=self.config["max_iter"],
             class_weight="balanced",
-            random_state=self.options["random_state"],
+            random_state=self.config["random_state"],
         )
         self.regression.fit(
             self._features(texts, _embed_training(self.encoder_name, texts)), intents
@@ -126,7 +126,7 @@ class IntentModel:
             [
                 self.words.transform(texts),
                 self.characters.transform(texts),
-                csr_matrix(embeddings * self.options["embedding_weight"]),
+                csr_matrix(embeddings * self.config["embedding_weight"]),
             ]
         ).tocsr()
 
@@ -148,9 +148,9 @@ class IntentModel:
         )
 
     @classmethod
-    def load(cls, directory: Path, options: Mapping[str, Any] | None = None) -> IntentModel:
+    def load(cls, directory: Path, config: Mapping[str, Any] | None = None) -> IntentModel:
         """A model saved by `save`, ready to serve; an untrained one if nothing was saved."""
-        model = cls(options)
+        model = cls(config)
         try:
             vocabularies = json.loads((directory / "vocabularies.json").read_text())
             with np.load(directory / "weights.npz", allow_pickle=False) as weights:

@@ -19,7 +19,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from haven.nlu.intent_model import DEFAULT_OPTIONS, IntentModel
+from haven.nlu.intent_model import DEFAULT_CONFIG, IntentModel
 from haven.rasa_edge import patches
 
 
@@ -30,7 +30,7 @@ class MeaningAndSpellingClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """C, embedding_weight, encoder, max_iter, random_state (haven/nlu/intent_model.py)."""
-        return dict(DEFAULT_OPTIONS)
+        return dict(DEFAULT_CONFIG)
 
     def __init__(
         self,
@@ -105,10 +105,10 @@ class MeaningAndSpellingClassifier(GraphComponent, IntentClassifier):
         **kwargs: Any,
     ) -> MeaningAndSpellingClassifier:
         """Loads a trained classifier; an untrained one if nothing was saved (no intents)."""
-        options = {**cls.get_default_config(), **config}
+        full = {**cls.get_default_config(), **config}
         try:
             with model_storage.read_from(resource) as directory:
-                model = IntentModel.load(directory, options)
+                model = IntentModel.load(directory, full)
         except ValueError:  # Rasa's storage holds nothing for this resource
-            model = IntentModel(options)
+            model = IntentModel(full)
         return cls(config, model_storage, resource, model)
