@@ -8,8 +8,9 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/haven.tar.gz
 INSTALLED := $(VENV)/.installed
 TRAINING_FILES := config.yml domain.yml $(sort $(shell find data -name '*.yml' 2>/dev/null)) \
-	bot/nlu_safety_net.py bot/safety.py bot/nlu_localization.py bot/intent_classifier.py \
-	bot/sentence_encoder.py bot/multilingual_encoder.py bot/encoders.py
+	haven/rasa_edge/nlu/crisis_net.py haven/nlu/crisis_patterns.py haven/rasa_edge/nlu/locale_hints.py \
+	haven/rasa_edge/nlu/intent_classifier.py haven/nlu/intent_model.py \
+	haven/nlu/sentence_encoder.py haven/nlu/multilingual_encoder.py haven/nlu/encoders.py
 # The model is retrained when the content of a training file changes (a hash, not timestamps, so
 # an edit made while training is never missed).
 TRAINING_HASH := $(shell cat $(TRAINING_FILES) 2>/dev/null | sha256sum | cut -c1-16)
@@ -51,17 +52,17 @@ shell: $(TRAINED) ## chat in this terminal
 	scripts/run-haven shell
 
 lint: $(INSTALLED) ## ruff
-	$(VENV)/bin/ruff check bot actions tests scripts
-	$(VENV)/bin/ruff format --check bot actions tests scripts
+	$(VENV)/bin/ruff check haven bot actions tests scripts
+	$(VENV)/bin/ruff format --check haven bot actions tests scripts
 
-unit: $(INSTALLED) ## unit tests for bot/ and actions/ (no Rasa server needed)
+unit: $(INSTALLED) ## unit tests for haven/ and actions/ (no Rasa server needed)
 	$(PY) -m pytest -q -m "not server and not model and not browser"
 
 check-content: $(INSTALLED) ## check every content pack (docs/localize.md); lists what to verify
-	$(PY) -m bot.content_check
+	$(PY) -m haven.packs.content_check
 
 sources: $(INSTALLED) ## rewrite docs/sources.md (every fact, its source and date) from content/
-	$(PY) -m bot.content_check --sources > docs/sources.md
+	$(PY) -m haven.packs.content_check --sources > docs/sources.md
 
 validate: $(INSTALLED) ## rasa data validate, warnings are errors
 	$(RASA) data validate --fail-on-warnings
@@ -122,13 +123,13 @@ bench-store: $(INSTALLED) ## EncryptedTrackerStore against Rasa's SQLTrackerStor
 	$(PY) scripts/bench_store.py
 
 keys: $(INSTALLED) ## create the key file var/haven.keys (mode 0600) once; `make run` does it too
-	$(PY) -m bot.storage_cli init-keys
+	$(PY) -m haven.storage.cli init-keys
 
 rotate-keys: $(INSTALLED) ## re-encrypt every stored conversation with the first key (docs/privacy.md)
-	$(PY) -m bot.storage_cli rotate
+	$(PY) -m haven.storage.cli rotate
 
 purge: $(INSTALLED) ## delete conversations past the retention period (the server also does it hourly)
-	$(PY) -m bot.storage_cli purge
+	$(PY) -m haven.storage.cli purge
 
 clean: ## remove trained models and test results (keeps .venv and node_modules)
 	rm -rf models results .pytest_cache

@@ -1,8 +1,9 @@
-"""Answer the question that was asked, then go on with the plan (the choice is `bot.answers`).
+"""Answer the question that was asked, then go on with the plan (the choice is
+`haven.plan.answers`).
 
 Runs after the acknowledgement of a disclosure (data/rules/plan.yml): it reads the `question`
-entities `bot.nlu_questions.AskedQuestions` found and the `age_band` and region slots, and utters
-the answers; `action_plan_move` then shows the step.
+entities `haven.rasa_edge.nlu.asked_questions.AskedQuestions` found and the `age_band` and region
+slots, and utters the answers; `action_plan_move` then shows the step.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.answers import answer_keys
-from bot.content import INTERNATIONAL, content
-from bot.localization import effective_region
-from bot.nlu_questions import QUESTION_ENTITY
+from haven.nlu.locale_finding import effective_region
+from haven.nlu.questions import QUESTION_ENTITY
+from haven.packs.content import INTERNATIONAL, content
+from haven.plan.answers import answer_keys
 
 
 class ActionAnswerQuestions(Action):

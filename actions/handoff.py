@@ -1,4 +1,5 @@
-"""Asking for a person: files a handoff request and answers honestly (logic in `bot.handoff`).
+"""Asking for a person: files a handoff request and answers honestly (logic in
+`haven.handoff.queue`).
 
 `action_request_human` sets `handoff_status` ("online" or "offline") and `handoff_wait`; the rule
 that follows (data/rules/crisis.yml) shows `utter_request_human`, whose variation depends on
@@ -22,8 +23,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.handoff import ADDRESS_METADATA, REFUSED, REQUEST_CHANNEL, HandoffDesk
-from bot.localization import shared_finder
+from haven.handoff.queue import ADDRESS_METADATA, REFUSED, REQUEST_CHANNEL, HandoffDesk
+from haven.nlu.locale_finding import shared_finder
 
 logger = logging.getLogger(__name__)
 _DESK: HandoffDesk | None = None

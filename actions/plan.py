@@ -1,4 +1,4 @@
-"""Actions that walk the user through the plan (the logic is in `bot.plan`)."""
+"""Actions that walk the user through the plan (the logic is in `haven.plan.steps`)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.nlu_questions import QUESTION_ENTITY
-from bot.plan import FIRST_STEP, PlanProgress
-from bot.responses import headline
-from bot.safety import weak_crisis_signal
+from haven.nlu.crisis_patterns import weak_crisis_signal
+from haven.nlu.questions import QUESTION_ENTITY
+from haven.packs.responses import headline
+from haven.plan.steps import FIRST_STEP, PlanProgress
 
 
 def _progress(tracker: Tracker) -> PlanProgress:
@@ -72,10 +72,10 @@ class ActionShowProgress(Action):
 
 def rephrase_or_check_safety(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """Asks to rephrase, or, when crisis was among the classifier's guesses, asks gently
-    whether they are safe, with the crisis lines (`bot.safety.weak_crisis_signal`).
+    whether they are safe, with the crisis lines (`haven.nlu.crisis_patterns.weak_crisis_signal`).
 
-    A message that asks whether to delete the account (`bot.questions`) gets "not yet, save the
-    evidence first" even when the classifier could not place it: deleting destroys the evidence.
+    A message that asks whether to delete the account (`haven.nlu.questions`) gets "not yet, save
+    the evidence first" even when the classifier could not place it: deleting destroys the evidence.
     """
     ranking = tracker.latest_message.get("intent_ranking")
     if weak_crisis_signal(ranking):

@@ -1,13 +1,13 @@
 """Forget me: the user asked Haven to delete this conversation.
 
-The deletion itself happens in the tracker store (`bot.tracker_store.EncryptedTrackerStore`): when
-it saves a conversation in which this action ran, it deletes everything stored about it and keeps
-nothing, so the user's next message starts a fresh conversation. The confirmation,
-`utter_forgotten`, follows this action in the rule (data/rules/conversation.yml), so this action
-only marks the turn.
+The deletion itself happens in the tracker store
+(`haven.rasa_edge.tracker_store.EncryptedTrackerStore`): when it saves a conversation in which this
+action ran, it deletes everything stored about it and keeps nothing, so the user's next message
+starts a fresh conversation. The confirmation, `utter_forgotten`, follows this action in the rule
+(data/rules/conversation.yml), so this action only marks the turn.
 
-Importing this module also makes the action server's logging safe (`bot.log_safety`): the action
-server imports every module in actions/ when it starts.
+The action server's logging is made safe by its entry (`python -m haven.rasa_edge.action_server`
+installs `haven.logs.privacy` before it imports the actions).
 """
 
 from __future__ import annotations
@@ -18,10 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import log_safety
-from bot.settings import FORGET_ACTION
-
-log_safety.install()
+from haven.settings import FORGET_ACTION
 
 
 class ActionForgetMe(Action):

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """`make bench-encoders`: what each sentence encoder costs per message on this machine.
 
-For each encoder config.yml can name (bot/encoders.py) prints the time to load it, its resident
-memory, and the wall-clock and CPU milliseconds per sentence when sentences come one at a time
-(a quiet server) and sixteen at a time (bot/encode_ahead.py's largest batch, a busy one), over
-the training sentences of data/nlu/ (typed messages, not ones Haven saw). One BLAS thread, as
+For each encoder config.yml can name (haven/nlu/encoders.py) prints the time to load it, its
+resident memory, and the wall-clock and CPU milliseconds per sentence when sentences come one at a
+time (a quiet server) and sixteen at a time (haven/nlu/encode_ahead.py's largest batch, a busy one),
+over the training sentences of data/nlu/ (typed messages, not ones Haven saw). One BLAS thread, as
 Haven serves. Encoders are measured in turns, several rounds each, and the median is printed, so
 other work on the machine weighs on each alike.
 """
@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bot.encoders import ENCODERS, shared_encoder  # noqa: E402
+from haven.nlu.encoders import ENCODERS, shared_encoder  # noqa: E402
 
 
 def training_sentences(count: int) -> list[str]:

@@ -146,8 +146,8 @@ async def measure(conversations: int) -> list[StoreResult]:
     """Both stores, on SQLite and (when reachable) PostgreSQL, alternating so drift hits both."""
     from rasa.shared.core.domain import Domain
 
-    from bot.crypto import generate_key_line
-    from bot.tracker_store import EncryptedTrackerStore
+    from haven.rasa_edge.tracker_store import EncryptedTrackerStore
+    from haven.storage.crypto import generate_key_line
 
     domain = Domain.load(str(PROJECT / "domain.yml"))
     work = PROJECT / "var" / "bench" / "store"

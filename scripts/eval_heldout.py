@@ -12,11 +12,14 @@ including the crisis safety net, the locale hints and the stated age), and repor
 - **crisis recall**, twice: *takeover* (the intent is `crisis`, so the crisis reply comes
   first) and *takeover or check* (also counting a message left at `nlu_fallback` whose ranking
   is a weak crisis signal, which gets "Are you safe right now?" with the crisis lines:
-  `bot.safety.weak_crisis_signal`, as actions/plan.py `rephrase_or_check_safety` uses it);
+  `haven.nlu.crisis_patterns.weak_crisis_signal`, as actions/plan.py `rephrase_or_check_safety` uses
+  it);
 - **false alarms** on figures of speech ("my mom will kill me"): the intent is `crisis`;
-- **stated minors read as adult** (the `age_band` entity of `bot.nlu_facts.StatedAge`);
+- **stated minors read as adult** (the `age_band` entity of
+  `haven.rasa_edge.nlu.stated_age.StatedAge`);
 - **regions found** for place statements (the `region` entity of
-  `bot.nlu_localization.LocaleHints`, `international` for a place with no pack or a negated one).
+  `haven.rasa_edge.nlu.locale_hints.LocaleHints`, `international` for a place with no pack or a
+  negated one).
 
 Messages added later carry `batch: <n>` (the first set is batch 1). Once a batch's misses have
 been read and the patterns or data changed, that batch no longer measures the change honestly;
@@ -48,7 +51,7 @@ from sklearn.metrics import f1_score
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bot.safety import weak_crisis_signal  # noqa: E402  (after the project is on the path)
+from haven.nlu.crisis_patterns import weak_crisis_signal  # noqa: E402  (after sys.path)
 
 CRISIS = "crisis"
 FALLBACK = "nlu_fallback"

@@ -64,7 +64,7 @@ def postgres_url():
     with admin.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    from bot.conversations import close_engines
+    from haven.storage.conversations import close_engines
 
     close_engines()
     with admin.begin() as connection:

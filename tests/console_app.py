@@ -9,8 +9,8 @@ import sys
 
 from sanic import Sanic
 
-from bot.counselor_console import CounselorConsole
-from bot.handoff_relay import HandoffRelay
+from haven.handoff.console import CounselorConsole
+from haven.handoff.relay import HandoffRelay
 
 app = Sanic("console_test")
 CounselorConsole.default(HandoffRelay()).register(app)

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from bot.action_failures import ActionFailed, abort_turn_on_action_failure
+from haven.rasa_edge.patches.action_failures import ActionFailed, abort_turn_on_action_failure
 
 processor_logger = logging.getLogger("rasa.core.processor")
 FAILURE = "Encountered an exception while running action 'action_plan_move'.Bot will continue"

@@ -1,4 +1,5 @@
-"""The action server answers only requests with the shared secret (bot/action_server.py).
+"""The action server answers only requests with the shared secret
+(haven/rasa_edge/action_server.py).
 
 The secret's rules run without a server; the 401s come from the real action server, started as
 scripts/run-haven starts it, on a free loopback port (marker `server`).
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.action_server import SECRET_HEADER, ActionSecretError, action_secret
+from haven.rasa_edge.action_server import SECRET_HEADER, ActionSecretError, action_secret
 from tests.running_haven import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,7 @@ def test_a_long_secret_is_used_as_given():
 def test_the_action_server_does_not_start_without_a_secret():
     env = {k: v for k, v in os.environ.items() if k != "HAVEN_ACTION_SECRET"}
     done = subprocess.run(
-        [sys.executable, "-m", "bot.action_server", "--port", str(free_port())],
+        [sys.executable, "-m", "haven.rasa_edge.action_server", "--port", str(free_port())],
         cwd=PROJECT,
         env=env,
         capture_output=True,
@@ -53,7 +54,15 @@ def action_server(tmp_path_factory):
     port = free_port()
     log = (tmp_path_factory.mktemp("actions") / "actions.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "haven.rasa_edge.action_server",
+            "--actions",
+            "actions",
+            "--port",
+            str(port),
+        ],
         cwd=PROJECT,
         env={**os.environ, "HAVEN_ACTION_SECRET": SECRET, "SANIC_HOST": "127.0.0.1"},
         stdout=log,
@@ -123,7 +132,7 @@ def test_a_flood_of_refused_requests_writes_one_log_line_not_one_each(caplog):
     import logging
     from types import SimpleNamespace
 
-    from bot.action_server import secret_check
+    from haven.rasa_edge.action_server import secret_check
 
     check = secret_check(SECRET)
     request = SimpleNamespace(path="/webhook", method="POST", headers={})
@@ -131,6 +140,6 @@ def test_a_flood_of_refused_requests_writes_one_log_line_not_one_each(caplog):
     async def flood():
         return [(await check(request)).status for _ in range(1000)]
 
-    with caplog.at_level(logging.INFO, logger="bot.action_server"):
+    with caplog.at_level(logging.INFO, logger="haven.rasa_edge.action_server"):
         assert set(asyncio.run(flood())) == {401}
-    assert len([r for r in caplog.records if r.name == "bot.action_server"]) == 1
+    assert len([r for r in caplog.records if r.name == "haven.rasa_edge.action_server"]) == 1

@@ -6,9 +6,9 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.handoff as handoff_actions
-from bot.crypto import KeyRing, generate_key_line
-from bot.handoff import ADDRESS_METADATA, HandoffDesk, HandoffQueue
-from bot.settings import HandoffSettings
+from haven.handoff.queue import ADDRESS_METADATA, HandoffDesk, HandoffQueue
+from haven.settings import HandoffSettings
+from haven.storage.crypto import KeyRing, generate_key_line
 
 
 class Accounts:
@@ -141,8 +141,8 @@ def test_the_rules_answer_after_the_actions(domain):
 
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_answer_is_honest_and_always_has_the_crisis_lines(language):
-    from bot.content import content
-    from bot.render import Renderer
+    from haven.packs.content import content
+    from haven.packs.render import Renderer
 
     renderer = Renderer(content())
     crisis = renderer.render("utter_crisis", language=language, region="uk", slots={})["text"]
@@ -208,8 +208,8 @@ def test_asking_again_refreshes_the_request_without_using_the_allowance(make_des
 
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_unavailable_answer_has_the_crisis_lines(language):
-    from bot.content import content
-    from bot.render import Renderer
+    from haven.packs.content import content
+    from haven.packs.render import Renderer
 
     renderer = Renderer(content())
     crisis = renderer.render("utter_crisis", language=language, region="uk", slots={})["text"]

@@ -1,17 +1,12 @@
-"""Input checks of the REST channel (bot/channels.py), without a running Rasa."""
+"""Input checks of the REST channel (haven/rasa_edge/rest_channel.py), without a running Rasa."""
 
 import asyncio
 import json
 
 import pytest
 
-from bot.channels import (
-    CHANNEL_MESSAGES,
-    MAX_MESSAGE_CHARS,
-    InvalidRequest,
-    load_channel_messages,
-    parse_rest_body,
-)
+from haven.packs.channel_messages import CHANNEL_MESSAGES, load_channel_messages
+from haven.web.rest_checks import MAX_MESSAGE_CHARS, InvalidRequest, parse_rest_body
 
 
 def body(**fields) -> bytes:
@@ -161,8 +156,8 @@ def rest_receive(channel, on_new_message):
 def test_a_rest_sender_never_names_a_web_chat_conversation():
     from types import SimpleNamespace
 
-    from bot.channels import HavenRestInput
-    from bot.widget_channel import ConversationTokens
+    from haven.rasa_edge.rest_channel import HavenRestInput
+    from haven.rasa_edge.widget_channel import ConversationTokens
 
     widget_id = ConversationTokens.new_conversation_id()
     handled = []

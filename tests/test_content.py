@@ -1,7 +1,8 @@
 """What the bot says, in every language, region and age group: facts only from the packs (and the
 packs' facts from the help directory), StopNCII only for adults, no blame, safe advice.
 
-Every response is rendered as a user would get it (bot/render.py); no trained model is needed.
+Every response is rendered as a user would get it (haven/packs/render.py); no trained model is
+needed.
 """
 
 import re
@@ -9,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels import load_channel_messages
-from bot.content import INTERNATIONAL, content
-from bot.content_check import sources_table
-from bot.render import Renderer
+from haven.packs.channel_messages import load_channel_messages
+from haven.packs.content import INTERNATIONAL, content
+from haven.packs.content_check import sources_table
+from haven.packs.render import Renderer
 
 PROJECT = Path(__file__).resolve().parent.parent
 HELP_DIRECTORY = PROJECT.parent / "shared" / "reference" / "help-directory.md"

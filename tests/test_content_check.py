@@ -1,5 +1,5 @@
-"""`make check-content` (bot/content_check.py): good packs pass with a summary; bad packs fail
-with the file and line of each problem, as an NGO volunteer editing YAML would see them."""
+"""`make check-content` (haven/packs/content_check.py): good packs pass with a summary; bad packs
+fail with the file and line of each problem, as an NGO volunteer editing YAML would see them."""
 
 import re
 import shutil
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content_check import check, main
+from haven.packs.content_check import check, main
 
 PROJECT = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(
@@ -211,7 +211,7 @@ def test_a_language_without_console_texts_falls_back_to_english_with_a_warning(p
     assert main(["--content", str(packs)]) == 0
     out = capsys.readouterr().out
     assert "languages/es/console.yml:1: warning: the counselor console is not translated" in out
-    from bot.console_texts import load_console_texts
+    from haven.packs.console_texts import load_console_texts
 
     assert load_console_texts("es", packs)["claim"] == "Claim"
 
@@ -233,8 +233,8 @@ def test_a_crisis_list_without_a_line_open_24_7_fails(packs):
 
 
 def test_repeating_the_emergency_number_is_a_line_open_24_7_and_is_named(packs):
-    from bot.content import load_content
-    from bot.render import Renderer
+    from haven.packs.content import load_content
+    from haven.packs.render import Renderer
 
     path = packs / "regions" / "de.yml"
     edit(path, "    hours: always\n", "")

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.conversations import ConversationStore, close_engines
-from bot.crypto import TamperedRecordError, generate_key_line
-from bot.encrypted_tables import encrypted_tables
-from bot.settings import StorageConfigError, StorageSettings
+from haven.settings import StorageConfigError, StorageSettings
+from haven.storage.conversations import ConversationStore, close_engines
+from haven.storage.crypto import TamperedRecordError, generate_key_line
+from haven.storage.encrypted_tables import encrypted_tables
 
 TYPED_NAME = "zorblax_the_blackmailer"
 PHONE = "+1 555 867 5309"
@@ -209,7 +209,7 @@ def test_forget_deletes_the_conversation_and_nothing_else(database_url):
 
 
 def test_the_production_profile_never_falls_back_to_the_embedded_file(tmp_path):
-    from bot.storage_cli import tracker_store_options
+    from haven.storage.cli import tracker_store_options
 
     options = tracker_store_options(PROJECT / "deploy" / "endpoints.prod.yml")
     with pytest.raises(StorageConfigError, match="^HAVEN_DB_URL must be set"):
@@ -222,7 +222,7 @@ def test_the_production_profile_never_falls_back_to_the_embedded_file(tmp_path):
 
 
 def test_the_embedded_default_is_a_private_sqlite_file_under_the_data_dir(tmp_path):
-    from bot.crypto import create_key_file
+    from haven.storage.crypto import create_key_file
 
     settings = StorageSettings.load({"HAVEN_DATA_DIR": str(tmp_path / "data")})
     assert settings.embedded and settings.db_url.endswith("data/haven.db")

@@ -1,16 +1,16 @@
-"""`python -m bot.counselor_cli`: accounts and the audit trail, with one-sentence failures."""
+"""`python -m haven.handoff.cli`: accounts and the audit trail, with one-sentence failures."""
 
 import pytest
 
-from bot import counselor_cli
-from bot.conversations import close_engines
-from bot.handoff import default_queue
+from haven.handoff import cli as counselor_cli
+from haven.handoff.queue import default_queue
+from haven.storage.conversations import close_engines
 
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     monkeypatch.setenv("HAVEN_DATA_DIR", str(tmp_path))
-    from bot.crypto import generate_key_line
+    from haven.storage.crypto import generate_key_line
 
     monkeypatch.setenv("HAVEN_KEYS", generate_key_line("k1"))
     monkeypatch.setenv("HAVEN_DB_URL", f"sqlite:///{tmp_path / 'haven.db'}")

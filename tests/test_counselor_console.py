@@ -11,9 +11,9 @@ import urllib.parse
 import pytest
 import yaml
 
-from bot.counselors import ConsoleSessions, CounselorAccounts, LoginLimiter
-from bot.crypto import generate_key_line
-from bot.handoff import HandoffQueue
+from haven.handoff.counselors import ConsoleSessions, CounselorAccounts, LoginLimiter
+from haven.handoff.queue import HandoffQueue
+from haven.storage.crypto import generate_key_line
 from tests.running_haven import PROJECT, free_port, port_open
 
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
@@ -28,7 +28,7 @@ def serve(data, module, *args, counselors=("ana", "ben"), output=subprocess.DEVN
     env.update(extra_env)
     for name in counselors:
         subprocess.run(
-            [sys.executable, "-m", "bot.counselor_cli", "add", name],
+            [sys.executable, "-m", "haven.handoff.cli", "add", name],
             cwd=PROJECT,
             env={**env, "HAVEN_COUNSELOR_PASSWORD": PASSWORD},
             check=True,
@@ -63,7 +63,7 @@ def remote_console(tmp_path_factory):
 
 def console_with_queue(data, **extra_env):
     process, port, env = serve(data, "tests.console_app", **extra_env)
-    from bot.crypto import KeyRing
+    from haven.storage.crypto import KeyRing
 
     queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
     yield port, queue
@@ -266,7 +266,7 @@ def test_guessing_from_many_addresses_never_locks_a_name_out_where_it_logged_in_
 
 
 def test_the_limits_memory_is_bounded_and_holds_no_name_or_address():
-    from bot.counselors import MAX_TRACKED_LOGIN_KEYS
+    from haven.handoff.counselors import MAX_TRACKED_LOGIN_KEYS
 
     limiter = LoginLimiter(clock=lambda: 0.0)
     for index in range(MAX_TRACKED_LOGIN_KEYS):
@@ -323,8 +323,8 @@ def app_with_slots(slots=None, fails=False):
 def test_texts_during_a_handoff_use_the_young_persons_region_and_language():
     import asyncio
 
-    from bot.channels import load_channel_messages
-    from bot.counselor_console import conversation_locale
+    from haven.handoff.console import conversation_locale
+    from haven.packs.channel_messages import load_channel_messages
 
     def locale(app, known=None):
         return asyncio.run(conversation_locale(app, "c1", known))
@@ -400,8 +400,8 @@ def test_by_default_the_console_is_in_english(console):
 def test_pack_texts_cannot_add_html_to_the_console(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from bot import counselor_console
-    from bot.counselor_console import COOKIE, CounselorConsole
+    from haven.handoff import console as counselor_console
+    from haven.handoff.console import COOKIE, CounselorConsole
 
     evil = '</script><script>alert(1)</script><b title="x">'
     monkeypatch.setattr(
@@ -424,7 +424,7 @@ def test_pack_texts_cannot_add_html_to_the_console(tmp_path, monkeypatch):
 
 
 def test_the_console_language_is_a_setting_with_a_clear_error(tmp_path):
-    from bot.settings import HandoffSettings, StorageConfigError
+    from haven.settings import HandoffSettings, StorageConfigError
 
     assert HandoffSettings.load(tmp_path / "none.yml", {}).console_language == "en"
     (tmp_path / "handoff.yml").write_text("console_language: es\n", encoding="utf-8")
@@ -456,7 +456,7 @@ def redis_client():
 
 
 def test_sessions_in_redis_are_shared_by_processes_and_hold_only_hashes(redis_client):
-    from bot.counselors import RedisConsoleSessions
+    from haven.handoff.counselors import RedisConsoleSessions
 
     prefix = redis_client.test_prefix
     one = RedisConsoleSessions(redis_client, idle_minutes=30, prefix=prefix)
@@ -477,7 +477,7 @@ def test_sessions_in_redis_are_shared_by_processes_and_hold_only_hashes(redis_cl
 def test_sessions_in_redis_expire_when_idle_and_after_12_hours(redis_client):
     import time as real_time
 
-    from bot.counselors import RedisConsoleSessions
+    from haven.handoff.counselors import RedisConsoleSessions
 
     now = [1000.0]
     sessions = RedisConsoleSessions(
@@ -496,7 +496,7 @@ def test_sessions_in_redis_expire_when_idle_and_after_12_hours(redis_client):
 
 
 def test_the_login_limit_in_redis_counts_across_processes(redis_client):
-    from bot.counselors import RedisLoginLimiter
+    from haven.handoff.counselors import RedisLoginLimiter
 
     now = [1_700_000_000.0]
 
@@ -523,7 +523,7 @@ def test_the_login_limit_in_redis_counts_across_processes(redis_client):
 
 
 def test_the_environment_chooses_where_sessions_live():
-    from bot.counselors import RedisConsoleSessions, RedisLoginLimiter, console_state
+    from haven.handoff.counselors import RedisConsoleSessions, RedisLoginLimiter, console_state
 
     sessions, limiter = console_state(30, b"k" * 32, {})
     assert type(sessions) is ConsoleSessions and type(limiter) is LoginLimiter

@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from bot.crypto import (
+from haven.settings import StorageConfigError
+from haven.storage.crypto import (
     KeyRing,
     TamperedRecordError,
     add_key_to_file,
@@ -14,7 +15,6 @@ from bot.crypto import (
     load_key_ring,
     remove_keys_from_file,
 )
-from bot.settings import StorageConfigError
 
 
 def ring(*key_ids: str) -> KeyRing:

@@ -73,7 +73,7 @@ def test_images_carry_a_tag_and_rasas_http_api_stays_off():
     for name in ("rasa-1", "rasa-2"):
         command = " ".join(services[name]["command"])
         assert "--enable-api" not in command and "--cors" not in command
-        assert "bot.storage_cli" in command and "deploy/endpoints.prod.yml" in command
+        assert "haven.storage.cli" in command and "deploy/endpoints.prod.yml" in command
 
 
 def test_the_rasa_servers_have_the_web_chat_only_and_answer_only_the_domain():
@@ -83,7 +83,9 @@ def test_the_rasa_servers_have_the_web_chat_only_and_answer_only_the_domain():
         source, target = mounted.split(":")[:2]
         assert target == "/app/credentials.yml"
         channels = yaml.safe_load((COMPOSE_FILE.parent / source).read_text(encoding="utf-8"))
-        assert list(channels) == ["bot.widget_channel.HavenWidgetInput"]  # no REST channel
+        assert list(channels) == [
+            "haven.rasa_edge.widget_channel.HavenWidgetInput"
+        ]  # no REST channel
         hosts = services[name]["environment"]["HAVEN_PUBLIC_HOSTS"]
         assert hosts.startswith("${HAVEN_DOMAIN:?")
     caddy = (COMPOSE_FILE.parent / "Caddyfile").read_text(encoding="utf-8")

@@ -22,10 +22,10 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from bot.action_server import OPEN_PATHS, ActionSecretError, action_secret
-from bot.crypto import KeyRing
-from bot.lock_store import redis_options
-from bot.settings import StorageConfigError
+from haven.rasa_edge.action_server import OPEN_PATHS, ActionSecretError, action_secret
+from haven.settings import StorageConfigError
+from haven.storage.crypto import KeyRing
+from haven.storage.redis_clients import redis_options
 
 PROJECT = Path(__file__).resolve().parent.parent
 FOLDER = PROJECT / "deploy" / "kubernetes"
@@ -298,7 +298,7 @@ def test_telemetry_is_off_and_rasas_http_api_stays_closed(manifests):
         assert env.get("RASA_TELEMETRY_ENABLED") == "false", container["name"]
     rasa = next(c for c in containers(manifests) if c["name"] == "rasa")
     command = " ".join(rasa["command"])
-    assert "deploy/endpoints.prod.yml" in command and "bot.storage_cli" in command
+    assert "deploy/endpoints.prod.yml" in command and "haven.storage.cli" in command
     assert "--enable-api" not in command and "--cors" not in command
 
 
@@ -319,9 +319,9 @@ def test_the_web_chat_settings_follow_the_projects_and_allow_no_site_by_default(
     project = load_all(PROJECT / "credentials.yml")[0]
     # Production has the web chat only: the REST channel is for local testing (docs/deploy.md).
     assert ours == load_all(PROJECT / "deploy" / "credentials.prod.yml")[0]
-    assert "bot.channels.HavenRestInput" not in ours
-    assert ours.keys() == project.keys() - {"bot.channels.HavenRestInput"}
-    widget = "bot.widget_channel.HavenWidgetInput"
+    assert "haven.rasa_edge.rest_channel.HavenRestInput" not in ours
+    assert ours.keys() == project.keys() - {"haven.rasa_edge.rest_channel.HavenRestInput"}
+    widget = "haven.rasa_edge.widget_channel.HavenWidgetInput"
     assert ours[widget].keys() == project[widget].keys()
     assert ours[widget]["allowed_origins"] == []
 

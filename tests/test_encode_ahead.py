@@ -1,4 +1,5 @@
-"""bot/encode_ahead.py: a message's vector is made off the event loop, batched, and forgotten."""
+"""haven/nlu/encode_ahead.py: a message's vector is made off the event loop, batched, and
+forgotten."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import threading
 import numpy as np
 import pytest
 
-from bot import encode_ahead as ahead
-from bot.intent_classifier import _embed
+from haven.nlu import encode_ahead as ahead
+from haven.nlu.intent_model import embed
 
 
 def run_async(test):
@@ -119,7 +120,7 @@ async def test_the_classifier_uses_the_vector_made_ahead(loaded_encoder, monkeyp
 
     async with ahead.encode_ahead("hello"):
         monkeypatch.setattr(loaded_encoder, "encode", encode_missing)  # for what was not ahead
-        vectors = _embed(loaded_encoder, ["hello", "not ahead"])
+        vectors = embed(loaded_encoder, ["hello", "not ahead"])
     assert vectors[0][0] == len("hello")  # made ahead
     assert vectors[1][0] == -1.0  # encoded by the classifier itself
 
@@ -138,7 +139,7 @@ async def test_a_long_message_is_encoded_from_its_first_characters_only(loaded_e
 async def test_within_a_message_the_crisis_patterns_scan_it_once_and_all_of_it(
     loaded_encoder, monkeypatch
 ) -> None:
-    from bot import safety
+    from haven.nlu import crisis_patterns as safety
 
     scans = []
     scan = safety._scan

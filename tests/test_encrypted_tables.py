@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.conversations import ConversationStore, engine_for
-from bot.counselors import CounselorAccounts
-from bot.crypto import KeyRing, generate_key_line
-from bot.encrypted_tables import encrypted_tables
-from bot.handoff import HandoffError, HandoffQueue
-from bot.settings import StorageConfigError, StorageSettings
+from haven.handoff.counselors import CounselorAccounts
+from haven.handoff.queue import HandoffError, HandoffQueue
+from haven.settings import StorageConfigError, StorageSettings
+from haven.storage.conversations import ConversationStore, engine_for
+from haven.storage.crypto import KeyRing, generate_key_line
+from haven.storage.encrypted_tables import encrypted_tables
 from tests.test_counselor_console import Browser, ask, serve
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -53,11 +53,14 @@ def test_every_table_with_encrypted_rows_is_in_the_list(database_url):
 
 
 def test_no_module_defines_an_encrypted_table_the_list_does_not_know():
-    # A new table with a `nonce` column belongs in bot/encrypted_tables.py's list (and here).
+    # A new table with a `nonce` column belongs in haven/storage/encrypted_tables.py's list (and
+    # here).
     defining = {
-        path.name for path in (PROJECT / "bot").glob("*.py") if 'Column("nonce"' in path.read_text()
+        path.relative_to(PROJECT / "haven").as_posix()
+        for path in (PROJECT / "haven").rglob("*.py")
+        if 'Column("nonce"' in path.read_text()
     }
-    assert defining == {"conversations.py", "handoff.py"}
+    assert defining == {"storage/conversations.py", "handoff/queue.py"}
 
 
 def test_rotation_then_the_new_key_alone_reads_every_table(database_url):
@@ -92,7 +95,7 @@ def test_a_request_the_keys_cannot_open_is_left_out_with_one_log_line(database_u
     queue_under(database_url, ring("k1")).record("ana", "login")
     queue = queue_under(database_url, ring("k2"))
     kept = ask(queue, "kept-conversation")
-    with caplog.at_level(logging.ERROR, logger="bot.handoff"):
+    with caplog.at_level(logging.ERROR, logger="haven.handoff.queue"):
         assert [request.request_id for request in queue.waiting()] == [kept.request_id]
     (record,) = caplog.records
     assert record.getMessage().startswith("Left out 1 of the handoff requests")

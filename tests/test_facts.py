@@ -1,4 +1,4 @@
-"""Stated facts (bot/facts.py): the writer's age and where they are, read from fresh phrasings
+"""Stated facts (haven/nlu/facts.py): the writer's age and where they are, read from fresh phrasings
 that are not in any word list or training file, over the shipped packs. No Rasa needed.
 
 Before this reader, "im 14" and "tengo 14 años" were the intent `adult_user` and so an adult.
@@ -8,8 +8,8 @@ import dataclasses
 
 import pytest
 
-from bot.content import content
-from bot.facts import ADULT, MINOR, AgeFact, AgeReader, RegionReader, read_age, read_region
+from haven.nlu.facts import ADULT, MINOR, AgeFact, AgeReader, RegionReader, read_age, read_region
+from haven.packs.content import content
 
 
 @pytest.fixture(scope="module")

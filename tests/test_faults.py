@@ -26,7 +26,7 @@ import uuid
 
 import pytest
 
-from bot.crypto import generate_key_line
+from haven.storage.crypto import generate_key_line
 from tests.running_haven import Haven, free_port, new_sender, port_open, texts
 from tests.tcp_proxy import TcpProxy
 
@@ -115,7 +115,7 @@ def test_postgres_dropping_every_connection_loses_nothing(postgres_schema, tmp_p
 def test_postgres_fully_down_gets_the_kind_reply_and_then_the_conversation_goes_on(
     postgres_schema, tmp_path
 ):
-    from bot.channels import load_channel_messages
+    from haven.packs.channel_messages import load_channel_messages
 
     if not port_open(*REDIS):
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")
@@ -164,7 +164,9 @@ def test_postgres_fully_down_gets_the_kind_reply_and_then_the_conversation_goes_
             stop(haven)
     log = (haven.log_dir / "rasa.log").read_text(encoding="utf-8", errors="replace")
     # Each record is in rasa.log twice (Rasa's console format and its file format); count one.
-    said = [line for line in log.splitlines() if "bot.tracker_store  - The database" in line]
+    said = [
+        line for line in log.splitlines() if "haven.rasa_edge.tracker_store  - The database" in line
+    ]
     assert len(said) == 2, log[-3000:]  # once when it went, once when it came back
     where = f"postgresql at 127.0.0.1:{proxy.port}/test"
     assert f"{where}) is unavailable (OperationalError)" in said[0]
@@ -179,7 +181,7 @@ def test_postgres_fully_down_gets_the_kind_reply_and_then_the_conversation_goes_
 def test_without_redis_a_message_gets_the_kind_reply_and_the_log_says_why(
     postgres_schema, tmp_path
 ):
-    from bot.channels import load_channel_messages
+    from haven.packs.channel_messages import load_channel_messages
 
     _, schema, keys = postgres_schema
     closed = f"redis://127.0.0.1:{free_port()}/1"

@@ -5,15 +5,15 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
-from bot.crypto import KeyRing, generate_key_line
-from bot.handoff import (
+from haven.handoff.queue import (
     CLAIMED,
     HandoffError,
     HandoffQueue,
     YoungPersonLeft,
     purge_periodically,
 )
-from bot.settings import HandoffSettings, StorageConfigError
+from haven.settings import HandoffSettings, StorageConfigError
+from haven.storage.crypto import KeyRing, generate_key_line
 
 
 class Clock:
@@ -191,7 +191,7 @@ def test_leaving_while_waiting_takes_the_request_out_at_once(queue, clock):
 
 
 def _sealed(row):
-    from bot.crypto import Sealed
+    from haven.storage.crypto import Sealed
 
     return Sealed(row.key_id, bytes(row.nonce), bytes(row.body))
 

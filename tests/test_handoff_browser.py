@@ -138,7 +138,7 @@ def test_quick_exit_while_waiting_takes_the_request_out_and_a_late_claim_says_so
     console_tab, young = counselor_and_young_person_waiting(haven, browser)
     console = console_tab.page
 
-    from bot.handoff import default_queue
+    from haven.handoff.queue import default_queue
 
     queue = default_queue({"HAVEN_DATA_DIR": str(haven.tmp / "data")})
     console.locator("#queue button", has_text="Claim").first.wait_for()
@@ -167,8 +167,8 @@ def test_quick_exit_while_waiting_takes_the_request_out_and_a_late_claim_says_so
 
 def test_the_console_configured_in_spanish_speaks_spanish(tmp_path, browser):  # noqa: F811
     """No model needed: the console alone (tests.console_app) with HAVEN_CONSOLE_LANGUAGE=es."""
-    from bot.crypto import KeyRing
-    from bot.handoff import HandoffQueue
+    from haven.handoff.queue import HandoffQueue
+    from haven.storage.crypto import KeyRing
     from tests.test_counselor_console import PASSWORD as CONSOLE_PASSWORD
     from tests.test_counselor_console import serve
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.server
 def test_counselor_and_young_person_on_different_servers(two_servers):  # noqa: F811
     console_server, widget_server = two_servers
     subprocess.run(
-        [sys.executable, "-m", "bot.counselor_cli", "add", "ana"],
+        [sys.executable, "-m", "haven.handoff.cli", "add", "ana"],
         cwd=PROJECT,
         env={**os.environ, **console_server.env, "HAVEN_COUNSELOR_PASSWORD": PASSWORD},
         check=True,

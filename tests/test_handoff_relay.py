@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from bot.handoff_relay import (
+from haven.handoff.relay import (
     MAX_TRANSCRIPT_CHARS,
     MAX_TRANSCRIPT_MESSAGES,
     HandoffRelay,

@@ -25,7 +25,7 @@ def haven_with_counselor(tmp, name: str, password: str) -> Haven:
     # As behind the proxy: each young person's address is their X-Forwarded-For (young_person).
     running = Haven(tmp, SANIC_PROXIES_COUNT="1")
     subprocess.run(
-        [sys.executable, "-m", "bot.counselor_cli", "add", name],
+        [sys.executable, "-m", "haven.handoff.cli", "add", name],
         cwd=PROJECT,
         env={
             **os.environ,
@@ -68,8 +68,8 @@ async def young_person(haven, address=None):
 
 def stored_events(haven, conversation_id):
     """The conversation's stored events, read with the key file as the server does."""
-    from bot.conversations import ConversationStore
-    from bot.settings import StorageSettings
+    from haven.settings import StorageSettings
+    from haven.storage.conversations import ConversationStore
 
     settings = StorageSettings.load({"HAVEN_DATA_DIR": str(haven.tmp / "data")})
     return [e["event"] for e in ConversationStore(settings).load(conversation_id) or []]
@@ -211,7 +211,7 @@ def test_a_request_over_rest_gets_the_help_lines_and_never_enters_the_queue(have
 
 
 def test_one_address_gets_a_few_places_in_the_queue_not_a_flood(haven):
-    from bot.settings import HandoffSettings
+    from haven.settings import HandoffSettings
 
     places = HandoffSettings.load().new_requests_per_address
 

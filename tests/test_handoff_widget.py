@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.crypto import KeyRing
-from bot.handoff import HandoffQueue
-from bot.handoff_relay import MAX_TRANSCRIPT_CHARS, MAX_TRANSCRIPT_MESSAGES
+from haven.handoff.queue import HandoffQueue
+from haven.handoff.relay import MAX_TRANSCRIPT_CHARS, MAX_TRANSCRIPT_MESSAGES
+from haven.storage.crypto import KeyRing
 from tests.test_counselor_console import Browser, serve
 
 GRACE_SECONDS = 3.0

@@ -7,8 +7,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.encoders import serving_encoder, shared_encoder
-from bot.intent_classifier import MeaningAndSpellingClassifier
+from haven.nlu.encoders import serving_encoder, shared_encoder
+from haven.rasa_edge.nlu.intent_classifier import MeaningAndSpellingClassifier
 
 EXAMPLES = {
     "already_paid": [
@@ -77,7 +77,7 @@ def test_a_button_payload_passes_its_intent_on_without_encoding(trained, monkeyp
     def no_encoding(*_):
         raise AssertionError("a button payload must not be encoded")
 
-    monkeypatch.setattr("bot.intent_classifier.shared_encoder", no_encoding)
+    monkeypatch.setattr("haven.nlu.intent_model.shared_encoder", no_encoding)
     intent, ranking = parse(classifier, "/greet")
     assert intent == {"name": "greet", "confidence": 1.0}
     assert ranking == [intent]

@@ -1,10 +1,10 @@
 """Language and region: what the user says, what the channel hints, and which one wins
-(bot/localization.py). Plain Python over the shipped packs; no Rasa needed."""
+(haven/nlu/locale_finding.py). Plain Python over the shipped packs; no Rasa needed."""
 
 import pytest
 
-from bot.content import content
-from bot.localization import LocaleFinder, effective_language, effective_region
+from haven.nlu.locale_finding import LocaleFinder, effective_language, effective_region
+from haven.packs.content import content
 
 
 @pytest.fixture(scope="module")

@@ -69,7 +69,7 @@ def agent(action_server):
     return Agent.load(
         str(MODEL),
         action_endpoint=EndpointConfig(url=action_server),
-        generator=EndpointConfig(type="bot.nlg.ContentPackNLG"),
+        generator=EndpointConfig(type="haven.rasa_edge.nlg.ContentPackNLG"),
     )
 
 
@@ -257,7 +257,7 @@ CRISIS_TAKEOVER = ("I'm really glad you told me", "Me alegra mucho que me lo hay
     ],
 )
 def test_a_figure_of_speech_does_not_get_the_crisis_takeover(agent, message):
-    # At most the gentle "are you safe right now?" (bot/nlu_safety_net.py downgrades the
+    # At most the gentle "are you safe right now?" (haven/rasa_edge/nlu/crisis_net.py downgrades the
     # classifier's crisis for a known figure of speech); never the full crisis reply.
     reply = Chat(agent, {"region": "US"}).say(message)
     assert not any(opening in reply for opening in CRISIS_TAKEOVER), reply

@@ -2,8 +2,9 @@
 
 import pytest
 
-from bot.lock_store import RedisUrlLockStore, redis_options
-from bot.settings import StorageConfigError
+from haven.rasa_edge.lock_store import RedisUrlLockStore
+from haven.settings import StorageConfigError
+from haven.storage.redis_clients import redis_options
 
 
 def test_url_parts_become_lock_store_options():
@@ -30,11 +31,11 @@ def test_a_missing_url_is_refused_at_start():
 
 
 def test_without_redis_the_log_names_it_and_messages_are_refused(caplog):
-    from bot.lock_store import LockStoreUnavailable
+    from haven.storage.redis_clients import LockStoreUnavailable
     from tests.running_haven import free_port
 
     closed = {"HAVEN_REDIS_URL": f"redis://:pa55word@127.0.0.1:{free_port()}/1"}
-    with caplog.at_level("ERROR", logger="bot.lock_store"):
+    with caplog.at_level("ERROR", logger="haven.rasa_edge.lock_store"):
         store = RedisUrlLockStore(environ=closed)  # starts: Redis may come up later
         with pytest.raises(LockStoreUnavailable):
             store.issue_ticket("conversation-abc")

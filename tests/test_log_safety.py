@@ -3,8 +3,8 @@
 import json
 import logging
 
-from bot.log_safety import HIDDEN, make_safe, traceback_without_messages
-from bot.settings import StorageConfigError
+from haven.logs.privacy import HIDDEN, make_safe, traceback_without_messages
+from haven.settings import StorageConfigError
 
 TYPED = "my ex Marcellus has my pics"
 
@@ -83,7 +83,7 @@ def test_rasas_warnings_that_quote_a_typed_message_are_dropped():
 
     from rasa.shared.utils.io import raise_warning
 
-    from bot.log_safety import silence_warnings_quoting_user_text
+    from haven.logs.privacy import silence_warnings_quoting_user_text
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -1,9 +1,9 @@
-"""A log line a flood cannot multiply (bot/log_throttle.py): the first at once, then one a period
+"""A log line a flood cannot multiply (haven/logs/throttle.py): the first at once, then one a period
 with the count."""
 
 import logging
 
-from bot.log_throttle import SummarizedLog
+from haven.logs.throttle import SummarizedLog
 
 
 def test_the_first_event_is_logged_then_one_line_a_period_with_the_count(caplog):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bot.minimize import EventMinimizer, latest_session, looks_personal
+from haven.storage.minimize import EventMinimizer, latest_session, looks_personal
 
 MINIMIZER = EventMinimizer(
     keep_slots=["plan_step", "steps_done", "region"], keep_metadata=["language", "region"]

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.crypto import generate_key_line
+from haven.storage.crypto import generate_key_line
 from tests.running_haven import Haven, new_sender
 
 pytestmark = pytest.mark.server
@@ -127,8 +127,8 @@ def test_one_conversation_hit_on_both_servers_at_once_keeps_every_message(two_se
 
 
 def test_the_rate_limit_of_a_conversation_holds_across_both_servers(two_servers):
-    from bot.channels import load_channel_messages
-    from bot.rate_limit import DEFAULT_PER_CONVERSATION
+    from haven.packs.channel_messages import load_channel_messages
+    from haven.web.rate_limits import DEFAULT_PER_CONVERSATION
 
     first, second = two_servers
     sender = new_sender()

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from bot.encoders import ConcatenatedEncoder, check_encoder_name, shared_encoder
-from bot.multilingual_encoder import (
+from haven.nlu.encoders import ConcatenatedEncoder, check_encoder_name, shared_encoder
+from haven.nlu.multilingual_encoder import (
     FILE_SHA256,
     MAX_CHARACTERS,
     MultilingualEncoder,

@@ -1,4 +1,5 @@
-"""`ContentPackNLG` (bot/nlg.py) as Rasa creates and calls it: from endpoints.yml, on a tracker."""
+"""`ContentPackNLG` (haven/rasa_edge/nlg.py) as Rasa creates and calls it: from endpoints.yml, on a
+tracker."""
 
 import asyncio
 from pathlib import Path
@@ -10,8 +11,8 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
-from bot.content import ContentError
-from bot.nlg import ContentPackNLG
+from haven.packs.content import ContentError
+from haven.rasa_edge.nlg import ContentPackNLG
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -1,11 +1,11 @@
-"""`StatedAge` (bot/nlu_facts.py) as the NLU pipeline runs it: the `age_band` entity that fills
-the slot of the same name, whatever intent the classifier chose."""
+"""`StatedAge` (haven/rasa_edge/nlu/stated_age.py) as the NLU pipeline runs it: the `age_band`
+entity that fills the slot of the same name, whatever intent the classifier chose."""
 
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.content import content
-from bot.facts import AgeReader
-from bot.nlu_facts import StatedAge
+from haven.nlu.facts import AgeReader
+from haven.packs.content import content
+from haven.rasa_edge.nlu.stated_age import StatedAge
 
 
 def process(text: str, intent: str = "adult_user") -> dict:

@@ -1,10 +1,10 @@
-"""`LocaleHints` (bot/nlu_localization.py) as the NLU pipeline runs it."""
+"""`LocaleHints` (haven/rasa_edge/nlu/locale_hints.py) as the NLU pipeline runs it."""
 
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.content import content
-from bot.localization import LocaleFinder
-from bot.nlu_localization import LocaleHints
+from haven.nlu.locale_finding import LocaleFinder
+from haven.packs.content import content
+from haven.rasa_edge.nlu.locale_hints import LocaleHints
 
 
 def process(text: str, intent: str | None = None, metadata: dict | None = None) -> dict:

@@ -1,4 +1,4 @@
-"""The crisis net holds for button-like payloads too (bot/nlu_safety_net.py): Rasa's
+"""The crisis net holds for button-like payloads too (haven/rasa_edge/nlu/crisis_net.py): Rasa's
 RegexMessageHandler, which runs after the whole pipeline, must neither drop what follows a
 payload nor store a payload's free text; real buttons' payloads work as before."""
 
@@ -14,8 +14,8 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.utils.io import read_yaml_file
 
-from bot.nlu_safety_net import CrisisSafetyNet
-from bot.safety import weak_crisis_signal
+from haven.nlu.crisis_patterns import weak_crisis_signal
+from haven.rasa_edge.nlu.crisis_net import CrisisSafetyNet
 
 PROJECT = Path(__file__).resolve().parent.parent
 

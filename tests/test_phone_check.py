@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import content, load_content
-from bot.phone_check import check_phone_numbers
+from haven.packs.content import content, load_content
+from haven.packs.phone_check import check_phone_numbers
 from tests.test_content_check import assert_error, edit
 
 PROJECT = Path(__file__).resolve().parent.parent

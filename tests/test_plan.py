@@ -1,8 +1,8 @@
-"""The plan's order and moves (bot/plan.py)."""
+"""The plan's order and moves (haven/plan/steps.py)."""
 
 import pytest
 
-from bot.plan import COMPLETE, JUMP_INTENTS, STEPS, PlanProgress
+from haven.plan.steps import COMPLETE, JUMP_INTENTS, STEPS, PlanProgress
 
 
 def test_the_plan_starts_with_dont_pay_and_ends_with_securing_accounts():

@@ -1,5 +1,5 @@
-"""What a message asks besides what it tells (bot/questions.py), and which answers come before
-the step (bot/answers.py), over the shipped packs. No Rasa needed.
+"""What a message asks besides what it tells (haven/nlu/questions.py), and which answers come before
+the step (haven/plan/answers.py), over the shipped packs. No Rasa needed.
 
 Before this reader, "im in canada and some guy has my pics, how do i get them taken down" got the
 same Step 1 as any disclosure: the question was dropped.
@@ -7,10 +7,10 @@ same Step 1 as any disclosure: the question was dropped.
 
 import pytest
 
-from bot.answers import ADULT_ROUTE, REGION_LINE, answer_keys
-from bot.content import content
-from bot.nlu_questions import QUESTION_ENTITY, AskedQuestions
-from bot.questions import TOPICS, QuestionReader, QuestionWords
+from haven.nlu.questions import TOPICS, QuestionReader, QuestionWords
+from haven.packs.content import content
+from haven.plan.answers import ADULT_ROUTE, REGION_LINE, answer_keys
+from haven.rasa_edge.nlu.asked_questions import QUESTION_ENTITY, AskedQuestions
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""bot/rasa_speedups.py gives exactly Rasa's answers, only faster."""
+"""haven/rasa_edge/patches/speedups.py gives exactly Rasa's answers, only faster."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.utils.common import all_subclasses
 
-import bot.channels  # noqa: F401  (importing Haven's channels installs the speedups)
-from bot import rasa_speedups
+from haven.rasa_edge.patches import speedups as rasa_speedups
+from haven.rasa_edge.rest_channel import HavenRestInput
 
 ORIGINAL_VALIDATE = rasa_speedups._ORIGINAL["validate_action_result"]
 ORIGINAL_RESOLVE = rasa_speedups._ORIGINAL["resolve_by_type"]
@@ -30,7 +30,8 @@ REPLIES = [
 ]
 
 
-def test_channels_install_the_speedups() -> None:
+def test_building_a_channel_installs_the_speedups() -> None:
+    HavenRestInput()
     assert RemoteAction._validate_action_result is rasa_speedups.validate_action_result
     assert Event.resolve_by_type is rasa_speedups.resolve_by_type
 

@@ -1,14 +1,15 @@
-"""Rate limits on incoming messages (bot/rate_limit.py): in memory on a fake clock, and in the
-real Redis at 127.0.0.1:6379 (under a key prefix of each test's own, deleted after; skips, saying
-so, where Redis is absent)."""
+"""Rate limits on incoming messages (haven/web/rate_limits.py): in memory on a fake clock, and in
+the real Redis at 127.0.0.1:6379 (under a key prefix of each test's own, deleted after; skips,
+saying so, where Redis is absent)."""
 
 import logging
 import uuid
 
 import pytest
 
-from bot.crypto import generate_key_line
-from bot.rate_limit import (
+from haven.settings import StorageConfigError
+from haven.storage.crypto import generate_key_line
+from haven.web.rate_limits import (
     DEFAULT_PER_ADDRESS,
     DEFAULT_PER_CONVERSATION,
     REDIS_RETRY_SECONDS,
@@ -19,7 +20,6 @@ from bot.rate_limit import (
     client_address,
     limiter_for_environment,
 )
-from bot.settings import StorageConfigError
 from tests.running_haven import port_open
 from tests.tcp_proxy import TcpProxy
 
@@ -196,7 +196,7 @@ def test_without_redis_each_server_counts_in_memory_and_the_log_says_so_once(
         address = limits.address_key(ADDRESS)
         assert limits.allow("c1", address)  # counted in Redis: 2 left there
         proxy.down()
-        with caplog.at_level(logging.INFO, logger="bot.rate_limit"):
+        with caplog.at_level(logging.INFO, logger="haven.web.rate_limits"):
             # In memory the buckets start full, and still hold: 3 a minute.
             assert [limits.allow("c1", address) for _ in range(4)] == [True, True, True, False]
             clock.now += REDIS_RETRY_SECONDS
@@ -204,7 +204,7 @@ def test_without_redis_each_server_counts_in_memory_and_the_log_says_so_once(
             proxy.up()
             clock.now += REDIS_RETRY_SECONDS
             assert [limits.allow("c1", address) for _ in range(3)] == [True, True, False]
-    said = [r.getMessage() for r in caplog.records if r.name == "bot.rate_limit"]
+    said = [r.getMessage() for r in caplog.records if r.name == "haven.web.rate_limits"]
     assert said == [
         f"Redis (rate limits, HAVEN_REDIS_URL) at 127.0.0.1:{proxy.port}/1 is unavailable "
         "(ConnectionError): each Rasa server counts messages in its own memory until it is back.",

@@ -1,11 +1,12 @@
-"""Rendering a response (bot/render.py): placeholders, buttons, the offer to pick a country."""
+"""Rendering a response (haven/packs/render.py): placeholders, buttons, the offer to pick a
+country."""
 
 import json
 
 import pytest
 
-from bot.content import content
-from bot.render import Renderer, fill
+from haven.packs.content import content
+from haven.packs.render import Renderer, fill
 
 
 @pytest.fixture(scope="module")

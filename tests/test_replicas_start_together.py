@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from bot.crypto import generate_key_line
+from haven.storage.crypto import generate_key_line
 from tests.running_haven import Haven, new_sender, texts
 from tests.test_multi_instance import POSTGRES_URL, REDIS, reachable
 

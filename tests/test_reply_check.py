@@ -1,13 +1,14 @@
-"""`make check-content` reads every rendered reply (bot/reply_check.py): the shipped packs pass,
-and each thing a user must never read makes it fail, with the reply, language, region and age."""
+"""`make check-content` reads every rendered reply (haven/packs/reply_check.py): the shipped packs
+pass, and each thing a user must never read makes it fail, with the reply, language, region and
+age."""
 
 import shutil
 from pathlib import Path
 
 import pytest
 
-from bot.content import content, load_content
-from bot.reply_check import check_replies, widget_link_pattern, widget_links
+from haven.packs.content import content, load_content
+from haven.packs.reply_check import check_replies, widget_link_pattern, widget_links
 from tests.test_content_check import edit, errors
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.plan import JUMP_INTENTS, STEPS
+from haven.plan.steps import JUMP_INTENTS, STEPS
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""The crisis safety net (bot/safety.py).
+"""The crisis safety net (haven/nlu/crisis_patterns.py).
 
 The phrases here were written for the tests and are not in data/nlu/crisis.yml, so they check
 that the patterns generalise rather than that they remember the training data.
@@ -6,7 +6,7 @@ that the patterns generalise rather than that they remember the training data.
 
 import pytest
 
-from bot.safety import (
+from haven.nlu.crisis_patterns import (
     crisis_language,
     figure_of_speech,
     mentions_crisis,
@@ -390,7 +390,8 @@ INDIRECT_CRISIS = {
 }
 
 # Figures of speech that sound like a crisis: no pattern may match them, and each must be known as
-# a figure, so a classifier's `crisis` becomes the gentle safety check (bot/nlu_safety_net.py).
+# a figure, so a classifier's `crisis` becomes the gentle safety check
+# (haven/rasa_edge/nlu/crisis_net.py).
 FIGURES_OF_SPEECH = {
     "en": [
         "my mum will actually kill me lol",

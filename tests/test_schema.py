@@ -10,7 +10,7 @@ import multiprocessing
 
 import pytest
 
-from bot.crypto import generate_key_line
+from haven.storage.crypto import generate_key_line
 
 ROUNDS = 6
 PROCESSES = 3
@@ -18,11 +18,11 @@ PROCESSES = 3
 
 def create_every_table(url: str, keys: str, barrier, errors) -> None:
     """What a starting server does first, once every process has reached the barrier."""
-    from bot.conversations import ConversationStore
-    from bot.counselors import CounselorAccounts
-    from bot.crypto import KeyRing
-    from bot.handoff import HandoffQueue
-    from bot.settings import StorageSettings
+    from haven.handoff.counselors import CounselorAccounts
+    from haven.handoff.queue import HandoffQueue
+    from haven.settings import StorageSettings
+    from haven.storage.conversations import ConversationStore
+    from haven.storage.crypto import KeyRing
 
     ring = KeyRing.parse(keys)
     store = ConversationStore(StorageSettings.load({"HAVEN_DB_URL": url, "HAVEN_KEYS": keys}), ring)
@@ -55,8 +55,8 @@ def test_processes_creating_the_tables_at_the_same_moment_all_succeed(database_u
     failures = [errors.get(timeout=5) for process in processes if process.exitcode == 1]
     assert [process.exitcode for process in processes] == [0] * PROCESSES, failures
 
-    from bot.conversations import ConversationStore
-    from bot.settings import StorageSettings
+    from haven.settings import StorageSettings
+    from haven.storage.conversations import ConversationStore
 
     store = ConversationStore(
         StorageSettings.load({"HAVEN_DB_URL": database_url, "HAVEN_KEYS": keys})

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from bot.sentence_encoder import SentenceEncoder, WordPieceTokenizer, model_dir, shared_encoder
+from haven.nlu.sentence_encoder import (
+    SentenceEncoder,
+    WordPieceTokenizer,
+    model_dir,
+    shared_encoder,
+)
 
 
 @pytest.fixture(scope="module")

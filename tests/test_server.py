@@ -347,7 +347,11 @@ def test_action_server_down_gets_crisis_lines_and_the_bot_recovers(haven):
     sender = new_sender()
     haven.say(sender, "hi")
     action_server = subprocess.run(
-        ["pgrep", "-f", f"bot.action_server --actions actions --port {haven.action_port}"],
+        [
+            "pgrep",
+            "-f",
+            f"haven.rasa_edge.action_server --actions actions --port {haven.action_port}",
+        ],
         capture_output=True,
         text=True,
     ).stdout.split()
@@ -356,7 +360,7 @@ def test_action_server_down_gets_crisis_lines_and_the_bot_recovers(haven):
     while port_open("127.0.0.1", haven.action_port):
         time.sleep(0.2)
 
-    from bot.channels import load_channel_messages
+    from haven.packs.channel_messages import load_channel_messages
 
     us = {"region": "us"}
     status, replies = haven.post(

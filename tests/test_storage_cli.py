@@ -3,11 +3,12 @@
 import pytest
 import sqlalchemy as sa
 
-from bot import counselor_cli, storage_cli
-from bot.conversations import ConversationStore, close_engines, engine_for
-from bot.crypto import generate_key_line
-from bot.handoff import AUDIT_TABLE, YoungPersonLeft, default_queue
-from bot.settings import StorageSettings
+from haven.handoff import cli as counselor_cli
+from haven.handoff.queue import AUDIT_TABLE, YoungPersonLeft, default_queue
+from haven.settings import StorageSettings
+from haven.storage import cli as storage_cli
+from haven.storage.conversations import ConversationStore, close_engines, engine_for
+from haven.storage.crypto import generate_key_line
 
 
 @pytest.fixture

@@ -24,11 +24,11 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.conversations import CONNECT_TIMEOUT_SECONDS, DatabaseUnavailable, close_engines
-from bot.crypto import generate_key_line
-from bot.encrypted_tables import encrypted_tables
-from bot.settings import StorageConfigError
-from bot.tracker_store import EncryptedTrackerStore
+from haven.rasa_edge.tracker_store import EncryptedTrackerStore
+from haven.settings import StorageConfigError
+from haven.storage.conversations import CONNECT_TIMEOUT_SECONDS, DatabaseUnavailable, close_engines
+from haven.storage.crypto import generate_key_line
+from haven.storage.encrypted_tables import encrypted_tables
 from tests.running_haven import stop_process_group
 from tests.tcp_proxy import TcpProxy
 
@@ -147,7 +147,7 @@ def test_with_the_database_down_rasa_gets_an_error_never_an_empty_conversation(
         store = FailSafeTrackerStore(make_store(url, domain))  # as Rasa's Agent wraps it
         asyncio.run(store.save(full_tracker(domain)))
         proxy.down()
-        with caplog.at_level(logging.INFO, logger="bot.tracker_store"):
+        with caplog.at_level(logging.INFO, logger="haven.rasa_edge.tracker_store"):
             for _ in range(3):
                 with pytest.raises(DatabaseUnavailable):
                     asyncio.run(store.retrieve("sender-1"))
@@ -158,7 +158,11 @@ def test_with_the_database_down_rasa_gets_an_error_never_an_empty_conversation(
             assert asyncio.run(store.retrieve("sender-2")) is None  # its save failed, visibly
     assert back.get_slot("plan_step") == "dont_pay"
     assert store._fallback_tracker_store is None  # nothing went to Rasa's in-memory fallback
-    said = [record.getMessage() for record in caplog.records if record.name == "bot.tracker_store"]
+    said = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "haven.rasa_edge.tracker_store"
+    ]
     assert len([line for line in said if "is unavailable" in line]) == 1, said
     assert len([line for line in said if "reachable again" in line]) == 1, said
     assert f"postgresql at 127.0.0.1:{proxy.port}/test" in caplog.text
@@ -360,9 +364,9 @@ def decrypted_rows(data_dir: Path, senders: list[str]) -> bytes:
     with the embedded key file."""
     import json
 
-    from bot.channels import REST_PREFIX
-    from bot.conversations import ConversationStore
-    from bot.settings import StorageSettings
+    from haven.settings import StorageSettings
+    from haven.storage.conversations import ConversationStore
+    from haven.web.rest_checks import REST_PREFIX
 
     store = ConversationStore(StorageSettings.load({"HAVEN_DATA_DIR": str(data_dir)}))
     events = {sender: store.load(REST_PREFIX + sender) for sender in senders}
@@ -378,7 +382,8 @@ def test_a_real_conversation_leaves_no_typed_word_in_sqlite_or_the_logs(tmp_path
         chat(haven, "privacy-sqlite")
         forgotten = haven.say("privacy-forget", "Quentavious has my nudes and wants money")
         assert "Step 1" in forgotten
-        # A typed "/" text that names no intent: Rasa quotes it in a warning (bot/log_safety.py).
+        # A typed "/" text that names no intent: Rasa quotes it in a warning
+        # (haven/logs/privacy.py).
         assert haven.say("privacy-forget", "/Quentavious from Brixtonfield keeps texting")
         assert haven.say("privacy-forget", "please delete my chat").count("deleted this chat") == 1
         assert "automated assistant" in haven.say("privacy-forget", "hi")  # a fresh start

@@ -1,8 +1,8 @@
-"""What a person typed is made valid Unicode before anything reads it (bot/typed_text.py)."""
+"""What a person typed is made valid Unicode before anything reads it (haven/web/typed_text.py)."""
 
 import pytest
 
-from bot.typed_text import typed_text
+from haven.web.typed_text import typed_text
 
 
 @pytest.mark.parametrize(

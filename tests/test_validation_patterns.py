@@ -1,18 +1,18 @@
-"""Every pattern that validates input in bot/ matches the whole value: a trailing newline is
+"""Every pattern that validates input in haven/ matches the whole value: a trailing newline is
 refused (`$` would accept one), so an id, name or code is exactly what was checked."""
 
 import pytest
 
-from bot.channels import SENDER_PATTERN
-from bot.content_check import PAYLOAD
-from bot.counselors import NAME_PATTERN
-from bot.crypto import KEY_ID_PATTERN
-from bot.help_directory import COUNTRY_CODE, REGION_CODE
-from bot.language_packs import LANGUAGE_CODE
-from bot.localization import _LOCALE
-from bot.pack_reader import ADDRESS, PHONE
-from bot.widget_channel import CONVERSATION_ID_PATTERN, TOKEN_PATTERN
-from bot.widget_web import FRAME_ANCESTOR_PATTERN
+from haven.handoff.counselors import NAME_PATTERN
+from haven.nlu.locale_finding import _LOCALE
+from haven.packs.content_check import PAYLOAD
+from haven.packs.help_directory import COUNTRY_CODE, REGION_CODE
+from haven.packs.language_packs import LANGUAGE_CODE
+from haven.packs.pack_reader import ADDRESS, PHONE
+from haven.rasa_edge.widget_channel import CONVERSATION_ID_PATTERN, TOKEN_PATTERN
+from haven.storage.crypto import KEY_ID_PATTERN
+from haven.web.rest_checks import SENDER_PATTERN
+from haven.web.widget_site import FRAME_ANCESTOR_PATTERN
 
 CASES = [
     (SENDER_PATTERN, "test-1"),

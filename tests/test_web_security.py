@@ -1,5 +1,5 @@
-"""The Host check against DNS rebinding and the hidden Rasa version (bot/web_security.py), without
-a server; tests/test_server.py checks them on a running Haven."""
+"""The Host check against DNS rebinding and the hidden Rasa version (haven/web/security_headers.py),
+without a server; tests/test_server.py checks them on a running Haven."""
 
 import asyncio
 from types import SimpleNamespace
@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 from sanic import response
 
-from bot.settings import public_hosts
-from bot.web_security import RASA_GREETING, hide_rasa_version, host_check
+from haven.settings import public_hosts
+from haven.web.security_headers import RASA_GREETING, hide_rasa_version, host_check
 
 
 def ask(check, host, path="/webhooks/rest/webhook", method="POST"):

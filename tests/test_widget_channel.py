@@ -1,22 +1,24 @@
-"""The web chat channel's rules (bot/widget_channel.py), without a running Rasa: conversation
-ids and tokens, message checks, what of Rasa's output reaches the browser, allowed origins.
+"""The web chat channel's rules (haven/rasa_edge/widget_channel.py), without a running Rasa:
+conversation ids and tokens, message checks, what of Rasa's output reaches the browser, allowed
+origins.
 """
 
 import asyncio
 
 import pytest
 
-from bot.channels import MAX_MESSAGE_CHARS, InvalidRequest, load_channel_messages
-from bot.conversations import DatabaseUnavailable
-from bot.crypto import KeyRing, generate_key_line
-from bot.lock_store import LockStoreUnavailable
-from bot.widget_channel import (
+from haven.packs.channel_messages import load_channel_messages
+from haven.rasa_edge.widget_channel import (
     ConversationTokens,
     HavenWidgetInput,
     origin_checker,
     parse_widget_message,
     widget_messages,
 )
+from haven.storage.conversations import DatabaseUnavailable
+from haven.storage.crypto import KeyRing, generate_key_line
+from haven.storage.redis_clients import LockStoreUnavailable
+from haven.web.rest_checks import MAX_MESSAGE_CHARS, InvalidRequest
 
 
 @pytest.fixture
@@ -211,7 +213,7 @@ def test_a_failure_in_the_handler_still_gets_a_kind_acknowledgement(tokens, capl
 
 
 def test_new_conversations_are_limited_per_address_but_resuming_is_not(tokens):
-    from bot.widget_channel import NEW_CONVERSATIONS_PER_MINUTE
+    from haven.rasa_edge.widget_channel import NEW_CONVERSATIONS_PER_MINUTE
 
     channel = HavenWidgetInput(tokens=tokens, counselor_console=False, leave_grace_seconds=1)
 

@@ -1,4 +1,4 @@
-"""The web chat's files and their headers (bot/widget_web.py), and rules the widget's code
+"""The web chat's files and their headers (haven/web/widget_site.py), and rules the widget's code
 keeps (widget/haven.js), checked without a browser.
 """
 
@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.widget_web import STRINGS_FILE, WidgetSite, content_security_policy, load_widget_strings
+from haven.web.widget_site import (
+    STRINGS_FILE,
+    WidgetSite,
+    content_security_policy,
+    load_widget_strings,
+)
 
 PROJECT = Path(__file__).resolve().parent.parent
 WIDGET_JS = (PROJECT / "widget" / "haven.js").read_text(encoding="utf-8")
@@ -68,7 +73,7 @@ def test_framing_can_be_allowed_for_the_ngo_site():
 
 
 @pytest.mark.parametrize(
-    "name", ["../bot/crypto.py", "demo.html", "vendor/socket.io.LICENSE", "nope.js", ""]
+    "name", ["../haven/storage/crypto.py", "demo.html", "vendor/socket.io.LICENSE", "nope.js", ""]
 )
 def test_only_widget_assets_are_served(name):
     assert WidgetSite().file(name).status == 404

@@ -10,8 +10,8 @@ import sys
 
 from sanic import Sanic
 
-from bot.handoff_relay import HandoffRelay
-from bot.widget_channel import HavenWidgetInput
+from haven.handoff.relay import HandoffRelay
+from haven.rasa_edge.widget_channel import HavenWidgetInput
 
 app = Sanic("widget_test")
 

@@ -34,7 +34,7 @@
   var DEFAULT_EXIT_URL = 'https://www.google.com/';
   // Any web address is a link: "https://..." or a name with dots ending in letters
   // ("3114.fr", "childline.org.uk/remove"), so no country's address is ever missed. One literal:
-  // `make check-content` (bot/reply_check.py) reads it to check every address Haven sends.
+  // `make check-content` (haven/packs/reply_check.py) reads it to check every address Haven sends.
   var LINK_PATTERN = new RegExp('(?:https?:\\/\\/[^\\s<>"]+|\\b(?:[a-z0-9-]+\\.)+[a-z]{2,24}\\b(?:\\/[^\\s<>"]*)?)', 'gi');
 
   // ----- configuration, from the script tag's data attributes -----

@@ -1,0 +1,556 @@
+"""`CounselorConsole`: the counselors' web console at /counselor, served by the Rasa server.
+
+| path                                    | what                                                 |
+|-----------------------------------------|------------------------------------------------------|
+| `GET /counselor`                        | the login page, or the console once logged in        |
+| `GET /counselor/console.js`, `.css`     | the console's script and style (no inline code)      |
+| `POST /counselor/login`, `/logout`      | form posts; login is rate-limited                    |
+| `GET /counselor/api/state`              | the queue (risk, then waiting time) and my chats      |
+| `GET /counselor/api/chats/<id>`         | a chat of mine: its messages after `?after=N`        |
+| `POST /counselor/api/claim`             | claim a waiting request `{id}`                       |
+| `POST /counselor/api/chats/<id>/send`   | send `{text}` to the young person                    |
+| `GET /counselor/api/chats/<id>/resources` | the region's help lines, in the chat's language   |
+| `POST /counselor/api/chats/<id>/hand_back`, `/end` | back to the bot, or end                   |
+
+Closed by default: the server listens on loopback only, and the console also refuses any request
+that does not come from a loopback address unless `HAVEN_COUNSELOR_REMOTE=1` (behind a proxy
+that terminates TLS). Every page and API needs a session; every POST needs the session's CSRF
+token (a form field or the `X-CSRF-Token` header) and a same-origin `Origin` when one is sent.
+A counselor sees the queue and only the chats they claimed: anyone else's chat is a 404.
+
+Every text a counselor reads comes from `content/languages/<language>/console.yml`
+(haven/packs/console_texts.py), in the language `console_language` of handoff.yml: the pages are
+filled in here, each text HTML-escaped, and the script gets the texts as JSON in the page (it sets
+them with textContent only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import html
+import ipaddress
+import json
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from redis.exceptions import RedisError
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from haven.handoff.counselors import (
+    ConsoleSession,
+    ConsoleSessions,
+    CounselorAccounts,
+    LoginLimiter,
+    console_state,
+    login_input_ok,
+)
+from haven.handoff.queue import (
+    HandoffError,
+    HandoffQueue,
+    HandoffRequest,
+    YoungPersonLeft,
+    purge_periodically,
+)
+from haven.handoff.relay import NOTICE, HandoffRelay, LiveChat
+from haven.packs.channel_messages import load_channel_messages
+from haven.packs.console_texts import load_console_texts
+from haven.packs.language_packs import DEFAULT_LANGUAGE
+from haven.settings import PROJECT_ROOT
+from haven.web.rate_limits import client_address
+from haven.web.security_headers import install_security_headers
+from haven.web.typed_text import typed_text
+from haven.web.widget_site import COMMON_HEADERS
+
+logger = logging.getLogger(__name__)
+
+CONSOLE_DIR = PROJECT_ROOT / "console"
+COOKIE = "haven_counselor"
+MAX_TEXT = 4000
+FIELD = re.compile(r"\{\{(\w+)\}\}|\{(\w+)\}")
+"""In console/*.html: `{{key}}` is a text of console.yml, `{name}` a value filled in here."""
+TOUCH_SECONDS = 30
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    **COMMON_HEADERS,
+    # Not no-referrer: with it, Chromium sends `Origin: null` on the login form, which the
+    # same-origin check must refuse. Same-origin requests only ever carry the console's address.
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+PauseBot = Callable[[Sanic, str, bool], Awaitable[None]]
+"""Pauses (True) or resumes (False) the bot for a conversation: the Rasa side, given by the
+web chat channel (haven/rasa_edge/conversation_pause.py), so this module needs no Rasa."""
+
+
+async def no_bot_to_pause(app: Sanic, conversation_id: str, paused: bool) -> None:
+    """For a console served without a Rasa server (tests, a console on its own)."""
+
+
+LOCALE_SLOTS = (("language", ("language", "language_hint")), ("region", ("region", "region_hint")))
+
+
+async def conversation_locale(
+    app: Any, conversation_id: str, known: dict[str, str | None] | None = None
+) -> dict[str, str]:
+    """The young person's language and region, for texts sent during a handoff.
+
+    From the conversation's slots (their choice, else the hint); for what the slots do not say,
+    `known` (the widget's language, or what the request recorded); otherwise nothing, and the
+    texts use the deployment's default (English, and help lines that work anywhere).
+    """
+    locale = {key: value for key, value in (known or {}).items() if value}
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return locale
+    try:
+        tracker = await store.retrieve(conversation_id)
+    except Exception as error:  # the texts fall back to what is known
+        logger.error("Reading a conversation's language failed: %s", type(error).__name__)
+        return locale
+    for key, slots in LOCALE_SLOTS:
+        for slot in slots:
+            value = tracker.get_slot(slot) if tracker is not None else None
+            if isinstance(value, str) and value:
+                locale[key] = value
+                break
+    return locale
+
+
+class CounselorConsole:
+    """Routes of the console, its sessions and its login limit."""
+
+    def __init__(
+        self,
+        relay: HandoffRelay,
+        queue: HandoffQueue,
+        accounts: CounselorAccounts,
+        sessions: ConsoleSessions,
+        limiter: LoginLimiter | None = None,
+        allow_remote: bool | None = None,
+        secure_cookie: bool | None = None,
+        language: str = DEFAULT_LANGUAGE,
+        pause_bot: PauseBot = no_bot_to_pause,
+    ) -> None:
+        self.relay = relay
+        self.pause_bot = pause_bot
+        self.queue = queue
+        self.accounts = accounts
+        self.sessions = sessions
+        self.limiter = limiter or LoginLimiter()
+        self.allow_remote = (
+            os.environ.get("HAVEN_COUNSELOR_REMOTE") == "1"
+            if allow_remote is None
+            else allow_remote
+        )
+        # Reached from elsewhere means through the HTTPS proxy: the session cookie is then sent
+        # over HTTPS only (`Secure`), never in the clear. On loopback it works over plain HTTP.
+        self.secure_cookie = self.allow_remote if secure_cookie is None else secure_cookie
+        self.language = language
+        self.texts = load_console_texts(language)
+        self.renderer = None
+        self._purger: asyncio.Task[None] | None = None
+
+    @classmethod
+    def default(
+        cls, relay: HandoffRelay, pause_bot: PauseBot = no_bot_to_pause
+    ) -> CounselorConsole:
+        """The console over Haven's configured database, keys and `handoff.yml`."""
+        from haven.handoff.queue import default_queue
+        from haven.settings import HandoffSettings, StorageSettings
+
+        accounts = CounselorAccounts(StorageSettings.load().db_url)
+        accounts.create_schema()
+        queue = default_queue()
+        # Names and addresses in a shared login limit are keyed hashes under the storage keys.
+        hash_key = hmac.new(
+            queue.key_ring.token_keys()[0], b"haven-console-login-limit", hashlib.sha256
+        ).digest()
+        settings = HandoffSettings.load()
+        sessions, limiter = console_state(settings.session_minutes, hash_key)
+        return cls(
+            relay,
+            queue,
+            accounts,
+            sessions,
+            limiter,
+            language=settings.console_language,
+            pause_bot=pause_bot,
+        )
+
+    # --- checks ---------------------------------------------------------------------------
+
+    def _refused(self, request: Request) -> HTTPResponse | None:
+        if self.allow_remote:
+            return None
+        try:
+            loopback = ipaddress.ip_address(request.ip).is_loopback
+        except ValueError:
+            loopback = False
+        return None if loopback else _text(self.texts["not_found"], 404)
+
+    def _session(self, request: Request) -> ConsoleSession | None:
+        token = request.cookies.get(COOKIE)
+        session = self.sessions.get(token)
+        now = self.queue.clock()
+        # "Online" is refreshed at most every 30 seconds, not on every poll of the console.
+        if session is not None and now - session.last_touch >= TOUCH_SECONDS:
+            self.accounts.touch(session.counselor)
+            self.sessions.touched(token, session, now)
+        return session
+
+    @staticmethod
+    def _same_origin(request: Request) -> bool:
+        origin = request.headers.get("origin")
+        if not origin:
+            return True  # not sent by every browser for same-origin requests
+        return urlsplit(origin).netloc == request.host
+
+    def _post_session(self, request: Request, sent: str | None) -> ConsoleSession | None:
+        session = self._session(request)
+        if session is None or not self._same_origin(request):
+            return None
+        return session if self.sessions.csrf_ok(session, sent) else None
+
+    # --- pages ----------------------------------------------------------------------------
+
+    def page(self, request: Request) -> HTTPResponse:
+        """The login form, or the console for a logged-in counselor."""
+        session = self._session(request)
+        if session is None:
+            return _html(self._login_page())
+        # The script's texts, as JSON that cannot end its <script> element (no `<` left).
+        texts = json.dumps(self.texts, ensure_ascii=False).replace("<", "\\u003c")
+        logged_in = html.escape(self.texts["logged_in_as"]).replace(
+            "{name}", f"<strong>{html.escape(session.counselor)}</strong>"
+        )
+        return _html(
+            self._fill(
+                "console.html",
+                csrf=html.escape(session.csrf, quote=True),
+                logged_in=logged_in,
+                texts=texts,
+            )
+        )
+
+    def _login_page(self, error: str | None = None) -> str:
+        shown = ""
+        if error is not None:
+            shown = f'<p class="error" role="alert">{html.escape(self.texts[error])}</p>'
+        return self._fill("login.html", error=shown)
+
+    def _fill(self, name: str, **values: str) -> str:
+        """A page of console/ in the console's language; `values` are HTML already escaped."""
+        values = {"lang": html.escape(self.language, quote=True), **values}
+
+        def field(match: re.Match[str]) -> str:
+            if match.group(1):
+                return html.escape(self.texts[match.group(1)], quote=True)
+            return values[match.group(2)]
+
+        return FIELD.sub(field, _read(name))
+
+    async def login(self, request: Request) -> HTTPResponse:
+        """Checks name and password; too many failures lock the account and address for a while."""
+        name = (request.form.get("name") or "").strip().lower()
+        password = request.form.get("password") or ""
+        address = client_address(request)  # the client's own, behind the proxy too
+        if not self._same_origin(request):
+            return _text(self.texts["refused"], 403)
+        if not login_input_ok(name, password):  # refused before anything is counted or stored
+            return _html(self._login_page("login_wrong"), 400)
+        if not self.limiter.allowed(name, address):
+            return _html(self._login_page("login_locked"), 429)
+        if not self.accounts.verify(name, password):
+            self.limiter.failed(name, address)
+            return _html(self._login_page("login_wrong"), 401)
+        self.limiter.succeeded(name, address)
+        token, _ = self.sessions.start(name)
+        self.accounts.touch(name)
+        self.queue.record(name, "login")
+        reply = response.redirect("/counselor", status=303, headers=PAGE_HEADERS)
+        # Sanic 21.12's cookie jar: HttpOnly, SameSite=Strict, only sent to the console's paths.
+        reply.cookies[COOKIE] = token
+        cookie = reply.cookies[COOKIE]
+        cookie["path"] = "/counselor"
+        cookie["httponly"] = True
+        cookie["samesite"] = "Strict"
+        if self.secure_cookie:
+            cookie["secure"] = True
+        return reply
+
+    async def logout(self, request: Request) -> HTTPResponse:
+        """Ends the session (needs its CSRF token) and marks the counselor offline."""
+        session = self._post_session(request, request.form.get("csrf"))
+        if session is None:
+            return _text(self.texts["refused"], 403)
+        self.sessions.end(request.cookies.get(COOKIE))
+        self.accounts.touch(session.counselor, online=False)
+        self.queue.record(session.counselor, "logout")
+        reply = response.redirect("/counselor", status=303, headers=PAGE_HEADERS)
+        reply.cookies[COOKIE] = ""
+        reply.cookies[COOKIE]["path"] = "/counselor"
+        reply.cookies[COOKIE]["max-age"] = 0
+        return reply
+
+    # --- API ------------------------------------------------------------------------------
+
+    def state(self, request: Request) -> HTTPResponse:
+        """The queue and this counselor's chats."""
+        session = self._session(request)
+        if session is None:
+            return _json({"error": "login"}, 401)
+        now = self.queue.clock()
+        return _json(
+            {
+                "counselor": session.counselor,
+                "queue": [r.summary(now) for r in self.queue.waiting()],
+                "chats": [
+                    {**r.summary(now), "live": self.relay.live(r.conversation_id) is not None}
+                    for r in self.queue.chats_of(session.counselor)
+                ],
+            }
+        )
+
+    async def claim(self, request: Request) -> HTTPResponse:
+        """Claims a waiting request, pauses the bot and tells the young person."""
+        session, body = self._api_post(request)
+        if session is None:
+            return _json({"error": "refused"}, 403)
+        try:
+            claimed = self.queue.claim(str(body.get("id", "")), session.counselor)
+        except YoungPersonLeft:
+            return _json({"error": "left", "message": self.texts["claim_left"]}, 410)
+        except HandoffError:
+            return _json({"error": "gone", "message": self.texts["claim_gone"]}, 409)
+        await self.relay.open(_live(claimed, session.counselor))
+        await self.pause_bot(request.app, claimed.conversation_id, True)
+        await self._notice(request.app, claimed, "handoff_joined")
+        if claimed.share_summary:
+            # The young person said yes: their widget sends this chat's earlier messages.
+            await self.relay.ask_for_transcript(claimed.conversation_id)
+        return _json({"id": claimed.request_id})
+
+    async def chat(self, request: Request, request_id: str) -> HTTPResponse:
+        """The live messages of one of my chats.
+
+        A chat this process does not hold (the server restarted since the claim) is opened again
+        here, so the young person's messages reach the counselor instead of the paused bot.
+        """
+        session = self._session(request)
+        if session is None:
+            return _json({"error": "login"}, 401)
+        found = self._mine(request_id, session)
+        if found is None:
+            return _json({"error": "not found"}, 404)
+        chat = self.relay.by_request(request_id)
+        if chat is None:
+            chat = _live(found, session.counselor)
+            await self.relay.open(chat)
+        try:
+            after = int(request.args.get("after", "0"))
+        except ValueError:
+            after = 0
+        return _json(
+            {
+                "summary": found.summary(self.queue.clock()),
+                "live": chat is not None,
+                "messages": chat.after(after) if chat else [],
+            }
+        )
+
+    async def send(self, request: Request, request_id: str) -> HTTPResponse:
+        """Sends a counselor's message to the young person."""
+        session, body = self._api_post(request)
+        if session is None:
+            return _json({"error": "refused"}, 403)
+        found = self._mine(request_id, session)
+        text = body.get("text")
+        if found is None or self.relay.live(found.conversation_id) is None:
+            return _json({"error": "not found"}, 404)
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+            return _json({"error": "text"}, 400)
+        await self.relay.from_counselor(found.conversation_id, typed_text(text).strip())
+        return _json({"ok": True})
+
+    async def resources(self, request: Request, request_id: str) -> HTTPResponse:
+        """The crisis lines and helplines of the young person's region, in their language."""
+        session = self._session(request)
+        found = self._mine(request_id, session) if session else None
+        if found is None:
+            return _json({"error": "not found"}, 404)
+        from haven.packs.content import content
+        from haven.packs.render import Renderer
+
+        if self.renderer is None:
+            self.renderer = Renderer(content())
+        locale = await conversation_locale(
+            request.app,
+            found.conversation_id,
+            {"language": found.language, "region": found.region},
+        )
+        lines = self.renderer.render(
+            "utter_crisis", language=locale.get("language"), region=locale.get("region"), slots={}
+        )
+        return _json({"text": lines["text"] if lines else ""})
+
+    async def finish(self, request: Request, request_id: str, action: str) -> HTTPResponse:
+        """Hands the chat back to the bot ("hand_back") or ends it ("end"); the bot resumes."""
+        session, _ = self._api_post(request)
+        if session is None:
+            return _json({"error": "refused"}, 403)
+        try:
+            ended = self.queue.end(request_id, session.counselor, action)
+        except HandoffError:
+            return _json({"error": "not found"}, 404)
+        await self.relay.close(ended.conversation_id)
+        await self.pause_bot(request.app, ended.conversation_id, False)
+        await self._notice(
+            request.app, ended, "handoff_back_to_bot" if action == "hand_back" else "handoff_ended"
+        )
+        return _json({"ok": True})
+
+    def _api_post(self, request: Request) -> tuple[ConsoleSession | None, dict[str, Any]]:
+        body = request.json if isinstance(request.json, dict) else {}
+        return self._post_session(request, request.headers.get("x-csrf-token")), body
+
+    def _mine(self, request_id: str, session: ConsoleSession) -> HandoffRequest | None:
+        try:
+            return self.queue.get_for(request_id, session.counselor)
+        except HandoffError:
+            return None
+
+    async def _notice(self, app: Any, request: HandoffRequest, key: str) -> None:
+        metadata = await conversation_locale(
+            app, request.conversation_id, {"language": request.language, "region": request.region}
+        )
+        text = load_channel_messages(metadata)[key]
+        chat = self.relay.by_request(request.request_id)
+        if chat is not None:
+            chat.add(NOTICE, key)
+        await self.relay.to_young_person(request.conversation_id, {"text": text})
+
+    # --- routes ---------------------------------------------------------------------------
+
+    def register(self, app: Sanic) -> None:
+        """Adds the console's routes to the Rasa server's app, with the security headers and
+        the Host check (haven/web/security_headers.py)."""
+        install_security_headers(app)
+
+        def guarded(handler: Any) -> Any:
+            async def route(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+                refused = self._refused(request)
+                if refused is not None:
+                    return refused
+                try:
+                    result = handler(request, *args, **kwargs)
+                    return await result if hasattr(result, "__await__") else result
+                except RedisError as error:  # sessions and the login limit live there
+                    logger.error(
+                        "The counselor console cannot reach Redis (HAVEN_REDIS_URL): %s",
+                        type(error).__name__,
+                    )
+                    return _text(self.texts["unavailable"], 503)
+
+            route.__name__ = f"counselor_{handler.__name__}"
+            return route
+
+        def asset(name: str) -> Any:
+            def serve(request: Request) -> HTTPResponse:
+                content_type = "text/javascript" if name.endswith(".js") else "text/css"
+                return response.raw(
+                    (CONSOLE_DIR / name).read_bytes(),
+                    content_type=f"{content_type}; charset=utf-8",
+                    headers=PAGE_HEADERS,
+                )
+
+            serve.__name__ = name.replace(".", "_")
+            return serve
+
+        async def start_relay(app: Sanic, _loop: Any) -> None:
+            await self.relay.start()
+            self._purger = asyncio.get_running_loop().create_task(purge_periodically(self.queue))
+
+        async def stop_purger(app: Sanic, _loop: Any) -> None:
+            if self._purger is not None:
+                self._purger.cancel()
+
+        app.register_listener(start_relay, "after_server_start")
+        app.register_listener(stop_purger, "before_server_stop")
+        add = app.add_route
+        add(guarded(self.page), "/counselor", methods=["GET"], name="counselor_page")
+        for name in ("console.js", "console.css"):
+            add(guarded(asset(name)), f"/counselor/{name}", methods=["GET"], name=name)
+        add(guarded(self.login), "/counselor/login", methods=["POST"], name="counselor_login")
+        add(guarded(self.logout), "/counselor/logout", methods=["POST"], name="counselor_logout")
+        add(guarded(self.state), "/counselor/api/state", methods=["GET"], name="counselor_state")
+        add(guarded(self.claim), "/counselor/api/claim", methods=["POST"], name="counselor_claim")
+        add(
+            guarded(self.chat),
+            "/counselor/api/chats/<request_id>",
+            methods=["GET"],
+            name="counselor_chat",
+        )
+        add(
+            guarded(self.send),
+            "/counselor/api/chats/<request_id>/send",
+            methods=["POST"],
+            name="counselor_send",
+        )
+        add(
+            guarded(self.resources),
+            "/counselor/api/chats/<request_id>/resources",
+            methods=["GET"],
+            name="counselor_resources",
+        )
+        for action in ("hand_back", "end"):
+
+            async def finish(request: Request, request_id: str, action: str = action) -> Any:
+                return await self.finish(request, request_id, action)
+
+            finish.__name__ = action
+            add(
+                guarded(finish),
+                f"/counselor/api/chats/<request_id>/{action}",
+                methods=["POST"],
+                name=f"counselor_{action}",
+            )
+
+
+def _live(request: HandoffRequest, counselor: str) -> LiveChat:
+    return LiveChat(
+        request.request_id, request.conversation_id, counselor, request.language, request.region
+    )
+
+
+def _read(name: str) -> str:
+    return (CONSOLE_DIR / name).read_text(encoding="utf-8")
+
+
+def _html(body: str, status: int = 200) -> HTTPResponse:
+    return response.html(body, status=status, headers=PAGE_HEADERS)
+
+
+def _json(body: Any, status: int = 200) -> HTTPResponse:
+    return response.json(body, status=status, headers=PAGE_HEADERS)
+
+
+def _text(body: str, status: int) -> HTTPResponse:
+    return response.text(body, status=status, headers=COMMON_HEADERS)

@@ -1,0 +1,139 @@
+"""What a message asks, besides what it tells: the questions inside a disclosure.
+
+The intent classifier picks one intent per message, so "im in canada and some guy has my pics,
+how do i get them taken down" was either a disclosure or a takedown question, never both: the
+question went unanswered, or Step 1 was skipped. This module is the second reading. It finds the
+question topics a message raises (`TOPICS`), deterministically, so the first reply can answer
+them before the plan starts.
+
+Which words raise a topic is data, in each language's `language.yml` (`questions:`): a cue is a
+phrase ("taken down") or word groups that must come in order in one sentence ("should" ...
+"delete" ... "account"), so a translator adds words without touching Python. Words are matched
+as `haven.nlu.facts` matches them: lower case, no accents, no apostrophes ("I'm" is "im").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from haven.nlu.facts import tokens_of
+from haven.packs.content import ContentPacks, content, normalise_words
+
+TOPICS: tuple[str, ...] = (
+    "delete_account",
+    "takedown",
+    "evidence",
+    "trouble",
+    "already_paid",
+    "should_pay",
+)
+"""The topics Haven answers before Step 1, in the order the answers are given."""
+
+QUESTION_ENTITY = "question"
+"""The entity each question a message asks becomes (the actions read it from the tracker)."""
+_APOSTROPHES = re.compile(r"['’`´]")
+
+Phrase = tuple[str, ...]
+Cue = tuple[tuple[Phrase, ...], ...]
+"""Word groups that must appear in this order in one sentence; a plain phrase is one group."""
+
+
+def _phrase(value: Any) -> Phrase:
+    return tuple(normalise_words(_APOSTROPHES.sub("", str(value))).split())
+
+
+def _cue(raw: Any) -> Cue:
+    """A cue from the pack: "taken down" or [[should, can], [delete], [account, insta]]."""
+    groups = [raw] if isinstance(raw, str) else list(raw or ())
+    cue = []
+    for group in groups:
+        options = [group] if isinstance(group, str) else list(group or ())
+        phrases = sorted({p for p in map(_phrase, options) if p}, key=lambda p: (-len(p), p))
+        if not phrases:
+            return ()
+        cue.append(tuple(phrases))
+    return tuple(cue)
+
+
+@dataclass(frozen=True)
+class QuestionWords:
+    """One language's cues for each topic (`questions:` in its language.yml)."""
+
+    cues: Mapping[str, tuple[Cue, ...]]
+
+    @classmethod
+    def from_pack(cls, questions: Mapping[str, Any] | None) -> QuestionWords:
+        """Reads a language pack's `questions:` section; unknown topics are refused."""
+        questions = questions or {}
+        unknown = sorted(set(questions) - set(TOPICS))
+        if unknown:
+            raise ValueError(
+                f"unknown question topic {unknown[0]!r} in `questions:` "
+                f"(known: {', '.join(TOPICS)})"
+            )
+        cues = {
+            topic: tuple(c for c in map(_cue, questions.get(topic) or ()) if c) for topic in TOPICS
+        }
+        return cls(cues)
+
+    def topics_in(self, clauses: Sequence[Sequence[str]]) -> set[str]:
+        """The topics any of the clauses raises."""
+        return {
+            topic
+            for topic, cues in self.cues.items()
+            if any(_matches(clause, cue) for cue in cues for clause in clauses)
+        }
+
+
+def _matches(clause: Sequence[str], cue: Cue) -> bool:
+    """Whether the cue's groups appear in order in the clause (earliest match of each group)."""
+    start = 0
+    for group in cue:
+        end = _first_end(clause, start, group)
+        if end is None:
+            return False
+        start = end
+    return True
+
+
+def _first_end(clause: Sequence[str], start: int, group: Iterable[Phrase]) -> int | None:
+    """Where the earliest phrase of the group found at or after `start` ends, or None."""
+    for index in range(start, len(clause)):
+        for phrase in group:  # longest first
+            if tuple(clause[index : index + len(phrase)]) == phrase:
+                return index + len(phrase)
+    return None
+
+
+class QuestionReader:
+    """Reads the question topics of a message, in every language with `questions:` cues."""
+
+    def __init__(self, packs: ContentPacks) -> None:
+        self.words = {
+            code: QuestionWords.from_pack(language.phrase("questions"))
+            for code, language in packs.languages.items()
+        }
+
+    def read(self, text: str, language: str | None = None) -> tuple[str, ...]:
+        """The topics the message raises, in `TOPICS` order; `language` None reads them all."""
+        clauses = tokens_of(text)
+        found: set[str] = set()
+        for words in self._languages(language):
+            found |= words.topics_in(clauses)
+        return tuple(topic for topic in TOPICS if topic in found)
+
+    def _languages(self, language: str | None) -> Iterator[QuestionWords]:
+        if language in self.words:
+            yield self.words[language]
+            return
+        yield from self.words.values()
+
+
+def read_questions(
+    text: str, language: str | None = None, packs: ContentPacks | None = None
+) -> tuple[str, ...]:
+    """The question topics a message raises (see the module docstring); () when none."""
+    return QuestionReader(packs or content()).read(text, language)

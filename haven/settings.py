@@ -1,0 +1,323 @@
+"""Storage settings: where conversations are kept, with which keys, and for how long.
+
+Everything the conversation store, its command line (`haven.storage.cli`) and the log safety net
+need is read here and nowhere else. Secrets and addresses come from the environment; policy
+(how long to keep, which slots to keep) comes from the `tracker_store` section of `endpoints.yml`.
+
+| Variable                 | Default            | Meaning                                          |
+|--------------------------|--------------------|--------------------------------------------------|
+| `HAVEN_DATA_DIR`         | `var/`             | folder of the embedded SQLite file and key file  |
+| `HAVEN_DB_URL`           | SQLite in data dir | any SQLAlchemy URL, e.g. `postgresql://...`      |
+| `HAVEN_KEYS`             | the key file       | `id:base64key,id:base64key`; the first encrypts  |
+| `HAVEN_ALLOW_DEBUG_LOGS` | unset              | `1` lets debug logs (they hold user text) out    |
+| `HAVEN_PUBLIC_HOSTS`     | unset              | names the server answers to, besides loopback    |
+
+The key file (`<data dir>/haven.keys`) is used only with the embedded SQLite default: a
+production database must get its keys from the environment, never from a file beside the data.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATABASE_FILE_NAME = "haven.db"
+KEY_FILE_NAME = "haven.keys"
+DEFAULT_TABLE = "haven_conversations"
+DEFAULT_RETENTION_DAYS = 30.0
+DEFAULT_PURGE_INTERVAL_MINUTES = 60.0
+DEFAULT_KEEP_SLOTS = (
+    "plan_step",
+    "steps_done",
+    "steps_seen",
+    "age_band",
+    "language",
+    "language_hint",
+    "region",
+    "region_hint",
+)
+"""Slots whose values dialogue needs in later turns; every other slot value is never stored."""
+DEFAULT_KEEP_METADATA = ("language", "region", "locale")
+"""The only message metadata kept (the REST channel already drops everything else)."""
+FORGET_ACTION = "action_forget_me"
+"""When this action ran in a conversation, the store deletes the conversation instead of saving."""
+
+
+class StorageConfigError(RuntimeError):
+    """A setting or key that makes safe storage impossible; the message is one clear sentence.
+
+    Its message never contains user text, so it is safe to log and to show at start.
+    """
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where and how conversations are stored (see the module docstring for the variables)."""
+
+    data_dir: Path
+    db_url: str
+    embedded: bool
+    keys_spec: str | None
+    key_file: Path
+    table: str = DEFAULT_TABLE
+    retention_days: float = DEFAULT_RETENTION_DAYS
+    purge_interval_minutes: float = DEFAULT_PURGE_INTERVAL_MINUTES
+    keep_slots: tuple[str, ...] = DEFAULT_KEEP_SLOTS
+    keep_metadata: tuple[str, ...] = DEFAULT_KEEP_METADATA
+    forget_action: str = FORGET_ACTION
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **options: Any) -> StorageSettings:
+        """Reads the environment and the `tracker_store` options of endpoints.yml.
+
+        Raises `StorageConfigError` for an unknown option or a value out of range.
+        """
+        env = os.environ if environ is None else environ
+        unknown = set(options) - _OPTION_NAMES
+        if unknown:
+            raise StorageConfigError(
+                f"Unknown tracker_store option(s) in endpoints.yml: {', '.join(sorted(unknown))}."
+            )
+        data_dir = Path(env.get("HAVEN_DATA_DIR") or PROJECT_ROOT / "var").resolve()
+        db_url = (env.get("HAVEN_DB_URL") or "").strip()
+        embedded = not db_url
+        if embedded and options.get("require_db_url"):
+            raise StorageConfigError(
+                "HAVEN_DB_URL must be set: this profile (require_db_url in the endpoints file) "
+                "stores conversations in PostgreSQL, never in the embedded SQLite file."
+            )
+        if embedded:
+            db_url = f"sqlite:///{data_dir / DATABASE_FILE_NAME}"
+        keys_spec = (env.get("HAVEN_KEYS") or "").strip() or None
+        if keys_spec is None and not embedded:
+            raise StorageConfigError(
+                "HAVEN_KEYS must be set when HAVEN_DB_URL is: a production database never "
+                "uses the embedded key file."
+            )
+        return cls(
+            data_dir=data_dir,
+            db_url=db_url,
+            embedded=embedded,
+            keys_spec=keys_spec,
+            key_file=data_dir / KEY_FILE_NAME,
+            table=_table_name(options.get("table", DEFAULT_TABLE)),
+            retention_days=_positive(options, "retention_days", DEFAULT_RETENTION_DAYS),
+            purge_interval_minutes=_positive(
+                options, "purge_interval_minutes", DEFAULT_PURGE_INTERVAL_MINUTES
+            ),
+            keep_slots=_names(options, "keep_slots", DEFAULT_KEEP_SLOTS),
+            keep_metadata=_names(options, "keep_metadata", DEFAULT_KEEP_METADATA),
+            forget_action=str(options.get("forget_action", FORGET_ACTION)),
+        )
+
+    @property
+    def retention_seconds(self) -> float:
+        """How long a conversation is kept after its last message."""
+        return self.retention_days * 86_400
+
+    @property
+    def purge_interval_seconds(self) -> float:
+        """How often a running server deletes expired conversations."""
+        return self.purge_interval_minutes * 60
+
+
+_OPTION_NAMES = {
+    "table",
+    "retention_days",
+    "purge_interval_minutes",
+    "keep_slots",
+    "keep_metadata",
+    "forget_action",
+    "require_db_url",
+}
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def public_hosts(environ: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The host names the Rasa server answers to: the loopback names, and the comma-separated
+    names of `HAVEN_PUBLIC_HOSTS` (e.g. `haven.example.org`; lower case, no port).
+
+    Raises `ValueError` for a value that is not a host name, in one sentence.
+    """
+    env = os.environ if environ is None else environ
+    names = [name.strip().lower() for name in (env.get("HAVEN_PUBLIC_HOSTS") or "").split(",")]
+    names = [name for name in names if name]
+    for name in names:
+        if not _HOST_NAME.fullmatch(name):
+            raise ValueError(
+                f"HAVEN_PUBLIC_HOSTS must list host names like haven.example.org, separated by "
+                f"commas, without a scheme or port; {name!r} is not one."
+            )
+    return frozenset((*LOOPBACK_HOSTS, *names))
+
+
+_HOST_NAME = re.compile(
+    r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+
+
+def debug_logs_allowed(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether an operator explicitly let debug logs (which contain user text) through."""
+    env = os.environ if environ is None else environ
+    return env.get("HAVEN_ALLOW_DEBUG_LOGS", "").strip() == "1"
+
+
+def _table_name(value: Any) -> str:
+    name = str(value)
+    if not name.replace("_", "").isalnum() or not name[0].isalpha() or len(name) > 63:
+        raise StorageConfigError(
+            "tracker_store option 'table' must be a letter followed by up to 62 letters, "
+            "digits or underscores."
+        )
+    return name
+
+
+def _positive(options: Mapping[str, Any], key: str, default: float) -> float:
+    value = options.get(key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not number > 0:
+        raise StorageConfigError(f"tracker_store option '{key}' must be a positive number.")
+    return number
+
+
+def _names(options: Mapping[str, Any], key: str, default: Iterable[str]) -> tuple[str, ...]:
+    value = options.get(key, default)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise StorageConfigError(f"tracker_store option '{key}' must be a list of names.")
+    return tuple(value)
+
+
+HANDOFF_FILE = PROJECT_ROOT / "handoff.yml"
+CONTENT_LANGUAGES = PROJECT_ROOT / "content" / "languages"
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    """Counselor handoff: duty hours, the usual wait, how long requests and sessions last.
+
+    Read from `handoff.yml`; `HAVEN_HANDOFF_KEEP_MINUTES` overrides `keep_minutes` and
+    `HAVEN_CONSOLE_LANGUAGE` overrides `console_language` (the counselor console's language, a
+    folder of `content/languages/`; English when not set).
+    """
+
+    timezone: str = "UTC"
+    days: tuple[str, ...] = DAY_NAMES
+    opens: str = "00:00"
+    closes: str = "24:00"
+    usual_wait_minutes: int = 5
+    keep_minutes: float = 60.0
+    session_minutes: float = 60.0
+    leave_grace_minutes: float = 5.0
+    console_language: str = "en"  # the deployment's default language, DEFAULT_LANGUAGE
+    # New requests for a person (`new_requests:` in handoff.yml), so nobody can fill the queue.
+    new_requests_per_address: int = 5
+    new_requests_overall: int = 30
+    new_requests_window_minutes: float = 10.0
+
+    @classmethod
+    def load(
+        cls, path: Path = HANDOFF_FILE, environ: Mapping[str, str] | None = None
+    ) -> HandoffSettings:
+        """Reads the file (defaults if missing); raises `StorageConfigError` on a bad value."""
+        import yaml
+
+        env = os.environ if environ is None else environ
+        data: dict[str, Any] = {}
+        if path.exists():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        hours = data.get("hours") or {}
+        days = tuple(str(day).lower()[:3] for day in hours.get("days", DAY_NAMES))
+        if not set(days) <= set(DAY_NAMES):
+            raise StorageConfigError(f"{path.name}: hours.days must be names like mon, tue.")
+        opens, closes = str(hours.get("from", "00:00")), str(hours.get("to", "24:00"))
+        for value in (opens, closes):
+            if not _clock_time(value):
+                raise StorageConfigError(f"{path.name}: hours must be written as HH:MM.")
+        keep = env.get("HAVEN_HANDOFF_KEEP_MINUTES") or data.get("keep_minutes", 60)
+        options = {
+            "keep_minutes": keep,
+            "session_minutes": data.get("session_minutes", 60),
+            "usual_wait_minutes": data.get("usual_wait_minutes", 5),
+            "leave_grace_minutes": data.get("leave_grace_minutes", 5),
+        }
+        new_requests = data.get("new_requests") or {}
+        limits = {
+            "per_address": new_requests.get("per_address", 5),
+            "overall": new_requests.get("overall", 30),
+            "window_minutes": new_requests.get("window_minutes", 10),
+        }
+        from haven.packs.language_packs import DEFAULT_LANGUAGE, is_crisis_only
+
+        console_language = str(
+            env.get("HAVEN_CONSOLE_LANGUAGE") or data.get("console_language") or DEFAULT_LANGUAGE
+        ).strip()
+        if not (
+            console_language.isalpha()
+            and console_language.islower()
+            and (CONTENT_LANGUAGES / console_language).is_dir()
+            and not is_crisis_only(CONTENT_LANGUAGES / console_language)
+        ):
+            raise StorageConfigError(
+                f"{path.name}: console_language {console_language!r} (or HAVEN_CONSOLE_LANGUAGE) "
+                "must be a language of content/languages/, like en or es."
+            )
+        return cls(
+            timezone=str(hours.get("timezone", "UTC")),
+            days=days,
+            opens=opens,
+            closes=closes,
+            usual_wait_minutes=int(_positive(options, "usual_wait_minutes", 5)),
+            keep_minutes=_positive(options, "keep_minutes", 60),
+            session_minutes=_positive(options, "session_minutes", 60),
+            leave_grace_minutes=_positive(options, "leave_grace_minutes", 5),
+            console_language=console_language,
+            new_requests_per_address=_whole(limits, "per_address", path.name),
+            new_requests_overall=_whole(limits, "overall", path.name),
+            new_requests_window_minutes=_window_minutes(limits["window_minutes"], path.name),
+        )
+
+    def on_duty(self, when: float) -> bool:
+        """Whether `when` (Unix time) is within the configured hours."""
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        local = datetime.fromtimestamp(when, ZoneInfo(self.timezone))
+        if DAY_NAMES[local.weekday()] not in self.days:
+            return False
+        now = local.strftime("%H:%M")
+        return self.opens <= now < self.closes
+
+
+def _whole(options: Mapping[str, Any], key: str, file_name: str) -> int:
+    value = options.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise StorageConfigError(
+            f"{file_name}: new_requests.{key} must be a whole number, 1 or more."
+        )
+    return value
+
+
+def _window_minutes(value: Any, file_name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise StorageConfigError(
+            f"{file_name}: new_requests.window_minutes must be a positive number."
+        )
+    return float(value)
+
+
+def _clock_time(value: str) -> bool:
+    hours, colon, minutes = value.partition(":")
+    return bool(colon and hours.isdigit() and minutes.isdigit() and len(minutes) == 2) and (
+        int(hours) < 24 and int(minutes) < 60 or value == "24:00"
+    )

@@ -1,0 +1,314 @@
+"""`MessageRateLimiter`: how many messages a conversation and a client address may send.
+
+Token buckets: each conversation may send `HAVEN_RATE_PER_CONVERSATION` messages a minute
+(default 20) and each client address `HAVEN_RATE_PER_ADDRESS` (default 120), with short bursts
+up to the same numbers. A message over either limit is not handled; the channel answers with the
+kind `too_fast` message (HTTP 429 on the REST channel).
+
+Where the buckets are kept (`limiter_for_environment`):
+- in this process's memory by default, so with several Rasa processes each counts on its own;
+- in Redis when `HAVEN_REDIS_URL` is set (the production profile): `RedisMessageRateLimiter`
+  takes a token from both buckets in one Lua script, on Redis's clock, so the limits hold
+  across every Rasa server, whichever gets the message. Each bucket expires a minute after its
+  last use (by then it would be full again). If Redis cannot be reached, the log says so once and
+  each process counts in its own memory until Redis answers again (the lock store refuses the
+  messages meanwhile anyway).
+
+Addresses and conversation ids are never stored or logged as they are: buckets are keyed by a
+keyed hash (BLAKE2b), under a random key of this process in memory, and under a key derived from
+Haven's storage keys in Redis (the same in every process, never in Redis), so neither a memory
+dump nor a copy of Redis holds an IP address or a conversation id, and neither can be found by
+hashing every possible address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PER_CONVERSATION = 20
+DEFAULT_PER_ADDRESS = 120
+"""Higher than one chatter needs: a school's pupils may share one address (NAT)."""
+MAX_TRACKED_KEYS = 100_000
+"""Buckets kept at most; the least recently used goes first (it would be full again by then)."""
+PERIOD_SECONDS = 60.0
+REDIS_PREFIX = "haven:rate"
+REDIS_TIMEOUT_SECONDS = 1.0
+"""How long one message may wait for Redis before it is counted in memory instead."""
+REDIS_RETRY_SECONDS = 5.0
+"""After Redis failed, how long messages are counted in memory before Redis is tried again."""
+
+
+class TokenBucket:
+    """Up to `capacity` events at once, refilled at `capacity` per `period` seconds."""
+
+    __slots__ = ("tokens", "updated")
+
+    def __init__(self, capacity: float, now: float) -> None:
+        self.tokens = capacity
+        self.updated = now
+
+    def take(self, capacity: float, rate: float, now: float) -> bool:
+        """Takes one token if there is one; refills for the time since the last call first."""
+        self.tokens = min(capacity, self.tokens + (now - self.updated) * rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class BucketTable:
+    """Token buckets by key, all with the same capacity and period, oldest dropped first."""
+
+    def __init__(
+        self,
+        capacity: int,
+        period_seconds: float = PERIOD_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = MAX_TRACKED_KEYS,
+    ) -> None:
+        if capacity < 1:
+            raise ValueError("A rate limit must allow at least one message.")
+        self.capacity = float(capacity)
+        self.rate = capacity / period_seconds
+        self.period_seconds = period_seconds
+        self.clock = clock
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[bytes, TokenBucket] = OrderedDict()
+
+    def allow(self, key: bytes) -> bool:
+        """Whether one more event for `key` is within the limit (and counts it if so)."""
+        now = self.clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(self.capacity, now)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+        return bucket.take(self.capacity, self.rate, now)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Messages a minute per conversation and per client address (from the environment)."""
+
+    per_conversation: int = DEFAULT_PER_CONVERSATION
+    per_address: int = DEFAULT_PER_ADDRESS
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> RateLimits:
+        """Reads `HAVEN_RATE_PER_CONVERSATION` and `HAVEN_RATE_PER_ADDRESS`.
+
+        Raises `ValueError` with one clear sentence for a value that is not a positive integer.
+        """
+        env = os.environ if environ is None else environ
+        return cls(
+            per_conversation=_positive_int(
+                env, "HAVEN_RATE_PER_CONVERSATION", DEFAULT_PER_CONVERSATION
+            ),
+            per_address=_positive_int(env, "HAVEN_RATE_PER_ADDRESS", DEFAULT_PER_ADDRESS),
+        )
+
+
+class MessageRateLimiter:
+    """Per-conversation and per-address limits on incoming messages, in this process's memory."""
+
+    def __init__(
+        self,
+        limits: RateLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        hash_key: bytes | None = None,
+        period_seconds: float = PERIOD_SECONDS,
+    ) -> None:
+        limits = limits or RateLimits.load()
+        self.conversations = BucketTable(
+            limits.per_conversation, period_seconds=period_seconds, clock=clock
+        )
+        self.addresses = BucketTable(limits.per_address, period_seconds=period_seconds, clock=clock)
+        self._key = hash_key or secrets.token_bytes(32)
+
+    def _hashed(self, kind: bytes, value: str) -> bytes:
+        return hashlib.blake2b(
+            kind + b"\0" + value.encode("utf-8", "replace"), key=self._key, digest_size=16
+        ).digest()
+
+    def address_key(self, address: str | None) -> bytes:
+        """What stands for a client address in memory: a keyed hash, never the address."""
+        return self._hashed(b"address", address or "unknown")
+
+    def allow(self, conversation_id: str, address_key: bytes) -> bool:
+        """Whether a message from this conversation and address may be handled now.
+
+        A message refused by the address limit does not use up the conversation's allowance.
+        """
+        if not self.addresses.allow(address_key):
+            return False
+        return self.conversations.allow(self._hashed(b"conversation", conversation_id))
+
+
+# Takes one token from the address's bucket (KEYS[1]), then, if there was one, from the
+# conversation's (KEYS[2]); a bucket is a hash {t: tokens, u: last update}, on Redis's clock so
+# the servers' clocks need not agree. ARGV: capacity and refill per second of each, then the TTL.
+TAKE_SCRIPT = """
+if redis.replicate_commands then redis.replicate_commands() end
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local function take(key, capacity, rate)
+  local bucket = redis.call('HMGET', key, 't', 'u')
+  local tokens, updated = tonumber(bucket[1]), tonumber(bucket[2])
+  if tokens == nil or updated == nil then tokens, updated = capacity, now end
+  tokens = math.min(capacity, tokens + math.max(0, now - updated) * rate)
+  local allowed = tokens >= 1
+  if allowed then tokens = tokens - 1 end
+  redis.call('HSET', key, 't', tostring(tokens), 'u', tostring(now))
+  redis.call('EXPIRE', key, tonumber(ARGV[5]))
+  return allowed
+end
+if not take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])) then return 0 end
+if not take(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4])) then return 0 end
+return 1
+"""
+
+
+class RedisMessageRateLimiter(MessageRateLimiter):
+    """The same limits kept in Redis, so they hold across every Rasa server process.
+
+    `hash_key` must be the same in every process (`limiter_for_environment` derives it from the
+    storage keys) and never be in Redis. While Redis is unreachable, the in-memory buckets of
+    this process count instead.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        hash_key: bytes,
+        limits: RateLimits | None = None,
+        prefix: str = REDIS_PREFIX,
+        clock: Callable[[], float] = time.monotonic,
+        period_seconds: float = PERIOD_SECONDS,
+    ) -> None:
+        from haven.storage.redis_clients import redis_address, redis_client
+
+        super().__init__(limits, clock=clock, hash_key=hash_key, period_seconds=period_seconds)
+        self.where = redis_address(url)
+        self.prefix = prefix
+        self.red = redis_client(url, REDIS_TIMEOUT_SECONDS)
+        self._take = self.red.register_script(TAKE_SCRIPT)
+        self._clock = clock
+        self._in_memory_until: float | None = None  # set while Redis is unavailable
+        self._ttl = int(self.conversations.period_seconds) + 1
+        logger.info(
+            "Rate limits are kept in Redis at %s (HAVEN_REDIS_URL), shared by every Rasa server.",
+            self.where,
+        )
+
+    def allow(self, conversation_id: str, address_key: bytes) -> bool:
+        """Whether a message from this conversation and address may be handled now, counted in
+        Redis (or in this process's memory while Redis is unavailable)."""
+        import redis
+
+        now = self._clock()
+        if self._in_memory_until is not None and now < self._in_memory_until:
+            return super().allow(conversation_id, address_key)
+        conversation = self._hashed(b"conversation", conversation_id)
+        try:
+            allowed = self._take(
+                keys=[
+                    f"{self.prefix}:a:{address_key.hex()}",
+                    f"{self.prefix}:c:{conversation.hex()}",
+                ],
+                args=[
+                    self.addresses.capacity,
+                    self.addresses.rate,
+                    self.conversations.capacity,
+                    self.conversations.rate,
+                    self._ttl,
+                ],
+            )
+        except redis.exceptions.RedisError as error:
+            if self._in_memory_until is None:
+                logger.error(
+                    "Redis (rate limits, HAVEN_REDIS_URL) at %s is unavailable (%s): each Rasa "
+                    "server counts messages in its own memory until it is back.",
+                    self.where,
+                    type(error).__name__,
+                )
+            self._in_memory_until = now + REDIS_RETRY_SECONDS
+            return super().allow(conversation_id, address_key)
+        if self._in_memory_until is not None:
+            logger.warning("Rate limits are kept in Redis again.")
+            self._in_memory_until = None
+        return bool(allowed)
+
+
+def limiter_for_environment(
+    environ: Mapping[str, str] | None = None,
+    limits: RateLimits | None = None,
+    period_seconds: float = PERIOD_SECONDS,
+    prefix: str = REDIS_PREFIX,
+) -> MessageRateLimiter:
+    """Limits in Redis when `HAVEN_REDIS_URL` is set, in this process's memory otherwise.
+
+    `limits` default to the message limits of the environment; another use (new handoff
+    requests, haven/handoff/queue.py) passes its own, with its own period and Redis `prefix`.
+    The Redis key names are keyed hashes under a key derived from Haven's storage keys, so every
+    process names a bucket the same way. Raises `ValueError` for a malformed limit.
+    """
+    env = os.environ if environ is None else environ
+    limits = limits or RateLimits.load(env)
+    url = (env.get("HAVEN_REDIS_URL") or "").strip()
+    if not url:
+        return MessageRateLimiter(limits, period_seconds=period_seconds)
+    return RedisMessageRateLimiter(
+        url, _shared_hash_key(env), limits, prefix=prefix, period_seconds=period_seconds
+    )
+
+
+def _shared_hash_key(env: Mapping[str, str]) -> bytes:
+    from haven.settings import StorageSettings
+    from haven.storage.crypto import load_key_ring
+
+    settings = StorageSettings.load(env)
+    ring = load_key_ring(settings.keys_spec, settings.key_file)
+    # The current key's web chat token key, bent to this purpose: never the same bytes.
+    return hashlib.blake2b(b"haven rate limits", key=ring.token_keys()[0], digest_size=32).digest()
+
+
+@lru_cache(maxsize=1)
+def shared_limiter() -> MessageRateLimiter:
+    """The one limiter of this process, shared by the REST and web chat channels, so an address
+    gets one allowance however it reaches Haven."""
+    return limiter_for_environment()
+
+
+def client_address(request: Any) -> str:
+    """The client's address as Sanic sees it: the proxy's `Forwarded`/`X-Forwarded-For` entry
+    when proxies are configured (SANIC_PROXIES_COUNT, docs/deploy.md), the peer otherwise.
+
+    Only ever passed to `MessageRateLimiter.address_key`; never stored or logged.
+    """
+    return str(getattr(request, "remote_addr", "") or getattr(request, "ip", "") or "")
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of messages a minute, 1 or more.")
+    return int(raw)
