@@ -32,6 +32,8 @@ from typing import Any
 
 import yaml
 
+from bot.pattern_screen import ScreenedPattern, TextLiterals, any_match
+
 CRISIS_FILES = Path(__file__).resolve().parent.parent / "content" / "languages"
 """Each language's patterns are in `content/languages/<language>/crisis.yml` (written in the
 folded form `normalise` gives: no accents, repeated letters squeezed), so a new language brings
@@ -60,11 +62,27 @@ def crisis_patterns(folder: Path = CRISIS_FILES) -> dict[str, tuple[re.Pattern[s
 
 
 @lru_cache(maxsize=4)
+def crisis_screens(folder: Path = CRISIS_FILES) -> dict[str, tuple[ScreenedPattern, ...]]:
+    """Every language's crisis patterns with the strings one of which each match contains
+    (bot/pattern_screen.py), English first: what `crisis_language` searches."""
+    patterns = crisis_patterns(folder)
+    return {
+        code: tuple(map(ScreenedPattern.of, patterns[code]))
+        for code in sorted(patterns, key=lambda code: code != "en")
+    }
+
+
+@lru_cache(maxsize=4)
 def figure_patterns(folder: Path = CRISIS_FILES) -> tuple[re.Pattern[str], ...]:
     """Every language's compiled figures of speech (the optional `figures` list), read once."""
     return tuple(
         re.compile(p) for data in _crisis_files(folder).values() for p in data.get("figures") or ()
     )
+
+
+@lru_cache(maxsize=4)
+def _figure_screens(folder: Path = CRISIS_FILES) -> tuple[ScreenedPattern, ...]:
+    return tuple(map(ScreenedPattern.of, figure_patterns(folder)))
 
 
 # Emoji that young people use for suicide and self-harm (Crisis Text Line found emoji among the
@@ -130,9 +148,9 @@ def one_scan_per_message() -> Iterator[None]:
 
 def _scan(text: str) -> str | None:
     squeezed = normalise(text)
-    patterns = crisis_patterns()
-    for language in sorted(patterns, key=lambda code: code != "en"):
-        if any(pattern.search(squeezed) for pattern in patterns[language]):
+    literals = TextLiterals(squeezed)
+    for language, screens in crisis_screens().items():
+        if any_match(screens, squeezed, literals):
             return language
     return None
 
@@ -143,7 +161,7 @@ def figure_of_speech(text: str | None) -> bool:
     if not text or mentions_crisis(text):
         return False
     squeezed = normalise(text)
-    return any(pattern.search(squeezed) for pattern in figure_patterns())
+    return any_match(_figure_screens(), squeezed, TextLiterals(squeezed))
 
 
 WEAK_SIGNAL_TOP_GUESSES = 3

@@ -4,10 +4,14 @@ The phrases here were written for the tests and are not in data/nlu/crisis.yml, 
 that the patterns generalise rather than that they remember the training data.
 """
 
+import re
+import sys
+
 import pytest
 
 from bot.safety import (
     crisis_language,
+    crisis_patterns,
     figure_of_speech,
     mentions_crisis,
     normalise,
@@ -165,6 +169,36 @@ def test_none_is_not_crisis():
 def test_normalise_squeezes_repeats_and_drops_apostrophes_and_punctuation():
     assert normalise("I CAN'T   do thisss!!!") == "i cant do this"
     assert normalise("ｋｍｓ") == "kms"  # full-width letters fold with NFKC
+
+
+def searches_while(action) -> int:
+    """How many times a compiled pattern's `search` ran during `action()`."""
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        if event == "c_call" and getattr(arg, "__name__", "") == "search":
+            count += isinstance(getattr(arg, "__self__", None), re.Pattern)
+
+    sys.setprofile(profile)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def test_a_long_everyday_message_is_not_searched_by_every_crisis_pattern():
+    # Issue 12: forty 10,000-character messages held the event loop for seconds, most of it
+    # every crisis pattern searching every message. Only the patterns whose words are in the
+    # message are searched now (bot/pattern_screen.py); all of it is still read.
+    everyday = ". ".join(m for m in NOT_CRISIS_MESSAGES + SPANISH_NOT_CRISIS_MESSAGES if m.strip())
+    text = ((everyday + ". ") * (10_000 // len(everyday) + 1))[:10_000]
+    every_pattern = sum(map(len, crisis_patterns().values()))
+    searches = searches_while(lambda: mentions_crisis(text))
+    assert not mentions_crisis(text)
+    assert searches <= every_pattern // 10, (searches, every_pattern)
+    assert mentions_crisis(text[:-30] + " i want to kill myself")  # the end is read
 
 
 def nlu_examples() -> list[tuple[str, str]]:
