@@ -4,8 +4,8 @@ Compared with Rasa's own `RestInput` it:
 - answers malformed JSON, wrong types and a missing `sender` with a clear 400,
 - answers an empty or whitespace-only message kindly, without bothering the assistant,
 - refuses messages longer than `MAX_MESSAGE_CHARS` with a kind 413,
-- answers messages over the per-conversation or per-address rate limit (bot/rate_limit.py) with
-  a kind 429, without handling them,
+- answers messages over the per-conversation or per-address rate limit (bot/rate_limit.py; a
+  long message counts as several) with a kind 429, without handling them,
 - keeps only the `language`, `region` and `locale` metadata keys (nothing that identifies a
   device), and answers in that language, with that region's help lines, when it answers itself,
 - puts the security headers on every response of the server (bot/web_security.py),
@@ -40,7 +40,7 @@ from bot.conversations import DatabaseUnavailable
 from bot.encode_ahead import encode_ahead
 from bot.localization import LocaleFinder
 from bot.lock_store import LockStoreUnavailable
-from bot.rate_limit import MessageRateLimiter, client_address, shared_limiter
+from bot.rate_limit import MessageRateLimiter, client_address, message_cost, shared_limiter
 from bot.render import Renderer
 from bot.typed_text import typed_text
 from bot.web_security import SecureBlueprint
@@ -174,7 +174,7 @@ class HavenRestInput(InputChannel):
                 return response.json({"error": str(error)}, status=error.status)
             conversation_id = REST_PREFIX + sender
             address = self.limiter.address_key(client_address(request))
-            if not self.limiter.allow(conversation_id, address):
+            if not self.limiter.allow(conversation_id, address, message_cost(text)):
                 # Neither the address nor the text is logged.
                 logger.info("A message over the rate limit got the too_fast message.")
                 return self._reply("too_fast", status=429, metadata=metadata)

@@ -12,7 +12,8 @@ Unlike Rasa's `SocketIOInput`, where the browser names the conversation it joins
 - messages get the same checks as the REST channel (bot/channels.py): wrong types, empty and too
   long messages get the channel's own kind replies (`load_channel_messages`), never an error,
   and so do messages over the per-conversation or per-address rate limit (bot/rate_limit.py,
-  shared with the REST channel); the address is kept only as a keyed hash in the socket's session.
+  shared with the REST channel; a long message counts as several); the address is kept only as
+  a keyed hash in the socket's session.
 - a message whose handling fails is still acknowledged, with the kind error reply and its
   crisis lines, so the browser does not send it again and the chat keeps answering;
 - text that is not valid Unicode (a lone UTF-16 surrogate) is repaired first (bot/typed_text.py);
@@ -86,7 +87,13 @@ from bot.handoff_relay import (
     HandoffRelay,
     relay_for_environment,
 )
-from bot.rate_limit import BucketTable, MessageRateLimiter, client_address, shared_limiter
+from bot.rate_limit import (
+    BucketTable,
+    MessageRateLimiter,
+    client_address,
+    message_cost,
+    shared_limiter,
+)
 from bot.safety import mentions_crisis
 from bot.typed_text import typed_text
 from bot.web_security import install_security_headers
@@ -468,7 +475,7 @@ class HavenWidgetInput(InputChannel):
             if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
                 return {"ok": True, "seq": seq, "messages": last[1]}
             address = self._address(session)
-            if not self.limiter.allow(conversation_id, address):
+            if not self.limiter.allow(conversation_id, address, message_cost(text)):
                 # Not remembered: the same message sent again later is handled then.
                 logger.info("A message over the rate limit got the too_fast message.")
                 return {"ok": True, "seq": seq, "messages": self._kind("too_fast", metadata)}
