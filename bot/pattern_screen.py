@@ -13,7 +13,8 @@ from) and finds strings one of which every match must contain: for
 searched; a pattern the reader cannot vouch for (a construct it does not know, a flag such as
 IGNORECASE) gets no strings and is always searched. The answer is therefore always the one
 searching every pattern gives; only the work changes (tests/test_pattern_screen.py checks
-this on every example in the crisis files, on long and on random texts).
+this on the texts of the crisis files, alone and in long messages, on random texts, and on texts
+generated from each pattern).
 
 `TextLiterals(text)` answers "is this string in the text" for the few thousand strings of all
 patterns: only a string whose every four-character piece is in the text's set of pieces (built
@@ -32,8 +33,8 @@ from dataclasses import dataclass
 from itertools import product
 
 try:  # the parser `re` compiles from: `re._parser` from Python 3.11, `sre_parse` before
-    from re import _constants as _sre  # type: ignore[attr-defined]
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+    from re import _constants as _sre
+    from re import _parser as _sre_parse
 except ImportError:  # Python 3.10
     import sre_constants as _sre
     import sre_parse as _sre_parse
@@ -184,8 +185,10 @@ def _minimal(strings: Strings) -> Strings:
 
 def _better(one: Strings | None, other: Strings | None) -> Strings | None:
     """The more useful of two sets: longer strings (up to `LONG_ENOUGH`), then fewer."""
-    if one is None or other is None:
-        return _minimal(one or other) if (one or other) is not None else None
+    if one is None:
+        return None if other is None else _minimal(other)
+    if other is None:
+        return _minimal(one)
     one, other = _minimal(one), _minimal(other)
     return other if _score(other) > _score(one) else one
 
