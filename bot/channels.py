@@ -52,7 +52,13 @@ logger = logging.getLogger(__name__)
 rasa_speedups.install()
 
 MAX_MESSAGE_CHARS = 10_000
-"""Longest message the assistant reads; about four pages of text, far more than a chat turn."""
+"""Longest message the assistant reads; about four pages of text, far more than a chat turn.
+
+Not lowered in issue 12 (forty such messages slowed everyone): a long message now counts as
+several against the rate limits (bot/rate_limit.py) and waits in line with the other long ones
+(bot/encode_ahead.py), so it no longer keeps anyone else waiting, and a lower limit would send
+back unread a young person's paste of the threats they got, crisis words and all (a message over
+the limit gets `message_too_long`, which has no crisis lines)."""
 
 MAX_BODY_BYTES = 64 * 1024
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
