@@ -187,6 +187,9 @@ class AgeReader:
             code: FactWords.from_pack(language.phrase("facts"))
             for code, language in packs.languages.items()
         }
+        for words in self.words.values():  # screened now, not while a message waits
+            for pattern in (*words.countdowns, *words.school_years):
+                _screened(pattern)
 
     def read(self, text: str, language: str | None = None) -> AgeFact | None:
         """The age the message states, or None; `language` None reads every language."""

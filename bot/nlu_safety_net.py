@@ -52,7 +52,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.localization import shared_finder
-from bot.safety import figure_of_speech, mentions_crisis
+from bot.safety import figure_of_speech, load_patterns, mentions_crisis
 
 CRISIS_INTENT = "crisis"
 FALLBACK_INTENT = "nlu_fallback"
@@ -77,8 +77,10 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
     ) -> CrisisSafetyNet:
         """Creates the component (it has nothing to train or load) and guards Rasa's payload
-        step, so this component's reading of a crisis stands (see the module docstring)."""
+        step, so this component's reading of a crisis stands (see the module docstring).
+        The crisis patterns are read now: a broken file stops the server at its start."""
         guard_payloads()
+        load_patterns()
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -13,6 +13,7 @@ from bot.safety import (
     crisis_language,
     crisis_patterns,
     figure_of_speech,
+    load_patterns,
     mentions_crisis,
     normalise,
     weak_crisis_signal,
@@ -527,3 +528,10 @@ def test_everyday_messages_are_not_figures(message):
 )
 def test_patterns_once_written_with_doubled_letters_now_match(message):
     assert mentions_crisis(message), message
+
+
+def test_a_broken_pattern_stops_the_loading_of_the_patterns(tmp_path):
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "crisis.yml").write_text("patterns:\n  - '\\\\bkms('\n", encoding="utf-8")
+    with pytest.raises(re.error):
+        load_patterns(tmp_path)
