@@ -42,6 +42,28 @@ def domain() -> dict:
         return yaml.safe_load(handle)
 
 
+@pytest.fixture(scope="session")
+def training_texts() -> list[str]:
+    """Every example of data/nlu (never the held-out set), for checks that a faster reader
+    reads what the plain one did."""
+    texts = []
+    for path in sorted((PROJECT / "data" / "nlu").rglob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or ():
+            lines = str(item.get("examples") or "").splitlines()
+            texts += [line[2:].strip() for line in lines if line.startswith("- ")]
+    return texts
+
+
+def long_message(ending: str, length: int = 10_000) -> str:
+    """A message of `length` characters of everyday worry that ends with `ending`."""
+    filler = (
+        "he found my account and started sending me messages every night, and now he wants "
+        "money. i told my friend at school but she did not know what to do either. "
+    )
+    body = (filler * (length // len(filler) + 1))[: max(0, length - len(ending) - 1)]
+    return f"{body} {ending}"
+
+
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 """The PostgreSQL the storage tests run against; each test gets its own schema, dropped after."""
 

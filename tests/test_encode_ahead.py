@@ -150,3 +150,33 @@ async def test_within_a_message_the_crisis_patterns_scan_it_once_and_all_of_it(
         assert safety.mentions_crisis(long_text)  # then the safety net
     assert scans == [len(long_text)]
     assert safety.mentions_crisis(long_text) and len(scans) == 2  # outside a message: no memory
+
+
+@run_async
+async def test_long_messages_are_handed_to_rasa_one_at_a_time_and_short_ones_at_once(
+    monkeypatch,
+) -> None:
+    # Issue 12: forty 10,000-character messages from forty addresses kept everyone else waiting
+    # for all forty; in one line, a short message waits for at most one of them at each step.
+    monkeypatch.setattr(ahead, "serving_encoder", lambda: None)  # no model: nothing to encode
+    long = "he keeps asking for money " * 40  # over LONG_MESSAGE_CHARS
+    assert len(long) > ahead.LONG_MESSAGE_CHARS
+    inside: list[str] = []
+    entered: list[str] = []
+    leave = asyncio.Event()
+
+    async def handle(name: str, text: str) -> None:
+        async with ahead.encode_ahead(text):
+            inside.append(name)
+            entered.append(name)
+            await leave.wait()
+            inside.remove(name)
+
+    tasks = [asyncio.ensure_future(handle(f"long {n}", long)) for n in range(3)]
+    tasks.append(asyncio.ensure_future(handle("short", "help")))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert sorted(inside) == ["long 0", "short"]  # the other long ones wait their turn
+    leave.set()
+    await asyncio.gather(*tasks)
+    assert inside == [] and entered == ["long 0", "short", "long 1", "long 2"]  # in order

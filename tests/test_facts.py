@@ -8,8 +8,10 @@ import dataclasses
 
 import pytest
 
+from haven.nlu import facts
 from haven.nlu.facts import ADULT, MINOR, AgeFact, AgeReader, RegionReader, read_age, read_region
 from haven.packs.content import content
+from tests.conftest import long_message
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +220,20 @@ def test_regions_come_from_the_packs_words_only(packs):
     assert read_region("vivo en osaka", packs=more) == "jp"
     assert read_region("no estoy en Japón, estoy en Texas", "es", more) == "us"
     assert read_region("vivo en osaka") is None
+
+
+def test_an_age_at_the_end_of_a_long_message_is_read(ages):
+    assert ages.read(long_message("btw im 14")) == AgeFact(MINOR, 14)
+    assert ages.read(long_message("soy menor de edad")) == AgeFact(MINOR)
+
+
+def test_skipping_the_phrases_a_message_cannot_hold_reads_the_same(
+    ages, training_texts, monkeypatch
+):
+    # haven.nlu.facts._within leaves out the band phrases and templates whose words are not in the
+    # message; with it turned off, every phrase is looked for in every clause, as before.
+    texts = training_texts + [long_message(text) for text in training_texts[::60]]
+    fast = [ages.read(text) for text in texts]
+    monkeypatch.setattr(facts, "_within", lambda words, said, joined: words)
+    assert [ages.read(text) for text in texts] == fast
+    assert sum(fact is not None for fact in fast) >= 50  # the check compares ages, not Nones

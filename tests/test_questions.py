@@ -7,10 +7,12 @@ same Step 1 as any disclosure: the question was dropped.
 
 import pytest
 
+from haven.nlu import questions
 from haven.nlu.questions import TOPICS, QuestionReader, QuestionWords
 from haven.packs.content import content
 from haven.plan.answers import ADULT_ROUTE, REGION_LINE, answer_keys
 from haven.rasa_edge.nlu.asked_questions import QUESTION_ENTITY, AskedQuestions
+from tests.conftest import long_message
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +110,19 @@ def test_the_component_adds_one_entity_per_topic_and_skips_payloads(reader):
     found = [e["value"] for e in asked.get("entities") if e["entity"] == QUESTION_ENTITY]
     assert found == ["delete_account", "trouble"]
     assert not payload.get("entities")
+
+
+def test_a_question_at_the_end_of_a_long_message_is_read(reader):
+    assert reader.read(long_message("how do i get them taken down")) == ("takedown",)
+
+
+def test_skipping_the_cues_a_message_cannot_hold_reads_the_same(
+    reader, training_texts, monkeypatch
+):
+    # haven.nlu.questions._could_match leaves out the cues whose words are not in the message or the
+    # clause; with it turned off, every cue is looked for in every clause, as before.
+    texts = training_texts + [long_message(text) for text in training_texts[::60]]
+    fast = [reader.read(text) for text in texts]
+    monkeypatch.setattr(questions, "_could_match", lambda cue, words: True)
+    assert [reader.read(text) for text in texts] == fast
+    assert sum(bool(topics) for topics in fast) >= 50  # the check compares topics, not ()

@@ -19,6 +19,7 @@ from haven.web.rate_limits import (
     RedisMessageRateLimiter,
     client_address,
     limiter_for_environment,
+    message_cost,
 )
 from tests.running_haven import port_open
 from tests.tcp_proxy import TcpProxy
@@ -225,3 +226,42 @@ def test_the_environment_chooses_memory_or_redis(tmp_path, redis_prefix):
         limiter_for_environment(
             {"HAVEN_REDIS_URL": env["HAVEN_REDIS_URL"], "HAVEN_DATA_DIR": str(tmp_path)}
         )
+
+
+def test_a_long_message_counts_as_one_more_for_each_thousand_characters():
+    assert [message_cost("x" * n) for n in (0, 999, 1_000, 2_500, 10_000)] == [1, 1, 2, 3, 11]
+
+
+def test_long_messages_use_up_the_allowance_sooner(clock):
+    # Issue 12: forty 10,000-character messages from one client at once kept everyone waiting.
+    limits = limiter(clock, per_conversation=20, per_address=120)
+    address = limits.address_key(ADDRESS)
+    long = message_cost("x" * 10_000)
+    allowed = [limits.allow(f"c{i}", address, long) for i in range(40)]
+    assert allowed == [True] * 10 + [False] * 30  # 120 // 11
+    assert limits.allow("c-short", limits.address_key("203.0.113.9"))  # others go on
+    assert limits.allow("c0", address)  # 10 left: a short message from that address goes on
+    assert not limits.allow("c40", address, long)  # 9 left
+    clock.now += 0.5
+    assert not limits.allow("c40", address, long)  # 10: two tokens a second come back
+    clock.now += 0.5
+    assert limits.allow("c40", address, long)
+
+
+def test_a_message_never_costs_more_than_a_full_bucket(clock):
+    limits = limiter(clock, per_conversation=3, per_address=5)
+    address = limits.address_key(ADDRESS)
+    assert limits.allow("c1", address, 11)  # the longest message still gets through once
+    assert not limits.allow("c1", address)
+    clock.now += 60
+    assert limits.allow("c1", address, 2) and not limits.allow("c1", address, 2)
+
+
+def test_in_redis_long_messages_cost_as_much_as_in_memory(redis_prefix):
+    one, two = (redis_limiter(redis_prefix, per_address=12) for _ in range(2))
+    address = one.address_key(ADDRESS)
+    assert one.allow("c1", address, 3)  # 9 of the address's 12 left
+    assert not two.allow("c2", address, 11)  # 11 is more than 9
+    assert two.allow("c2", address, 2)  # 7 left
+    assert one.allow("c3", address, 7)  # the conversation's 3 at most, and the address's last 7
+    assert not two.allow("c4", address)

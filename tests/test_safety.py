@@ -4,11 +4,16 @@ The phrases here were written for the tests and are not in data/nlu/crisis.yml, 
 that the patterns generalise rather than that they remember the training data.
 """
 
+import re
+import sys
+
 import pytest
 
 from haven.nlu.crisis_patterns import (
     crisis_language,
+    crisis_patterns,
     figure_of_speech,
+    load_patterns,
     mentions_crisis,
     normalise,
     weak_crisis_signal,
@@ -165,6 +170,36 @@ def test_none_is_not_crisis():
 def test_normalise_squeezes_repeats_and_drops_apostrophes_and_punctuation():
     assert normalise("I CAN'T   do thisss!!!") == "i cant do this"
     assert normalise("ｋｍｓ") == "kms"  # full-width letters fold with NFKC
+
+
+def searches_while(action) -> int:
+    """How many times a compiled pattern's `search` ran during `action()`."""
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        if event == "c_call" and getattr(arg, "__name__", "") == "search":
+            count += isinstance(getattr(arg, "__self__", None), re.Pattern)
+
+    sys.setprofile(profile)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def test_a_long_everyday_message_is_not_searched_by_every_crisis_pattern():
+    # Issue 12: forty 10,000-character messages held the event loop for seconds, most of it
+    # every crisis pattern searching every message. Only the patterns whose words are in the
+    # message are searched now (haven/nlu/pattern_screen.py); all of it is still read.
+    everyday = ". ".join(m for m in NOT_CRISIS_MESSAGES + SPANISH_NOT_CRISIS_MESSAGES if m.strip())
+    text = ((everyday + ". ") * (10_000 // len(everyday) + 1))[:10_000]
+    every_pattern = sum(map(len, crisis_patterns().values()))
+    searches = searches_while(lambda: mentions_crisis(text))
+    assert not mentions_crisis(text)
+    assert searches <= every_pattern // 10, (searches, every_pattern)
+    assert mentions_crisis(text[:-30] + " i want to kill myself")  # the end is read
 
 
 def nlu_examples() -> list[tuple[str, str]]:
@@ -600,3 +635,10 @@ def test_everyday_messages_are_not_figures(message):
 )
 def test_patterns_once_written_with_doubled_letters_now_match(message):
     assert mentions_crisis(message), message
+
+
+def test_a_broken_pattern_stops_the_loading_of_the_patterns(tmp_path):
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "crisis.yml").write_text("patterns:\n  - '\\\\bkms('\n", encoding="utf-8")
+    with pytest.raises(re.error):
+        load_patterns(tmp_path)

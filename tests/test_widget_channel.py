@@ -18,6 +18,7 @@ from haven.rasa_edge.widget_channel import (
 from haven.storage.conversations import DatabaseUnavailable
 from haven.storage.crypto import KeyRing, generate_key_line
 from haven.storage.redis_clients import LockStoreUnavailable
+from haven.web.rate_limits import MessageRateLimiter, RateLimits
 from haven.web.rest_checks import MAX_MESSAGE_CHARS, InvalidRequest
 
 
@@ -163,9 +164,11 @@ def test_a_lone_surrogate_is_replaced_before_anything_reads_it():
     assert text == "hi \ufffd there \ufffd"
 
 
-def user_uttered_handler(tokens, on_new_message):
+def user_uttered_handler(tokens, on_new_message, limiter=None):
     """The channel's `user_uttered` handler, for a socket already in conversation "c1"."""
-    channel = HavenWidgetInput(tokens=tokens, counselor_console=False, leave_grace_seconds=0)
+    channel = HavenWidgetInput(
+        tokens=tokens, counselor_console=False, leave_grace_seconds=0, limiter=limiter
+    )
     channel.blueprint(on_new_message)
 
     async def get_session(sid):
@@ -210,6 +213,26 @@ def test_a_failure_in_the_handler_still_gets_a_kind_acknowledgement(tokens, capl
         "messages": [{"text": load_channel_messages()["service_error"]}],
     }
     assert "RuntimeError" in caplog.text and "zebrafish" not in caplog.text
+
+
+def test_a_long_message_counts_as_several_against_the_conversations_limit(tokens):
+    read = []
+
+    async def answer(message):
+        read.append(len(message.text))
+        await message.output_channel.send_text_message(message.sender_id, "ok")
+
+    limiter = MessageRateLimiter(RateLimits(per_conversation=20, per_address=120))
+    _, handler = user_uttered_handler(tokens, answer, limiter)
+    long = "he keeps asking for money " * 384  # 9,984 characters: counts as 10
+
+    def send(seq, text):
+        return asyncio.run(handler("sid-1", {"message": text, "seq": seq}))["messages"]
+
+    assert send(1, long) == [{"text": "ok"}]
+    assert send(2, long) == [{"text": "ok"}]  # 20 of the conversation's 20
+    assert send(3, long) == [{"text": load_channel_messages()["too_fast"]}]
+    assert read == [len(long.strip())] * 2
 
 
 def test_new_conversations_are_limited_per_address_but_resuming_is_not(tokens):

@@ -5,10 +5,15 @@ might miss (typos, slang such as "unalive" or "kms", emoji) so that a message ab
 self-harm or immediate danger always gets crisis help first. False alarms are cheap here (the crisis
 reply is gentle and the conversation goes on); a miss is not, so the patterns lean wide.
 
-The patterns always read the whole message. On a 10,000-character message one scan takes about
-20 ms of the event loop (90 patterns; `re` holds the GIL, so a thread would not help), and the
-pipeline asks twice (the locale hints and the safety net): within `one_scan_per_message` (the
-channels hand every message to Rasa inside it, haven/nlu/encode_ahead.py) the second asks get the
+The patterns always read the whole message. Searching every pattern took about 45 ms of the event
+loop on a 10,000-character message (242 patterns, 2026-12-01; `re` holds the GIL, so a thread
+would not help). Now only the patterns that could match are searched (`crisis_screens`,
+haven/nlu/pattern_screen.py): a pattern none of whose required strings is in the message cannot
+match it, and the answer is the same as searching them all (tests/test_pattern_screen.py). An
+everyday 10,000-character message then takes about 3 to 6 ms, of which 1 to 2 fold the text and
+index it. The pipeline asks twice (the locale hints and the safety net): within
+`one_scan_per_message` (the channels hand every message to Rasa inside it,
+haven/nlu/encode_ahead.py) the second asks get the
 first answer. Nothing is kept after the message.
 
 Each language's file also lists `figures`: figures of speech that sound like a crisis and are not
@@ -33,6 +38,7 @@ from typing import Any
 
 import yaml
 
+from haven.nlu.pattern_screen import ScreenedPattern, TextLiterals, any_match
 from haven.settings import PROJECT_ROOT
 
 CRISIS_FILES = PROJECT_ROOT / "content" / "languages"
@@ -63,11 +69,34 @@ def crisis_patterns(folder: Path = CRISIS_FILES) -> dict[str, tuple[re.Pattern[s
 
 
 @lru_cache(maxsize=4)
+def crisis_screens(folder: Path = CRISIS_FILES) -> dict[str, tuple[ScreenedPattern, ...]]:
+    """Every language's crisis patterns with the strings one of which each match contains
+    (haven/nlu/pattern_screen.py), English first: what `crisis_language` searches."""
+    patterns = crisis_patterns(folder)
+    return {
+        code: tuple(map(ScreenedPattern.of, patterns[code]))
+        for code in sorted(patterns, key=lambda code: code != "en")
+    }
+
+
+@lru_cache(maxsize=4)
 def figure_patterns(folder: Path = CRISIS_FILES) -> tuple[re.Pattern[str], ...]:
     """Every language's compiled figures of speech (the optional `figures` list), read once."""
     return tuple(
         re.compile(p) for data in _crisis_files(folder).values() for p in data.get("figures") or ()
     )
+
+
+@lru_cache(maxsize=4)
+def _figure_screens(folder: Path = CRISIS_FILES) -> tuple[ScreenedPattern, ...]:
+    return tuple(map(ScreenedPattern.of, figure_patterns(folder)))
+
+
+def load_patterns(folder: Path = CRISIS_FILES) -> None:
+    """Reads, compiles and screens every language's patterns and figures now (about 0.4 s), so
+    the first message does not wait for it and a broken file stops the start."""
+    crisis_screens(folder)
+    _figure_screens(folder)
 
 
 # Emoji that young people use for suicide and self-harm (Crisis Text Line found emoji among the
@@ -133,9 +162,9 @@ def one_scan_per_message() -> Iterator[None]:
 
 def _scan(text: str) -> str | None:
     squeezed = normalise(text)
-    patterns = crisis_patterns()
-    for language in sorted(patterns, key=lambda code: code != "en"):
-        if any(pattern.search(squeezed) for pattern in patterns[language]):
+    literals = TextLiterals(squeezed)
+    for language, screens in crisis_screens().items():
+        if any_match(screens, squeezed, literals):
             return language
     return None
 
@@ -146,7 +175,7 @@ def figure_of_speech(text: str | None) -> bool:
     if not text or mentions_crisis(text):
         return False
     squeezed = normalise(text)
-    return any(pattern.search(squeezed) for pattern in figure_patterns())
+    return any_match(_figure_screens(), squeezed, TextLiterals(squeezed))
 
 
 WEAK_SIGNAL_TOP_GUESSES = 3

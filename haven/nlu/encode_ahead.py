@@ -12,6 +12,14 @@ not there (a test, `rasa shell`, another channel), the classifier encodes the te
 same result. Measured under load (make bench, 20 conversations): the server's main thread
 spends about a fifth less time per message.
 
+Long messages are handed to Rasa one at a time (`LONG_MESSAGE_CHARS`). Rasa reads the whole of
+a message on the event loop (its tokenizer, the crisis patterns, the readers of age, questions
+and language), so each 10,000-character message holds it for tens of milliseconds; forty
+arriving together from forty addresses (the rate limits stop one address sending so many,
+haven/web/rate_limits.py) kept every other young person waiting for all forty. With them in one
+line, a short message waits for at most one of them at each of its steps. The long ones are read as
+before, all of them, crisis patterns included; only later.
+
 Nothing is stored: the text and its vector live only in memory, for the one message.
 """
 
@@ -24,6 +32,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -38,6 +47,11 @@ MAX_CLASSIFIED_CHARS = 500
 anyway); the crisis patterns still read all of it. On a 10,000-character message this takes the
 classifier and its encoding from about 21 ms of the event loop to about 3 (and the encoder's
 tokenizing, which holds the GIL, from 10,000 characters to 500)."""
+
+
+LONG_MESSAGE_CHARS = 1_000
+"""Messages longer than this are handed to Rasa one at a time, in the order they came (the
+rate limits count them as more than one message for the same reason, haven/web/rate_limits.py)."""
 
 
 def classified_text(text: str) -> str:
@@ -118,16 +132,33 @@ async def encode_ahead(text: str) -> AsyncIterator[None]:
     The vector is forgotten when the block ends: a connection kept open for the next message
     must not carry this one's text.
     """
-    read = classified_text(text.strip())  # stripped, as Rasa's UserMessage keeps it
-    batching = _batching_encoder() if _needs_understanding(read) else None
-    vector = await _encode(batching, read) if batching is not None else None
-    token = _encoded.set((read, batching.encoder, vector)) if vector is not None else None
-    try:
-        with one_scan_per_message():  # the crisis patterns read all of it, once
-            yield
-    finally:
-        if token is not None:
-            _encoded.reset(token)
+    async with _in_line_if_long(text):
+        read = classified_text(text.strip())  # stripped, as Rasa's UserMessage keeps it
+        batching = _batching_encoder() if _needs_understanding(read) else None
+        vector = await _encode(batching, read) if batching is not None else None
+        token = _encoded.set((read, batching.encoder, vector)) if vector is not None else None
+        try:
+            with one_scan_per_message():  # the crisis patterns read all of it, once
+                yield
+        finally:
+            if token is not None:
+                _encoded.reset(token)
+
+
+# One line of long messages per event loop (a lock belongs to the loop it was first used in).
+_long_lines: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def _in_line_if_long(text: str) -> AsyncIterator[None]:
+    """A message longer than `LONG_MESSAGE_CHARS` waits for the long ones before it (an
+    `asyncio.Lock` serves its waiters in order); others go at once."""
+    if len(text) <= LONG_MESSAGE_CHARS:
+        yield
+        return
+    line = _long_lines.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    async with line:
+        yield
 
 
 def _batching_encoder() -> BatchingEncoder | None:

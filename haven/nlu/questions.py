@@ -81,11 +81,27 @@ class QuestionWords:
 
     def topics_in(self, clauses: Sequence[Sequence[str]]) -> set[str]:
         """The topics any of the clauses raises."""
+        # A cue one of whose groups has no phrase all of whose words are in the message (or the
+        # clause) cannot match there: on a 10,000-character message, looking word by word for
+        # every cue in every clause took about 40 ms of the event loop.
+        said = frozenset(word for clause in clauses for word in clause)
+        in_clauses = [(clause, frozenset(clause)) for clause in clauses]
         return {
             topic
             for topic, cues in self.cues.items()
-            if any(_matches(clause, cue) for cue in cues for clause in clauses)
+            if any(
+                _matches(clause, cue)
+                for cue in cues
+                if _could_match(cue, said)
+                for clause, words in in_clauses
+                if _could_match(cue, words)
+            )
         }
+
+
+def _could_match(cue: Cue, words: frozenset[str]) -> bool:
+    """False when some group of the cue has no phrase whose words are all among `words`."""
+    return all(any(words.issuperset(phrase) for phrase in group) for group in cue)
 
 
 def _matches(clause: Sequence[str], cue: Cue) -> bool:

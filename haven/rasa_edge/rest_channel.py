@@ -4,8 +4,8 @@ Compared with Rasa's own `RestInput` it:
 - answers malformed JSON, wrong types and a missing `sender` with a clear 400,
 - answers an empty or whitespace-only message kindly, without bothering the assistant,
 - refuses messages longer than `MAX_MESSAGE_CHARS` with a kind 413,
-- answers messages over the per-conversation or per-address rate limit (haven/web/rate_limits.py)
-  with a kind 429, without handling them,
+- answers messages over the per-conversation or per-address rate limit (haven/web/rate_limits.py;
+  a long message counts as several) with a kind 429, without handling them,
 - keeps only the `language`, `region` and `locale` metadata keys (nothing that identifies a
   device), and answers in that language, with that region's help lines, when it answers itself,
 - puts the security headers on every response of the server (haven/web/security_headers.py),
@@ -37,7 +37,7 @@ from haven.nlu.encode_ahead import encode_ahead
 from haven.packs.channel_messages import CHANNEL_MESSAGES, load_channel_messages
 from haven.rasa_edge import patches
 from haven.rasa_edge.patches.action_failures import ActionFailed, abort_turn_on_action_failure
-from haven.web.rate_limits import MessageRateLimiter, client_address, shared_limiter
+from haven.web.rate_limits import MessageRateLimiter, client_address, message_cost, shared_limiter
 from haven.web.rest_checks import (
     REST_PREFIX,
     SERVICE_UNAVAILABLE,
@@ -86,7 +86,7 @@ class HavenRestInput(InputChannel):
                 return response.json({"error": str(error)}, status=error.status)
             conversation_id = REST_PREFIX + sender
             address = self.limiter.address_key(client_address(request))
-            if not self.limiter.allow(conversation_id, address):
+            if not self.limiter.allow(conversation_id, address, message_cost(text)):
                 # Neither the address nor the text is logged.
                 logger.info("A message over the rate limit got the too_fast message.")
                 return self._reply("too_fast", status=429, metadata=metadata)

@@ -12,8 +12,8 @@ Unlike Rasa's `SocketIOInput`, where the browser names the conversation it joins
 - messages get the same checks as the REST channel (haven/rasa_edge/rest_channel.py): wrong types,
   empty and too long messages get the channel's own kind replies (`load_channel_messages`), never an
   error, and so do messages over the per-conversation or per-address rate limit
-  (haven/web/rate_limits.py, shared with the REST channel); the address is kept only as a keyed hash
-  in the socket's session.
+  (haven/web/rate_limits.py, shared with the REST channel; a long message counts as several); the
+  address is kept only as a keyed hash in the socket's session.
 - a message whose handling fails is still acknowledged, with the kind error reply and its
   crisis lines, so the browser does not send it again and the chat keeps answering;
 - text that is not valid Unicode (a lone UTF-16 surrogate) is repaired first
@@ -83,7 +83,13 @@ from haven.nlu.encode_ahead import encode_ahead
 from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge import patches
 from haven.rasa_edge.patches.action_failures import abort_turn_on_action_failure
-from haven.web.rate_limits import BucketTable, MessageRateLimiter, client_address, shared_limiter
+from haven.web.rate_limits import (
+    BucketTable,
+    MessageRateLimiter,
+    client_address,
+    message_cost,
+    shared_limiter,
+)
 from haven.web.rest_checks import (
     MAX_BODY_BYTES,
     MAX_MESSAGE_CHARS,
@@ -473,7 +479,7 @@ class HavenWidgetInput(InputChannel):
             if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
                 return {"ok": True, "seq": seq, "messages": last[1]}
             address = self._address(session)
-            if not self.limiter.allow(conversation_id, address):
+            if not self.limiter.allow(conversation_id, address, message_cost(text)):
                 # Not remembered: the same message sent again later is handled then.
                 logger.info("A message over the rate limit got the too_fast message.")
                 return {"ok": True, "seq": seq, "messages": self._kind("too_fast", metadata)}

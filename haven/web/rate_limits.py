@@ -5,6 +5,14 @@ Token buckets: each conversation may send `HAVEN_RATE_PER_CONVERSATION` messages
 up to the same numbers. A message over either limit is not handled; the channel answers with the
 kind `too_fast` message (HTTP 429 on the REST channel).
 
+A long message counts as more than one (`message_cost`: one more for every 1,000 characters), as
+reading it costs more: the crisis patterns, the readers of age and questions and Rasa's own
+tokenizer all read the whole of it on the event loop that serves everyone. So one client sending
+forty 10,000-character messages at once gets about ten of them read (the address's 120, at 11
+each), and the rest the `too_fast` message, instead of keeping every other young person waiting.
+A message never costs more than a full bucket, so the longest message allowed still gets through
+when the bucket is full.
+
 Where the buckets are kept (`limiter_for_environment`):
 - in this process's memory by default, so with several Rasa processes each counts on its own;
 - in Redis when `HAVEN_REDIS_URL` is set (the production profile): `RedisMessageRateLimiter`
@@ -47,6 +55,14 @@ REDIS_TIMEOUT_SECONDS = 1.0
 """How long one message may wait for Redis before it is counted in memory instead."""
 REDIS_RETRY_SECONDS = 5.0
 """After Redis failed, how long messages are counted in memory before Redis is tried again."""
+CHARS_PER_EXTRA_MESSAGE = 1_000
+"""Each full 1,000 characters of a message count as one more message against the limits."""
+
+
+def message_cost(text: str) -> int:
+    """How many messages `text` counts as against the limits: 1, and one more for each full
+    `CHARS_PER_EXTRA_MESSAGE` characters (a 10,000-character message counts as 11)."""
+    return 1 + len(text) // CHARS_PER_EXTRA_MESSAGE
 
 
 class TokenBucket:
@@ -58,12 +74,14 @@ class TokenBucket:
         self.tokens = capacity
         self.updated = now
 
-    def take(self, capacity: float, rate: float, now: float) -> bool:
-        """Takes one token if there is one; refills for the time since the last call first."""
+    def take(self, capacity: float, rate: float, now: float, cost: float = 1) -> bool:
+        """Takes `cost` tokens (at most `capacity`) if there are that many; refills for the
+        time since the last call first."""
         self.tokens = min(capacity, self.tokens + (now - self.updated) * rate)
         self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
+        cost = min(cost, capacity)
+        if self.tokens >= cost:
+            self.tokens -= cost
             return True
         return False
 
@@ -87,8 +105,9 @@ class BucketTable:
         self.max_keys = max_keys
         self._buckets: OrderedDict[bytes, TokenBucket] = OrderedDict()
 
-    def allow(self, key: bytes) -> bool:
-        """Whether one more event for `key` is within the limit (and counts it if so)."""
+    def allow(self, key: bytes, cost: float = 1) -> bool:
+        """Whether an event for `key` that counts `cost` times is within the limit (and counts
+        it if so)."""
         now = self.clock()
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -97,7 +116,7 @@ class BucketTable:
                 self._buckets.popitem(last=False)
         else:
             self._buckets.move_to_end(key)
-        return bucket.take(self.capacity, self.rate, now)
+        return bucket.take(self.capacity, self.rate, now, cost)
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -151,30 +170,34 @@ class MessageRateLimiter:
         """What stands for a client address in memory: a keyed hash, never the address."""
         return self._hashed(b"address", address or "unknown")
 
-    def allow(self, conversation_id: str, address_key: bytes) -> bool:
-        """Whether a message from this conversation and address may be handled now.
+    def allow(self, conversation_id: str, address_key: bytes, cost: int = 1) -> bool:
+        """Whether a message from this conversation and address may be handled now; it counts
+        `cost` times (`message_cost`) against each limit.
 
         A message refused by the address limit does not use up the conversation's allowance.
         """
-        if not self.addresses.allow(address_key):
+        if not self.addresses.allow(address_key, cost):
             return False
-        return self.conversations.allow(self._hashed(b"conversation", conversation_id))
+        return self.conversations.allow(self._hashed(b"conversation", conversation_id), cost)
 
 
-# Takes one token from the address's bucket (KEYS[1]), then, if there was one, from the
-# conversation's (KEYS[2]); a bucket is a hash {t: tokens, u: last update}, on Redis's clock so
-# the servers' clocks need not agree. ARGV: capacity and refill per second of each, then the TTL.
+# Takes the message's cost (at most a full bucket) from the address's bucket (KEYS[1]), then, if
+# it had that many tokens, from the conversation's (KEYS[2]); a bucket is a hash {t: tokens,
+# u: last update}, on Redis's clock so the servers' clocks need not agree. ARGV: capacity and
+# refill per second of each, the TTL, then the cost.
 TAKE_SCRIPT = """
 if redis.replicate_commands then redis.replicate_commands() end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local cost = tonumber(ARGV[6])
 local function take(key, capacity, rate)
   local bucket = redis.call('HMGET', key, 't', 'u')
   local tokens, updated = tonumber(bucket[1]), tonumber(bucket[2])
   if tokens == nil or updated == nil then tokens, updated = capacity, now end
   tokens = math.min(capacity, tokens + math.max(0, now - updated) * rate)
-  local allowed = tokens >= 1
-  if allowed then tokens = tokens - 1 end
+  local need = math.min(cost, capacity)
+  local allowed = tokens >= need
+  if allowed then tokens = tokens - need end
   redis.call('HSET', key, 't', tostring(tokens), 'u', tostring(now))
   redis.call('EXPIRE', key, tonumber(ARGV[5]))
   return allowed
@@ -217,14 +240,14 @@ class RedisMessageRateLimiter(MessageRateLimiter):
             self.where,
         )
 
-    def allow(self, conversation_id: str, address_key: bytes) -> bool:
-        """Whether a message from this conversation and address may be handled now, counted in
-        Redis (or in this process's memory while Redis is unavailable)."""
+    def allow(self, conversation_id: str, address_key: bytes, cost: int = 1) -> bool:
+        """Whether a message from this conversation and address may be handled now, counted
+        `cost` times in Redis (or in this process's memory while Redis is unavailable)."""
         import redis
 
         now = self._clock()
         if self._in_memory_until is not None and now < self._in_memory_until:
-            return super().allow(conversation_id, address_key)
+            return super().allow(conversation_id, address_key, cost)
         conversation = self._hashed(b"conversation", conversation_id)
         try:
             allowed = self._take(
@@ -238,6 +261,7 @@ class RedisMessageRateLimiter(MessageRateLimiter):
                     self.conversations.capacity,
                     self.conversations.rate,
                     self._ttl,
+                    cost,
                 ],
             )
         except redis.exceptions.RedisError as error:
@@ -249,7 +273,7 @@ class RedisMessageRateLimiter(MessageRateLimiter):
                     type(error).__name__,
                 )
             self._in_memory_until = now + REDIS_RETRY_SECONDS
-            return super().allow(conversation_id, address_key)
+            return super().allow(conversation_id, address_key, cost)
         if self._in_memory_until is not None:
             logger.warning("Rate limits are kept in Redis again.")
             self._in_memory_until = None

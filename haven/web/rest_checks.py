@@ -19,7 +19,12 @@ from haven.storage.redis_clients import LockStoreUnavailable
 from haven.web.typed_text import typed_text
 
 MAX_MESSAGE_CHARS = 10_000
-"""Longest message the assistant reads; about four pages of text, far more than a chat turn."""
+"""Longest message the assistant reads; about four pages of text, far more than a chat turn.
+
+Not lowered in issue 12 (forty such messages slowed everyone): a long message now counts as
+several against the rate limits (haven/web/rate_limits.py) and waits in line with the other long
+ones (haven/nlu/encode_ahead.py), so it no longer keeps anyone else waiting, and a lower limit
+would send back unread a young person's paste of the threats they got, crisis words and all."""
 
 MAX_BODY_BYTES = 64 * 1024
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")

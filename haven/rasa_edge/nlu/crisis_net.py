@@ -51,7 +51,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from haven.nlu.crisis_patterns import figure_of_speech, mentions_crisis
+from haven.nlu.crisis_patterns import figure_of_speech, load_patterns, mentions_crisis
 from haven.nlu.locale_finding import shared_finder
 from haven.rasa_edge import patches
 
@@ -78,9 +78,11 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
     ) -> CrisisSafetyNet:
         """Creates the component (it has nothing to train or load) and guards Rasa's payload
-        step, so this component's reading of a crisis stands (see the module docstring)."""
+        step, so this component's reading of a crisis stands (see the module docstring).
+        The crisis patterns are read now: a broken file stops the server at its start."""
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
         guard_payloads()
+        load_patterns()
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
