@@ -1,10 +1,10 @@
 """Which of many regexes could match a text, found cheaply, so that only those are searched.
 
 The crisis net (haven/nlu/crisis_patterns.py) searches a message for every language's crisis
-patterns, over 200 of them, and reads the whole message. Most start with `\\b`, which leaves Python's `re`
-no literal to skip ahead to: it tries each pattern at every position, so one 10,000-character
-message took about 45 ms of the event loop (2026-12-01, 242 patterns), and forty such messages
-kept everyone else waiting for seconds.
+patterns, over 200 of them, and reads the whole message. Most start with `\\b`, which leaves
+Python's `re` no literal to skip ahead to: it tries each pattern at every position, so one
+10,000-character message took about 45 ms of the event loop (2026-12-01, 242 patterns), and forty
+such messages kept everyone else waiting for seconds.
 
 `required_literals(pattern)` reads a pattern's syntax tree (the parser `re` itself compiles
 from) and finds strings one of which every match must contain: for
