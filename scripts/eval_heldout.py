@@ -16,7 +16,10 @@ including the crisis safety net, the locale hints and the stated age), and repor
 - **false alarms** on figures of speech ("my mom will kill me"): the intent is `crisis`;
 - **stated minors read as adult** (the `age_band` entity of `bot.nlu_facts.StatedAge`);
 - **regions found** for place statements (the `region` entity of
-  `bot.nlu_localization.LocaleHints`, `international` for a place with no pack or a negated one).
+  `bot.nlu_localization.LocaleHints`, `international` for a place with no pack or a negated one);
+- accuracy and macro F1 **by round**, when the set holds more than one: once a round's misses
+  have been read to improve the model, that round is no longer blind to the work, and only the
+  rounds written after it are (the `round` field, tests/nlu_heldout/en.yml).
 
 It prints a Markdown table and the list of misses, and writes both to results/heldout.md. It
 trains nothing and never changes the model; it exits 0 whatever the figures (it measures, the
@@ -73,6 +76,11 @@ class Reading:
         return self.entry.get("kind", "other")
 
     @property
+    def round(self) -> int:
+        """The round of writing the message belongs to (1 when the entry names none)."""
+        return int(self.entry.get("round", 1))
+
+    @property
     def takeover(self) -> bool:
         """The crisis reply comes first: the intent is `crisis`."""
         return self.intent == CRISIS
@@ -95,6 +103,14 @@ class Figures:
         """The readings of the messages of one kind."""
         return [reading for reading in self.readings if reading.kind == kind]
 
+    def rounds(self) -> list[int]:
+        """The rounds the language's messages belong to, in order."""
+        return sorted({reading.round for reading in self.readings})
+
+    def of_round(self, number: int) -> Figures:
+        """The figures of the messages of one round only."""
+        return Figures(self.language, [r for r in self.readings if r.round == number])
+
     def accuracy(self) -> float:
         """Share of messages given the expected intent."""
         return share(r.intent == r.expected for r in self.readings)
@@ -105,6 +121,10 @@ class Figures:
         truth = [r.expected for r in self.readings]
         guess = [r.intent for r in self.readings]
         return f1_score(truth, guess, labels=sorted(set(truth)), average="macro", zero_division=0)
+
+    def hits(self) -> str:
+        """'0.900 (18/20)': the accuracy with the counts behind it."""
+        return count(sum(r.intent == r.expected for r in self.readings), len(self.readings))
 
 
 def share(outcomes: Iterable[bool]) -> float:
@@ -152,14 +172,15 @@ async def read_all(agent, entries: list[dict]) -> list[Reading]:
 
 
 def collect_misses(figures: Figures) -> None:
-    """Fills `figures.misses`: every wrong intent, missed crisis, false alarm, misread age
-    and missed region, as (text, expected, got) lines."""
+    """Fills `figures.misses`: every wrong intent (with its round, after the first), missed
+    crisis, false alarm, misread age and missed region, as (text, expected, got) lines."""
     misses = figures.misses
     for r in figures.readings:
         text = r.entry["text"]
         if r.intent != r.expected:
+            later = f" (round {r.round})" if r.round > 1 else ""
             misses.setdefault("intent", []).append(
-                f"`{text}`: expected {r.expected}, got {r.intent}"
+                f"`{text}`: expected {r.expected}, got {r.intent}{later}"
             )
         if r.kind == "crisis" and not r.takeover:
             how = "safety check" if r.checked else "nothing"
@@ -218,6 +239,33 @@ def table(all_figures: list[Figures]) -> list[str]:
     ]
     for name, value in rows.items():
         lines.append(f"| {name} | " + " | ".join(value(f) for f in all_figures) + " |")
+    return lines
+
+
+def rounds_table(all_figures: list[Figures]) -> list[str]:
+    """Accuracy and macro F1 of each round of writing, one column per language; nothing when
+    every message belongs to one round."""
+    numbers = sorted({n for figures in all_figures for n in figures.rounds()})
+    if len(numbers) < 2:
+        return []
+    lines = [
+        "| | " + " | ".join(f.language for f in all_figures) + " |",
+        "|---|" + "---|" * len(all_figures),
+    ]
+    for number in numbers:
+        parts = [f.of_round(number) for f in all_figures]
+        sizes = " | ".join(str(len(p.readings)) for p in parts)
+        lines.append(f"| round {number}: messages | {sizes} |")
+        lines.append(
+            f"| round {number}: intent accuracy | "
+            + " | ".join(p.hits() if p.readings else "-" for p in parts)
+            + " |"
+        )
+        lines.append(
+            f"| round {number}: intent macro F1 | "
+            + " | ".join(f"{p.macro_f1():.3f}" if p.readings else "-" for p in parts)
+            + " |"
+        )
     return lines
 
 
@@ -298,6 +346,9 @@ def report(all_figures: list[Figures], model: Path) -> str:
     """The whole report: provenance, table, targets, misses."""
     lines = ["# Held-out NLU figures", "", provenance(model), ""]
     lines += table(all_figures)
+    by_round = rounds_table(all_figures)
+    if by_round:
+        lines += ["", "## By round of writing", ""] + by_round
     lines += ["", '## Targets (issue "Understanding v2")', ""] + targets(all_figures)
     lines += ["", "## Misses", ""]
     for figures in all_figures:

@@ -104,3 +104,23 @@ def test_the_table_reports_accuracy_macro_f1_and_regions_per_language():
     assert "| intent accuracy | 0.500 |" in rows
     assert "| regions found for places | 0.500 (1/2) |" in rows
     assert measured.misses["region"] == ["`im in ohio`: expected us, got no region"]
+
+
+def test_each_round_of_writing_is_reported_apart_and_a_later_rounds_miss_says_its_round():
+    measured = figures(
+        reading("im in texas", "tell_region", "tell_region"),
+        reading("im in ohio", "tell_region", "greet"),
+        reading("i live in arizona", "tell_region", "tell_region", round=2),
+    )
+    rows = "\n".join(eval_heldout.rounds_table([measured]))
+    assert "| round 1: intent accuracy | 0.500 (1/2) |" in rows
+    assert "| round 2: intent accuracy | 1.000 (1/1) |" in rows
+    assert measured.misses["intent"] == ["`im in ohio`: expected tell_region, got greet"]
+    later = figures(reading("did the thing", "step_done", "whats_left", round=2))
+    assert later.misses["intent"] == [
+        "`did the thing`: expected step_done, got whats_left (round 2)"
+    ]
+
+
+def test_a_set_of_one_round_gets_no_table_by_round():
+    assert eval_heldout.rounds_table([figures(reading("hi", "greet", "greet"))]) == []
