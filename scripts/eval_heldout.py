@@ -119,6 +119,10 @@ class Figures:
         guess = [r.intent for r in self.readings]
         return f1_score(truth, guess, labels=sorted(set(truth)), average="macro", zero_division=0)
 
+    def hits(self) -> str:
+        """'0.900 (18/20)': the accuracy with the counts behind it."""
+        return count(sum(r.intent == r.expected for r in self.readings), len(self.readings))
+
 
 def share(outcomes: Iterable[bool]) -> float:
     """The share of true outcomes (nan when there are none)."""
@@ -165,8 +169,8 @@ async def read_all(agent, entries: list[dict]) -> list[Reading]:
 
 
 def collect_misses(figures: Figures) -> None:
-    """Fills `figures.misses`: every wrong intent, missed crisis, false alarm, misread age
-    and missed region, as (text, expected, got) lines."""
+    """Fills `figures.misses`: every wrong intent (with its batch, after the first), missed
+    crisis, false alarm, misread age and missed region, as (text, expected, got) lines."""
     misses = figures.misses
     for r in figures.readings:
         text = r.entry["text"]

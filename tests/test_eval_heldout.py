@@ -122,3 +122,20 @@ def test_a_later_batch_gets_its_own_crisis_and_figure_rows():
     assert measured.misses["crisis"] == ["`left my sister a note` (batch 2): got goodbye (nothing)"]
     # One batch only: no extra tables.
     assert eval_heldout.batch_tables([figures(first)]) == []
+
+
+def test_each_batch_gets_its_own_intent_accuracy_and_a_later_miss_names_its_batch():
+    measured = figures(
+        reading("im in texas", "tell_region", "tell_region"),
+        reading("im in ohio", "tell_region", "greet"),
+        reading("i live in arizona", "tell_region", "tell_region", batch=2),
+        reading("did the thing", "step_done", "whats_left", batch=2),
+    )
+    lines = eval_heldout.batch_tables([measured])
+    batch_two = lines.index("### Batch 2")
+    assert "| intent accuracy | 0.500 |" in lines[:batch_two]
+    assert "| intent accuracy | 0.500 |" in lines[batch_two:]
+    assert measured.misses["intent"] == [
+        "`im in ohio`: expected tell_region, got greet",
+        "`did the thing` (batch 2): expected step_done, got whats_left",
+    ]

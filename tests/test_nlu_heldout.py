@@ -23,7 +23,8 @@ against "how do i block him and report his account too" scores 0.41.
 No model is needed; the test runs with the unit tests.
 
 The test also checks the counts the issue "Understanding v2" asked for, and that every entry is
-well formed (a known intent, kind, age band and region).
+well formed (a known intent, kind, age band and region, and a batch number from 1 where one is
+given).
 """
 
 from __future__ import annotations
@@ -155,9 +156,14 @@ def test_every_entry_names_a_known_intent_kind_band_and_region(sets):
                 kind == "age" and entry.get("age_band") not in BANDS and "no age band",
                 kind == "place" and entry.get("region") not in regions and "unknown region",
                 not str(entry.get("text") or "").strip() and "no text",
+                not _is_batch(entry.get("batch", 1)) and "batch is not a whole number from 1",
             ]
             wrong += [(language, entry.get("text"), p) for p in problems if p]
     assert wrong == []
+
+
+def _is_batch(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 @pytest.mark.parametrize("language", sorted(MINIMUM_MESSAGES))
