@@ -15,9 +15,7 @@ from haven.rasa_edge.widget_channel import (
     parse_widget_message,
     widget_messages,
 )
-from haven.storage.conversations import DatabaseUnavailable
 from haven.storage.crypto import KeyRing, generate_key_line
-from haven.storage.redis_clients import LockStoreUnavailable
 from haven.web.rate_limits import MessageRateLimiter, RateLimits
 from haven.web.rest_checks import MAX_MESSAGE_CHARS, InvalidRequest
 
@@ -141,22 +139,6 @@ def test_unknown_credentials_are_refused():
 def test_frame_ancestors_must_be_origins():
     with pytest.raises(ValueError, match="frame_ancestors"):
         HavenWidgetInput.from_credentials({"frame_ancestors": ["https://a.org; script-src *"]})
-
-
-@pytest.mark.parametrize(
-    "error",
-    [DatabaseUnavailable("The database is unavailable."), LockStoreUnavailable("Redis is down.")],
-)
-def test_postgresql_or_redis_out_of_reach_gets_the_kind_reply(tokens, error, caplog):
-    async def handle(_message):
-        raise error
-
-    channel = HavenWidgetInput(tokens=tokens)
-    typed = "zebrafish marmalade"
-    replies = asyncio.run(channel._answer(handle, "conversation-1", typed, {"region": "gb"}))
-    assert replies == [{"text": load_channel_messages({"region": "gb"})["service_error"]}]
-    assert "0800 1111" in replies[0]["text"]  # the region's crisis lines
-    assert type(error).__name__ in caplog.text and "zebrafish" not in caplog.text
 
 
 def test_a_lone_surrogate_is_replaced_before_anything_reads_it():

@@ -79,21 +79,18 @@ from haven.handoff.relay import (
     relay_for_environment,
 )
 from haven.nlu.crisis_patterns import mentions_crisis
-from haven.nlu.encode_ahead import encode_ahead
 from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge import patches
-from haven.rasa_edge.patches.action_failures import abort_turn_on_action_failure
+from haven.rasa_edge.turns import Turn, take_turn
 from haven.web.rate_limits import (
     BucketTable,
     MessageRateLimiter,
     client_address,
-    message_cost,
     shared_limiter,
 )
 from haven.web.rest_checks import (
     MAX_BODY_BYTES,
     MAX_MESSAGE_CHARS,
-    SERVICE_UNAVAILABLE,
     InvalidRequest,
     allowed_metadata,
 )
@@ -479,22 +476,37 @@ class HavenWidgetInput(InputChannel):
             if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
                 return {"ok": True, "seq": seq, "messages": last[1]}
             address = self._address(session)
-            if not self.limiter.allow(conversation_id, address, message_cost(text)):
-                # Not remembered: the same message sent again later is handled then.
-                logger.info("A message over the rate limit got the too_fast message.")
-                return {"ok": True, "seq": seq, "messages": self._kind("too_fast", metadata)}
-            if text.strip() and await self.relay.from_young_person(conversation_id, text):
+
+            async def to_counselor() -> Turn | None:
+                if not await self.relay.from_young_person(conversation_id, text):
+                    return None  # no counselor has the chat: the bot answers
                 # A counselor has the chat; crisis words still get the crisis lines at once,
                 # those of the young person's own region and language.
-                reply = []
                 if mentions_crisis(text):
                     locale = await conversation_locale(self.app, conversation_id, metadata)
-                    reply = self._kind("handoff_crisis", locale)
-                self._remember(conversation_id, fingerprint, reply)
-                return {"ok": True, "seq": seq, "messages": reply}
-            reply = await self._answer(
-                on_new_message, conversation_id, text, metadata, address=address
+                    return Turn(messages=self._kind("handoff_crisis", locale))
+                return Turn()
+
+            turn = await take_turn(
+                on_new_message,
+                text=text,
+                conversation_id=conversation_id,
+                input_channel=self.name(),
+                limiter=self.limiter,
+                address=address,
+                # The address hash is for the limit on requests for a person
+                # (haven/handoff/queue.py); the store keeps only `keep_metadata`, so it is never
+                # saved.
+                metadata={**metadata, ADDRESS_METADATA: address.hex()},
+                before_rasa=to_counselor,
             )
+            if turn.reply_key is None:
+                reply = widget_messages(turn.messages)
+            else:
+                reply = self._kind(turn.reply_key, metadata)
+            if turn.reply_key == "too_fast":
+                # Not remembered: the same message sent again later is handled then.
+                return {"ok": True, "seq": seq, "messages": reply}
             self._remember(conversation_id, fingerprint, reply)
         return {"ok": True, "seq": seq, "messages": reply}
 
@@ -564,42 +576,6 @@ class HavenWidgetInput(InputChannel):
             logger.error("Reading a handoff request failed: %s", type(error).__name__)
             return False
         return bool(claimed and claimed.share_summary)
-
-    async def _answer(
-        self,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        conversation_id: str,
-        text: str,
-        metadata: dict[str, str],
-        address: bytes | None = None,
-    ) -> list[dict[str, Any]]:
-        if not text.strip():
-            return self._kind("empty_message", metadata)
-        collector = CollectingOutputChannel()
-        # The address hash is for the limit on requests for a person (haven/handoff/queue.py); the
-        # store keeps only `keep_metadata`, so it is never saved.
-        if address is not None:
-            metadata = {**metadata, ADDRESS_METADATA: address.hex()}
-        message = UserMessage(
-            text, collector, conversation_id, input_channel=self.name(), metadata=metadata
-        )
-        try:
-            # A failed custom action (the action server is down) ends the turn unsaved, and the
-            # user gets the kind error with the crisis lines
-            # (haven/rasa_edge/patches/action_failures.py).
-            async with encode_ahead(text):
-                with abort_turn_on_action_failure():
-                    await on_new_message(message)
-        except SERVICE_UNAVAILABLE as error:  # the store said in its own line what is wrong
-            logger.warning("A message got the service_error message: %s", type(error).__name__)
-            return self._kind("service_error", metadata)
-        except Exception as error:  # the user gets a kind reply, never a stack trace
-            # Log the kind of failure only: the message text must never reach a log.
-            logger.error("Handling a web chat message failed: %s", type(error).__name__)
-            return self._kind("service_error", metadata)
-        if not collector.messages:
-            return self._kind("service_error", metadata)
-        return widget_messages(collector.messages)
 
 
 class _WidgetBlueprint(SocketBlueprint):
