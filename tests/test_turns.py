@@ -12,10 +12,11 @@ import pytest
 from haven.nlu import crisis_patterns
 from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge.rest_channel import HavenRestInput
-from haven.rasa_edge.widget_channel import ConversationTokens, HavenWidgetInput
+from haven.rasa_edge.widget_channel import HavenWidgetInput
 from haven.storage.conversations import DatabaseUnavailable
 from haven.storage.redis_clients import LockStoreUnavailable
 from haven.web.rate_limits import MessageRateLimiter, RateLimits
+from haven.web.widget_protocol import ConversationTokens
 
 TYPED = "zebrafish marmalade"  # never in a log
 FAILED_ACTION = "Encountered an exception while running action 'action_plan_move'.Bot will continue"

@@ -1,6 +1,6 @@
-"""The web chat channel's rules (haven/rasa_edge/widget_channel.py), without a running Rasa:
-conversation ids and tokens, message checks, what of Rasa's output reaches the browser, allowed
-origins.
+"""The web chat's rules, without a running Rasa: conversation ids and tokens, message checks, what
+of Rasa's output reaches the browser, allowed origins (haven/web/widget_protocol.py), and the
+channel's handlers (haven/rasa_edge/widget_channel.py).
 """
 
 import asyncio
@@ -8,16 +8,16 @@ import asyncio
 import pytest
 
 from haven.packs.channel_messages import load_channel_messages
-from haven.rasa_edge.widget_channel import (
+from haven.rasa_edge.widget_channel import HavenWidgetInput
+from haven.storage.crypto import KeyRing, generate_key_line
+from haven.web.rate_limits import MessageRateLimiter, RateLimits
+from haven.web.rest_checks import MAX_MESSAGE_CHARS, InvalidRequest
+from haven.web.widget_protocol import (
     ConversationTokens,
-    HavenWidgetInput,
     origin_checker,
     parse_widget_message,
     widget_messages,
 )
-from haven.storage.crypto import KeyRing, generate_key_line
-from haven.web.rate_limits import MessageRateLimiter, RateLimits
-from haven.web.rest_checks import MAX_MESSAGE_CHARS, InvalidRequest
 
 
 @pytest.fixture
@@ -218,7 +218,7 @@ def test_a_long_message_counts_as_several_against_the_conversations_limit(tokens
 
 
 def test_new_conversations_are_limited_per_address_but_resuming_is_not(tokens):
-    from haven.rasa_edge.widget_channel import NEW_CONVERSATIONS_PER_MINUTE
+    from haven.web.widget_protocol import NEW_CONVERSATIONS_PER_MINUTE
 
     channel = HavenWidgetInput(tokens=tokens, counselor_console=False, leave_grace_seconds=1)
 
