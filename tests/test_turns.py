@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from haven.handoff.relay import HandoffRelay
 from haven.nlu import crisis_patterns
 from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge.rest_channel import HavenRestInput
@@ -34,7 +35,10 @@ def through_rest(on_new_message, limiter, text, region="gb"):
 def through_widget(on_new_message, limiter, text, region="gb"):
     """(the texts the user got, None: an acknowledgement has no status) from the web chat."""
     channel = HavenWidgetInput(
-        tokens=ConversationTokens([b"k" * 32]), limiter=limiter, leave_grace_seconds=0
+        tokens=ConversationTokens([b"k" * 32]),
+        relay=HandoffRelay(),
+        limiter=limiter,
+        leave_grace_seconds=0,
     )
     channel.blueprint(on_new_message)
 

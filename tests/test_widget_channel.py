@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from haven.handoff.relay import HandoffRelay
 from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge.widget_channel import HavenWidgetInput
 from haven.storage.crypto import KeyRing, generate_key_line
@@ -149,7 +150,7 @@ def test_a_lone_surrogate_is_replaced_before_anything_reads_it():
 def user_uttered_handler(tokens, on_new_message, limiter=None):
     """The channel's `user_uttered` handler, for a socket already in conversation "c1"."""
     channel = HavenWidgetInput(
-        tokens=tokens, counselor_console=False, leave_grace_seconds=0, limiter=limiter
+        tokens=tokens, relay=HandoffRelay(), leave_grace_seconds=0, limiter=limiter
     )
     channel.blueprint(on_new_message)
 
@@ -220,7 +221,7 @@ def test_a_long_message_counts_as_several_against_the_conversations_limit(tokens
 def test_new_conversations_are_limited_per_address_but_resuming_is_not(tokens):
     from haven.web.widget_protocol import NEW_CONVERSATIONS_PER_MINUTE
 
-    channel = HavenWidgetInput(tokens=tokens, counselor_console=False, leave_grace_seconds=1)
+    channel = HavenWidgetInput(tokens=tokens, relay=HandoffRelay(), leave_grace_seconds=1)
 
     async def on_new_message(_message):
         return None

@@ -14,6 +14,8 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import sys
+import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -31,14 +33,12 @@ from socketio import AsyncServer
 
 from haven.handoff.console import conversation_locale
 from haven.handoff.queue import ADDRESS_METADATA
-from haven.handoff.relay import (
-    TRANSCRIPT_REQUEST,
-    HandoffRelay,
-    relay_for_environment,
-)
+from haven.handoff.relay import TRANSCRIPT_REQUEST, HandoffRelay, shared_relay
 from haven.nlu.crisis_patterns import mentions_crisis
 from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge import patches
+from haven.rasa_edge.console_channel import ENTRY as CONSOLE_ENTRY
+from haven.rasa_edge.console_channel import CounselorConsoleInput, served_console
 from haven.rasa_edge.turns import Turn, take_turn
 from haven.web.rate_limits import (
     BucketTable,
@@ -64,6 +64,16 @@ from haven.web.widget_protocol import (
 from haven.web.widget_site import WidgetSite
 
 logger = logging.getLogger(__name__)
+
+
+class DeprecatedOptionWarning(DeprecationWarning):
+    """An option of credentials.yml that still works for one release."""
+
+
+# Shown once to whoever runs the server, as Python shows deprecations only to tests by default;
+# -W options and test runners keep their say (as bot/__init__.py does for the old paths).
+if not sys.warnoptions:
+    warnings.simplefilter("default", DeprecatedOptionWarning)
 
 
 class WidgetPushOutput(CollectingOutputChannel):
@@ -94,12 +104,12 @@ class HavenWidgetInput(InputChannel):
         tokens: ConversationTokens | None = None,
         limiter: MessageRateLimiter | None = None,
         relay: HandoffRelay | None = None,
-        counselor_console: bool = True,
+        counselor_console: bool = False,
         handoff_queue: Any = None,
         leave_grace_seconds: float | None = None,
     ) -> None:
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
-        self.relay = relay or relay_for_environment()
+        self.relay = relay or shared_relay()
         self.counselor_console = counselor_console
         self.handoff_queue = handoff_queue
         self.leave_grace_seconds = leave_grace_seconds
@@ -127,7 +137,8 @@ class HavenWidgetInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        """Reads `allowed_origins`, `frame_ancestors` and `demo_page` from credentials.yml."""
+        """Reads `allowed_origins`, `frame_ancestors` and `demo_page` from credentials.yml (and
+        the deprecated `counselor_console`: the console is now its own entry)."""
         credentials = credentials or {}
         unknown = set(credentials) - {
             "allowed_origins",
@@ -144,7 +155,7 @@ class HavenWidgetInput(InputChannel):
             allowed_origins=credentials.get("allowed_origins") or (),
             frame_ancestors=credentials.get("frame_ancestors") or (),
             demo_page=bool(credentials.get("demo_page", True)),
-            counselor_console=bool(credentials.get("counselor_console", True)),
+            counselor_console=_old_console_option(credentials),
         )
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -198,18 +209,8 @@ class HavenWidgetInput(InputChannel):
         self.relay.push_to_young_person = push
         self.relay.connected_here = self._connected_here
         channel = _WidgetBlueprint(self, sio, "/socket.io", "haven_widget", __name__)
-        if self.counselor_console:
-            from haven.handoff.console import CounselorConsole
-            from haven.rasa_edge.conversation_pause import set_paused
-            from haven.settings import StorageConfigError
-
-            try:
-                channel.ctx.console = CounselorConsole.default(self.relay, pause_bot=set_paused)
-            except StorageConfigError as error:  # the chat works on; nobody can take over
-                logger.warning("The counselor console is off: %s", error)
-            else:
-                if self.handoff_queue is None:
-                    self.handoff_queue = channel.ctx.console.queue
+        if self.counselor_console:  # the old option (deprecated): the console comes along
+            channel.ctx.console = CounselorConsoleInput(relay=self.relay)
         if self.leave_grace_seconds is None:
             from haven.settings import HandoffSettings
 
@@ -363,6 +364,14 @@ class HavenWidgetInput(InputChannel):
 
     # --- leaving ---------------------------------------------------------------------------
 
+    def _handoff_queue(self) -> Any:
+        """The queue young people leave: the one given, else the served console's, else None
+        (no console, so no counselor waits for anyone)."""
+        if self.handoff_queue is not None:
+            return self.handoff_queue
+        console = served_console(self.app)
+        return console.queue if console is not None else None
+
     def _connected_here(self, conversation_id: str) -> bool:
         """Whether a socket of this process is in the conversation's room."""
         if self.sio is None:
@@ -374,11 +383,12 @@ class HavenWidgetInput(InputChannel):
     async def _leave_now(self, conversation_id: str) -> None:
         """Takes the conversation's waiting request out of the queue (the young person left)."""
         self._stop_leave_timer(conversation_id)
-        if self.handoff_queue is None:
+        queue = self._handoff_queue()
+        if queue is None:
             return
         try:
             left = await asyncio.get_running_loop().run_in_executor(
-                None, self.handoff_queue.leave, conversation_id
+                None, queue.leave, conversation_id
             )
         except Exception as error:  # the database is away: the request expires by itself
             logger.error("Cancelling a handoff request failed: %s", type(error).__name__)
@@ -388,7 +398,7 @@ class HavenWidgetInput(InputChannel):
 
     def _leave_later(self, conversation_id: str) -> None:
         """After a disconnect: leaves unless the young person is back within the grace time."""
-        if self.handoff_queue is None or conversation_id in self._leaving:
+        if self._handoff_queue() is None or conversation_id in self._leaving:
             return
 
         async def wait_then_leave() -> None:
@@ -405,16 +415,31 @@ class HavenWidgetInput(InputChannel):
             task.cancel()
 
     async def _claimed_with_consent(self, conversation_id: str) -> bool:
-        if self.handoff_queue is None:
+        queue = self._handoff_queue()
+        if queue is None:
             return False
         try:
             claimed = await asyncio.get_running_loop().run_in_executor(
-                None, self.handoff_queue.claimed_for, conversation_id
+                None, queue.claimed_for, conversation_id
             )
         except Exception as error:
             logger.error("Reading a handoff request failed: %s", type(error).__name__)
             return False
         return bool(claimed and claimed.share_summary)
+
+
+def _old_console_option(credentials: dict[str, Any]) -> bool:
+    """The web chat's old `counselor_console` option (one more release), with a warning."""
+    if "counselor_console" not in credentials:
+        return False
+    warnings.warn(
+        f"The web chat's option counselor_console in credentials.yml is deprecated: name the "
+        f"console as its own channel, {CONSOLE_ENTRY}: {{}} (leave it out to turn the console "
+        f"off). This release still follows the option.",
+        DeprecatedOptionWarning,
+        stacklevel=3,
+    )
+    return bool(credentials["counselor_console"])
 
 
 class _WidgetBlueprint(SocketBlueprint):
@@ -432,5 +457,5 @@ class _WidgetBlueprint(SocketBlueprint):
         install_security_headers(app)
         self.ctx.site.register(app)
         if self.ctx.console is not None:
-            self.ctx.console.register(app)
+            self.ctx.console.register_on(app)
         super().register(app, options)
