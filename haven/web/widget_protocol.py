@@ -57,7 +57,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from haven.web.rest_checks import MAX_MESSAGE_CHARS, InvalidRequest, allowed_metadata
@@ -132,7 +132,7 @@ def default_tokens() -> ConversationTokens:
     return ConversationTokens(ring.token_keys())
 
 
-def usable_seq(seq: Any) -> bool:
+def usable_seq(seq: Any) -> TypeGuard[int]:
     """Whether `seq` is a message's sequence number the acknowledgement can name."""
     return isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq < MAX_SEQ
 
