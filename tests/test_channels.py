@@ -157,7 +157,7 @@ def test_a_rest_sender_never_names_a_web_chat_conversation():
     from types import SimpleNamespace
 
     from haven.rasa_edge.rest_channel import HavenRestInput
-    from haven.rasa_edge.widget_channel import ConversationTokens
+    from haven.web.widget_protocol import ConversationTokens
 
     widget_id = ConversationTokens.new_conversation_id()
     handled = []

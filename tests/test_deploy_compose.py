@@ -84,7 +84,8 @@ def test_the_rasa_servers_have_the_web_chat_only_and_answer_only_the_domain():
         assert target == "/app/credentials.yml"
         channels = yaml.safe_load((COMPOSE_FILE.parent / source).read_text(encoding="utf-8"))
         assert list(channels) == [
-            "haven.rasa_edge.widget_channel.HavenWidgetInput"
+            "haven.rasa_edge.widget_channel.HavenWidgetInput",
+            "haven.rasa_edge.console_channel.CounselorConsoleInput",
         ]  # no REST channel
         hosts = services[name]["environment"]["HAVEN_PUBLIC_HOSTS"]
         assert hosts.startswith("${HAVEN_DOMAIN:?")

@@ -9,9 +9,9 @@ from haven.packs.content_check import PAYLOAD
 from haven.packs.help_directory import COUNTRY_CODE, REGION_CODE
 from haven.packs.language_packs import LANGUAGE_CODE
 from haven.packs.pack_reader import ADDRESS, PHONE
-from haven.rasa_edge.widget_channel import CONVERSATION_ID_PATTERN, TOKEN_PATTERN
 from haven.storage.crypto import KEY_ID_PATTERN
 from haven.web.rest_checks import SENDER_PATTERN
+from haven.web.widget_protocol import CONVERSATION_ID_PATTERN, TOKEN_PATTERN
 from haven.web.widget_site import FRAME_ANCESTOR_PATTERN
 
 CASES = [

@@ -1,25 +1,24 @@
-"""The web chat channel's rules (haven/rasa_edge/widget_channel.py), without a running Rasa:
-conversation ids and tokens, message checks, what of Rasa's output reaches the browser, allowed
-origins.
+"""The web chat's rules, without a running Rasa: conversation ids and tokens, message checks, what
+of Rasa's output reaches the browser, allowed origins (haven/web/widget_protocol.py), and the
+channel's handlers (haven/rasa_edge/widget_channel.py).
 """
 
 import asyncio
 
 import pytest
 
+from haven.handoff.relay import HandoffRelay
 from haven.packs.channel_messages import load_channel_messages
-from haven.rasa_edge.widget_channel import (
+from haven.rasa_edge.widget_channel import HavenWidgetInput
+from haven.storage.crypto import KeyRing, generate_key_line
+from haven.web.rate_limits import MessageRateLimiter, RateLimits
+from haven.web.rest_checks import MAX_MESSAGE_CHARS, InvalidRequest
+from haven.web.widget_protocol import (
     ConversationTokens,
-    HavenWidgetInput,
     origin_checker,
     parse_widget_message,
     widget_messages,
 )
-from haven.storage.conversations import DatabaseUnavailable
-from haven.storage.crypto import KeyRing, generate_key_line
-from haven.storage.redis_clients import LockStoreUnavailable
-from haven.web.rate_limits import MessageRateLimiter, RateLimits
-from haven.web.rest_checks import MAX_MESSAGE_CHARS, InvalidRequest
 
 
 @pytest.fixture
@@ -143,22 +142,6 @@ def test_frame_ancestors_must_be_origins():
         HavenWidgetInput.from_credentials({"frame_ancestors": ["https://a.org; script-src *"]})
 
 
-@pytest.mark.parametrize(
-    "error",
-    [DatabaseUnavailable("The database is unavailable."), LockStoreUnavailable("Redis is down.")],
-)
-def test_postgresql_or_redis_out_of_reach_gets_the_kind_reply(tokens, error, caplog):
-    async def handle(_message):
-        raise error
-
-    channel = HavenWidgetInput(tokens=tokens)
-    typed = "zebrafish marmalade"
-    replies = asyncio.run(channel._answer(handle, "conversation-1", typed, {"region": "gb"}))
-    assert replies == [{"text": load_channel_messages({"region": "gb"})["service_error"]}]
-    assert "0800 1111" in replies[0]["text"]  # the region's crisis lines
-    assert type(error).__name__ in caplog.text and "zebrafish" not in caplog.text
-
-
 def test_a_lone_surrogate_is_replaced_before_anything_reads_it():
     text = parse_widget_message({"message": "hi \ud800 there \udfff", "seq": 1})[0]
     assert text == "hi \ufffd there \ufffd"
@@ -167,7 +150,7 @@ def test_a_lone_surrogate_is_replaced_before_anything_reads_it():
 def user_uttered_handler(tokens, on_new_message, limiter=None):
     """The channel's `user_uttered` handler, for a socket already in conversation "c1"."""
     channel = HavenWidgetInput(
-        tokens=tokens, counselor_console=False, leave_grace_seconds=0, limiter=limiter
+        tokens=tokens, relay=HandoffRelay(), leave_grace_seconds=0, limiter=limiter
     )
     channel.blueprint(on_new_message)
 
@@ -236,9 +219,9 @@ def test_a_long_message_counts_as_several_against_the_conversations_limit(tokens
 
 
 def test_new_conversations_are_limited_per_address_but_resuming_is_not(tokens):
-    from haven.rasa_edge.widget_channel import NEW_CONVERSATIONS_PER_MINUTE
+    from haven.web.widget_protocol import NEW_CONVERSATIONS_PER_MINUTE
 
-    channel = HavenWidgetInput(tokens=tokens, counselor_console=False, leave_grace_seconds=1)
+    channel = HavenWidgetInput(tokens=tokens, relay=HandoffRelay(), leave_grace_seconds=1)
 
     async def on_new_message(_message):
         return None

@@ -11,6 +11,7 @@ import sys
 from sanic import Sanic
 
 from haven.handoff.relay import HandoffRelay
+from haven.rasa_edge.console_channel import CounselorConsoleInput
 from haven.rasa_edge.widget_channel import HavenWidgetInput
 
 app = Sanic("widget_test")
@@ -23,4 +24,6 @@ async def answer(message):
 if __name__ == "__main__":
     channel = HavenWidgetInput(relay=HandoffRelay(), leave_grace_seconds=float(sys.argv[2]))
     app.blueprint(channel.blueprint(answer), url_prefix="/webhooks/haven_widget")
+    console = CounselorConsoleInput(relay=channel.relay)  # its own entry, as in credentials.yml
+    app.blueprint(console.blueprint(answer), url_prefix="/webhooks/counselor_console")
     app.run(host="127.0.0.1", port=int(sys.argv[1]), access_log=False, workers=1)

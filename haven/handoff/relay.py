@@ -24,6 +24,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from haven.nlu.crisis_patterns import mentions_crisis
@@ -321,3 +322,11 @@ def relay_for_environment(environ: dict[str, str] | None = None) -> HandoffRelay
 
     url = ((environ if environ is not None else os.environ).get("HAVEN_REDIS_URL") or "").strip()
     return RedisHandoffRelay(url) if url else HandoffRelay()
+
+
+@lru_cache(maxsize=1)
+def shared_relay() -> HandoffRelay:
+    """The one relay of this process, shared by the web chat and the counselor console channels
+    (each is built by Rasa from its own entry in credentials.yml), so what a counselor sends
+    reaches the young person's socket."""
+    return relay_for_environment()

@@ -16,7 +16,8 @@ Compared with Rasa's own `RestInput` it:
 - answers with a kind message and the crisis lines when a custom action failed (the action
   server is down; the turn is not saved, haven/rasa_edge/patches/action_failures.py), when
   PostgreSQL or Redis is out of reach (a 503; the turn is not handled or not saved), or when nothing
-  was said, so nobody is left with half an answer or silence.
+  was said, so nobody is left with half an answer or silence: the turn ladder the web chat shares,
+  haven/rasa_edge/turns.py.
 
 The checks of the request are Rasa-free, in haven/web/rest_checks.py, and the texts the channel
 says itself in haven/packs/channel_messages.py; this class hands the checked message to Rasa.
@@ -24,29 +25,20 @@ says itself in haven/packs/channel_messages.py; this class hands the checked mes
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from haven.nlu.encode_ahead import encode_ahead
 from haven.packs.channel_messages import CHANNEL_MESSAGES, load_channel_messages
 from haven.rasa_edge import patches
-from haven.rasa_edge.patches.action_failures import ActionFailed, abort_turn_on_action_failure
-from haven.web.rate_limits import MessageRateLimiter, client_address, message_cost, shared_limiter
-from haven.web.rest_checks import (
-    REST_PREFIX,
-    SERVICE_UNAVAILABLE,
-    InvalidRequest,
-    parse_rest_body,
-)
+from haven.rasa_edge.turns import take_turn
+from haven.web.rate_limits import MessageRateLimiter, client_address, shared_limiter
+from haven.web.rest_checks import REST_PREFIX, InvalidRequest, parse_rest_body
 from haven.web.security_headers import SecureBlueprint
-
-logger = logging.getLogger(__name__)
 
 
 class HavenRestInput(InputChannel):
@@ -84,45 +76,17 @@ class HavenRestInput(InputChannel):
                 if str(error) in CHANNEL_MESSAGES:
                     return self._reply(str(error), status=error.status)
                 return response.json({"error": str(error)}, status=error.status)
-            conversation_id = REST_PREFIX + sender
-            address = self.limiter.address_key(client_address(request))
-            if not self.limiter.allow(conversation_id, address, message_cost(text)):
-                # Neither the address nor the text is logged.
-                logger.info("A message over the rate limit got the too_fast message.")
-                return self._reply("too_fast", status=429, metadata=metadata)
-            if not text.strip():
-                return self._reply("empty_message", metadata=metadata)
-
-            collector = CollectingOutputChannel()
-            try:
-                async with encode_ahead(text):
-                    with abort_turn_on_action_failure():
-                        await on_new_message(
-                            UserMessage(
-                                text,
-                                collector,
-                                conversation_id,
-                                input_channel=self.name(),
-                                metadata=metadata,
-                            )
-                        )
-            except ActionFailed:
-                logger.warning("A custom action failed; the user got the service_error message.")
-                return self._reply("service_error", status=503, metadata=metadata)
-            except SERVICE_UNAVAILABLE as error:  # the store said in its own line what is wrong
-                logger.warning("A message got the service_error message: %s", type(error).__name__)
-                return self._reply("service_error", status=503, metadata=metadata)
-            except Exception as error:  # the user gets a kind reply, never a stack trace
-                # Log the kind of failure only: the message text must never reach a log.
-                logger.error("Handling a REST message failed: %s", type(error).__name__)
-                return self._reply("service_error", status=500, metadata=metadata)
-            if not collector.messages:
-                logger.warning(
-                    "The assistant said nothing; the user got the service_error message."
-                )
-                return self._reply("service_error", metadata=metadata)
-            return response.json(
-                [{**message, "recipient_id": sender} for message in collector.messages]
+            turn = await take_turn(
+                on_new_message,
+                text=text,
+                conversation_id=REST_PREFIX + sender,
+                input_channel=self.name(),
+                limiter=self.limiter,
+                address=self.limiter.address_key(client_address(request)),
+                metadata=metadata,
             )
+            if turn.reply_key is not None:
+                return self._reply(turn.reply_key, status=turn.status, metadata=metadata)
+            return response.json([{**message, "recipient_id": sender} for message in turn.messages])
 
         return webhook

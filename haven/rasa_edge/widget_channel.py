@@ -1,65 +1,25 @@
 """`HavenWidgetInput`: the Socket.IO channel of Haven's web chat widget (widget/haven.js).
 
-Unlike Rasa's `SocketIOInput`, where the browser names the conversation it joins:
-- the server issues every conversation id (`secrets.token_urlsafe(24)`, unguessable) together
-  with a token, an HMAC of the id under a key derived from the storage key ring. A browser that
-  reconnects gets its conversation back only by presenting both; any other id or token gets a new,
-  empty conversation. Messages are always filed under the conversation of the socket's session,
-  never under an id the browser sends with them.
-- each message carries a sequence number and is answered in its acknowledgement, so the browser
-  knows what arrived. The same message (number and text) sent again after a lost
-  acknowledgement is not handled twice: the reply to it is sent again instead.
-- messages get the same checks as the REST channel (haven/rasa_edge/rest_channel.py): wrong types,
-  empty and too long messages get the channel's own kind replies (`load_channel_messages`), never an
-  error, and so do messages over the per-conversation or per-address rate limit
-  (haven/web/rate_limits.py, shared with the REST channel; a long message counts as several); the
-  address is kept only as a keyed hash in the socket's session.
-- a message whose handling fails is still acknowledged, with the kind error reply and its
-  crisis lines, so the browser does not send it again and the chat keeps answering;
-- text that is not valid Unicode (a lone UTF-16 surrogate) is repaired first
-  (haven/web/typed_text.py);
-- user text never reaches a log.
-
-Socket.IO events (namespace `/`, path `/socket.io`):
-
-- `session_request`, browser sends `{session_id?, token?}`; acknowledged with
-  `{session_id, token, resumed}`, or `{ok: false, error: "too_fast"}` when the address started
-  more than `NEW_CONVERSATIONS_PER_MINUTE` new conversations in a minute (resuming is not limited).
-- `user_uttered`, browser sends `{message, seq, metadata: {language?}}`; acknowledged with
-  `{ok: true, seq, messages}`, or `{ok: false, error}` ("no_session", "bad_request").
-- `bot_uttered`, server to browser: one message outside a reply; `{"from": "counselor"}` marks a
-  counselor's.
-- `leave`, browser sends (quick exit): the young person is gone; a request for a counselor that
-  is still waiting leaves the queue at once (`HandoffQueue.leave`). "Clear chat" (a new
-  conversation on the same socket) does the same for the old conversation. A socket that just
-  disconnects (a closed tab, a reload, a lost connection) gets `leave_grace_minutes` to come back
-  first (`handoff.yml`).
-- `transcript_request`, server to browser, once a counselor claims a chat whose young person
-  agreed to share: the browser answers with `transcript`, `{messages: [{from, text}]}`, this
-  page's messages from its memory. They go to the counselor's console through the relay, and only
-  if the young person said yes; never to the database or a log.
-
-While a counselor has the conversation (haven/handoff/relay.py, haven/handoff/console.py), the
-young person's messages go to the counselor instead of the bot, and are acknowledged with no
-messages; the bot is paused with Rasa's `ConversationPaused` until the counselor hands back.
-
-A message in `messages` is `{"text": str}` with an optional `"buttons": [{title, payload}]`.
+The protocol it speaks, and its Rasa-free checks (conversation ids and tokens, message checks,
+what of Rasa's output reaches the browser, allowed origins), are in haven/web/widget_protocol.py,
+whose docstring is the reference for the events and their payloads. This module is the adapter:
+Socket.IO on Sanic, the conversation's lock and the reply sent again after a lost
+acknowledgement, the counselor relay, leaving the handoff queue, and each message handed to Rasa
+through the turn ladder it shares with the REST channel (haven/rasa_edge/turns.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import hmac
 import logging
-import re
 import secrets
+import sys
+import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
@@ -73,146 +33,47 @@ from socketio import AsyncServer
 
 from haven.handoff.console import conversation_locale
 from haven.handoff.queue import ADDRESS_METADATA
-from haven.handoff.relay import (
-    TRANSCRIPT_REQUEST,
-    HandoffRelay,
-    relay_for_environment,
-)
+from haven.handoff.relay import TRANSCRIPT_REQUEST, HandoffRelay, shared_relay
 from haven.nlu.crisis_patterns import mentions_crisis
-from haven.nlu.encode_ahead import encode_ahead
 from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge import patches
-from haven.rasa_edge.patches.action_failures import abort_turn_on_action_failure
+from haven.rasa_edge.console_channel import ENTRY as CONSOLE_ENTRY
+from haven.rasa_edge.console_channel import CounselorConsoleInput, served_console
+from haven.rasa_edge.turns import Turn, take_turn
 from haven.web.rate_limits import (
     BucketTable,
     MessageRateLimiter,
     client_address,
-    message_cost,
     shared_limiter,
 )
 from haven.web.rest_checks import (
     MAX_BODY_BYTES,
-    MAX_MESSAGE_CHARS,
-    SERVICE_UNAVAILABLE,
     InvalidRequest,
-    allowed_metadata,
 )
 from haven.web.security_headers import install_security_headers
-from haven.web.typed_text import typed_text
+from haven.web.widget_protocol import (
+    NEW_CONVERSATIONS_PER_MINUTE,
+    REMEMBERED_REPLIES,
+    ConversationTokens,
+    default_tokens,
+    origin_checker,
+    parse_widget_message,
+    usable_seq,
+    widget_messages,
+)
 from haven.web.widget_site import WidgetSite
 
 logger = logging.getLogger(__name__)
 
-CONVERSATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}\Z")
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}\Z")
-MAX_SEQ = 2**31
-NEW_CONVERSATIONS_PER_MINUTE = 30
-"""New conversations one address may start a minute (a school's pupils may share one)."""
-REMEMBERED_REPLIES = 10_000
-"""How many conversations' last reply are kept in memory, to answer a message sent twice."""
+
+class DeprecatedOptionWarning(DeprecationWarning):
+    """An option of credentials.yml that still works for one release."""
 
 
-class ConversationTokens:
-    """Issues conversation ids and the tokens that prove a browser owns one.
-
-    The first key signs; every key verifies, so tokens survive a key rotation until the old key
-    is retired.
-    """
-
-    def __init__(self, keys: Iterable[bytes]) -> None:
-        self._keys = list(keys)
-        if not self._keys:
-            raise ValueError("ConversationTokens needs at least one key.")
-
-    @staticmethod
-    def new_conversation_id() -> str:
-        """A fresh random id: 24 bytes, 32 URL-safe characters."""
-        return secrets.token_urlsafe(24)
-
-    def token_for(self, conversation_id: str) -> str:
-        """The token for a conversation, under the current key."""
-        return self._sign(self._keys[0], conversation_id)
-
-    def owns(self, conversation_id: Any, token: Any) -> bool:
-        """Whether `token` is the token of `conversation_id` under any key."""
-        if not isinstance(conversation_id, str) or not isinstance(token, str):
-            return False
-        if not CONVERSATION_ID_PATTERN.match(conversation_id) or not TOKEN_PATTERN.match(token):
-            return False
-        return any(
-            hmac.compare_digest(self._sign(key, conversation_id), token) for key in self._keys
-        )
-
-    @staticmethod
-    def _sign(key: bytes, conversation_id: str) -> str:
-        digest = hmac.new(key, b"v1:" + conversation_id.encode("ascii"), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-
-
-def default_tokens() -> ConversationTokens:
-    """Tokens keyed by the storage key ring, so conversations survive a server restart.
-
-    Without a usable key ring (Haven's storage not configured), a random key for this process.
-    """
-    from haven.settings import StorageConfigError, StorageSettings
-    from haven.storage.crypto import load_key_ring
-
-    try:
-        settings = StorageSettings.load()
-        ring = load_key_ring(settings.keys_spec, settings.key_file)
-    except StorageConfigError as error:
-        logger.warning(
-            "Web chat tokens use a key for this process only (%s); a browser cannot resume its "
-            "conversation after a restart.",
-            error,
-        )
-        return ConversationTokens([secrets.token_bytes(32)])
-    return ConversationTokens(ring.token_keys())
-
-
-def parse_widget_message(data: Any) -> tuple[str, int, dict[str, str]]:
-    """Validates a `user_uttered` payload and returns (text, seq, metadata).
-
-    Raises `InvalidRequest` whose message is a key of `load_channel_messages()`; status 400
-    when even the sequence number is unusable (the browser should not send it again).
-    """
-    if not isinstance(data, dict):
-        raise InvalidRequest(400, "empty_message")
-    seq = data.get("seq")
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < MAX_SEQ:
-        raise InvalidRequest(400, "empty_message")
-    text = data.get("message")
-    if not isinstance(text, str):
-        raise InvalidRequest(422, "empty_message")  # "I didn't get any words there."
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise InvalidRequest(413, "message_too_long")
-    return typed_text(text), seq, allowed_metadata(data.get("metadata"))
-
-
-def _button(button: Any) -> dict[str, str] | None:
-    if not isinstance(button, dict):
-        return None
-    title, payload = button.get("title"), button.get("payload")
-    if not isinstance(title, str) or not title:
-        return None
-    return {"title": title, "payload": payload if isinstance(payload, str) else title}
-
-
-def widget_messages(collected: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What the widget shows of Rasa's output: text and buttons, nothing else."""
-    messages = []
-    for message in collected:
-        text = message.get("text")
-        buttons = [b for b in map(_button, message.get("buttons") or []) if b]
-        if not isinstance(text, str):
-            text = ""
-        if not text and not buttons:
-            continue
-        shown: dict[str, Any] = {"text": text}
-        if buttons:
-            shown["buttons"] = buttons
-        messages.append(shown)
-    return messages
+# Shown once to whoever runs the server, as Python shows deprecations only to tests by default;
+# -W options and test runners keep their say (as bot/__init__.py does for the old paths).
+if not sys.warnoptions:
+    warnings.simplefilter("default", DeprecatedOptionWarning)
 
 
 class WidgetPushOutput(CollectingOutputChannel):
@@ -232,21 +93,6 @@ class WidgetPushOutput(CollectingOutputChannel):
             await self.sio.emit("bot_uttered", shown, room=message["recipient_id"])
 
 
-def origin_checker(allowed_origins: Iterable[str]) -> Callable[[str | None, dict], bool]:
-    """Socket.IO accepts the page's own origin, the NGO sites listed, and non-browser clients."""
-    allowed = {origin.rstrip("/").lower() for origin in allowed_origins}
-
-    def allowed_origin(origin: str | None, environ: dict) -> bool:
-        if not origin:
-            return True  # not a browser: no cross-site risk
-        origin = origin.rstrip("/").lower()
-        if origin in allowed:
-            return True
-        return urlsplit(origin).netloc == str(environ.get("HTTP_HOST", "")).lower()
-
-    return allowed_origin
-
-
 class HavenWidgetInput(InputChannel):
     """The web chat channel: Socket.IO at /socket.io, the widget files and the demo page."""
 
@@ -258,12 +104,12 @@ class HavenWidgetInput(InputChannel):
         tokens: ConversationTokens | None = None,
         limiter: MessageRateLimiter | None = None,
         relay: HandoffRelay | None = None,
-        counselor_console: bool = True,
+        counselor_console: bool = False,
         handoff_queue: Any = None,
         leave_grace_seconds: float | None = None,
     ) -> None:
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
-        self.relay = relay or relay_for_environment()
+        self.relay = relay or shared_relay()
         self.counselor_console = counselor_console
         self.handoff_queue = handoff_queue
         self.leave_grace_seconds = leave_grace_seconds
@@ -291,7 +137,8 @@ class HavenWidgetInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        """Reads `allowed_origins`, `frame_ancestors` and `demo_page` from credentials.yml."""
+        """Reads `allowed_origins`, `frame_ancestors` and `demo_page` from credentials.yml (and
+        the deprecated `counselor_console`: the console is now its own entry)."""
         credentials = credentials or {}
         unknown = set(credentials) - {
             "allowed_origins",
@@ -308,7 +155,7 @@ class HavenWidgetInput(InputChannel):
             allowed_origins=credentials.get("allowed_origins") or (),
             frame_ancestors=credentials.get("frame_ancestors") or (),
             demo_page=bool(credentials.get("demo_page", True)),
-            counselor_console=bool(credentials.get("counselor_console", True)),
+            counselor_console=_old_console_option(credentials),
         )
 
     def get_output_channel(self) -> OutputChannel | None:
@@ -362,18 +209,8 @@ class HavenWidgetInput(InputChannel):
         self.relay.push_to_young_person = push
         self.relay.connected_here = self._connected_here
         channel = _WidgetBlueprint(self, sio, "/socket.io", "haven_widget", __name__)
-        if self.counselor_console:
-            from haven.handoff.console import CounselorConsole
-            from haven.rasa_edge.conversation_pause import set_paused
-            from haven.settings import StorageConfigError
-
-            try:
-                channel.ctx.console = CounselorConsole.default(self.relay, pause_bot=set_paused)
-            except StorageConfigError as error:  # the chat works on; nobody can take over
-                logger.warning("The counselor console is off: %s", error)
-            else:
-                if self.handoff_queue is None:
-                    self.handoff_queue = channel.ctx.console.queue
+        if self.counselor_console:  # the old option (deprecated): the console comes along
+            channel.ctx.console = CounselorConsoleInput(relay=self.relay)
         if self.leave_grace_seconds is None:
             from haven.settings import HandoffSettings
 
@@ -479,22 +316,37 @@ class HavenWidgetInput(InputChannel):
             if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
                 return {"ok": True, "seq": seq, "messages": last[1]}
             address = self._address(session)
-            if not self.limiter.allow(conversation_id, address, message_cost(text)):
-                # Not remembered: the same message sent again later is handled then.
-                logger.info("A message over the rate limit got the too_fast message.")
-                return {"ok": True, "seq": seq, "messages": self._kind("too_fast", metadata)}
-            if text.strip() and await self.relay.from_young_person(conversation_id, text):
+
+            async def to_counselor() -> Turn | None:
+                if not await self.relay.from_young_person(conversation_id, text):
+                    return None  # no counselor has the chat: the bot answers
                 # A counselor has the chat; crisis words still get the crisis lines at once,
                 # those of the young person's own region and language.
-                reply = []
                 if mentions_crisis(text):
                     locale = await conversation_locale(self.app, conversation_id, metadata)
-                    reply = self._kind("handoff_crisis", locale)
-                self._remember(conversation_id, fingerprint, reply)
-                return {"ok": True, "seq": seq, "messages": reply}
-            reply = await self._answer(
-                on_new_message, conversation_id, text, metadata, address=address
+                    return Turn(messages=self._kind("handoff_crisis", locale))
+                return Turn()
+
+            turn = await take_turn(
+                on_new_message,
+                text=text,
+                conversation_id=conversation_id,
+                input_channel=self.name(),
+                limiter=self.limiter,
+                address=address,
+                # The address hash is for the limit on requests for a person
+                # (haven/handoff/queue.py); the store keeps only `keep_metadata`, so it is never
+                # saved.
+                metadata={**metadata, ADDRESS_METADATA: address.hex()},
+                before_rasa=to_counselor,
             )
+            if turn.reply_key is None:
+                reply = widget_messages(turn.messages)
+            else:
+                reply = self._kind(turn.reply_key, metadata)
+            if turn.reply_key == "too_fast":
+                # Not remembered: the same message sent again later is handled then.
+                return {"ok": True, "seq": seq, "messages": reply}
             self._remember(conversation_id, fingerprint, reply)
         return {"ok": True, "seq": seq, "messages": reply}
 
@@ -502,7 +354,7 @@ class HavenWidgetInput(InputChannel):
         """The acknowledgement of a message whose handling failed: the kind error reply (with
         the crisis lines), so the browser neither waits nor sends it again."""
         seq = data.get("seq") if isinstance(data, dict) else None
-        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < MAX_SEQ:
+        if not usable_seq(seq):
             return {"ok": False, "error": "bad_request", "messages": self._kind("service_error")}
         return {"ok": True, "seq": seq, "messages": self._kind("service_error")}
 
@@ -511,6 +363,14 @@ class HavenWidgetInput(InputChannel):
         return session.get("address") or self.limiter.address_key(None)
 
     # --- leaving ---------------------------------------------------------------------------
+
+    def _handoff_queue(self) -> Any:
+        """The queue young people leave: the one given, else the served console's, else None
+        (no console, so no counselor waits for anyone)."""
+        if self.handoff_queue is not None:
+            return self.handoff_queue
+        console = served_console(self.app)
+        return console.queue if console is not None else None
 
     def _connected_here(self, conversation_id: str) -> bool:
         """Whether a socket of this process is in the conversation's room."""
@@ -523,11 +383,12 @@ class HavenWidgetInput(InputChannel):
     async def _leave_now(self, conversation_id: str) -> None:
         """Takes the conversation's waiting request out of the queue (the young person left)."""
         self._stop_leave_timer(conversation_id)
-        if self.handoff_queue is None:
+        queue = self._handoff_queue()
+        if queue is None:
             return
         try:
             left = await asyncio.get_running_loop().run_in_executor(
-                None, self.handoff_queue.leave, conversation_id
+                None, queue.leave, conversation_id
             )
         except Exception as error:  # the database is away: the request expires by itself
             logger.error("Cancelling a handoff request failed: %s", type(error).__name__)
@@ -537,7 +398,7 @@ class HavenWidgetInput(InputChannel):
 
     def _leave_later(self, conversation_id: str) -> None:
         """After a disconnect: leaves unless the young person is back within the grace time."""
-        if self.handoff_queue is None or conversation_id in self._leaving:
+        if self._handoff_queue() is None or conversation_id in self._leaving:
             return
 
         async def wait_then_leave() -> None:
@@ -554,52 +415,31 @@ class HavenWidgetInput(InputChannel):
             task.cancel()
 
     async def _claimed_with_consent(self, conversation_id: str) -> bool:
-        if self.handoff_queue is None:
+        queue = self._handoff_queue()
+        if queue is None:
             return False
         try:
             claimed = await asyncio.get_running_loop().run_in_executor(
-                None, self.handoff_queue.claimed_for, conversation_id
+                None, queue.claimed_for, conversation_id
             )
         except Exception as error:
             logger.error("Reading a handoff request failed: %s", type(error).__name__)
             return False
         return bool(claimed and claimed.share_summary)
 
-    async def _answer(
-        self,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        conversation_id: str,
-        text: str,
-        metadata: dict[str, str],
-        address: bytes | None = None,
-    ) -> list[dict[str, Any]]:
-        if not text.strip():
-            return self._kind("empty_message", metadata)
-        collector = CollectingOutputChannel()
-        # The address hash is for the limit on requests for a person (haven/handoff/queue.py); the
-        # store keeps only `keep_metadata`, so it is never saved.
-        if address is not None:
-            metadata = {**metadata, ADDRESS_METADATA: address.hex()}
-        message = UserMessage(
-            text, collector, conversation_id, input_channel=self.name(), metadata=metadata
-        )
-        try:
-            # A failed custom action (the action server is down) ends the turn unsaved, and the
-            # user gets the kind error with the crisis lines
-            # (haven/rasa_edge/patches/action_failures.py).
-            async with encode_ahead(text):
-                with abort_turn_on_action_failure():
-                    await on_new_message(message)
-        except SERVICE_UNAVAILABLE as error:  # the store said in its own line what is wrong
-            logger.warning("A message got the service_error message: %s", type(error).__name__)
-            return self._kind("service_error", metadata)
-        except Exception as error:  # the user gets a kind reply, never a stack trace
-            # Log the kind of failure only: the message text must never reach a log.
-            logger.error("Handling a web chat message failed: %s", type(error).__name__)
-            return self._kind("service_error", metadata)
-        if not collector.messages:
-            return self._kind("service_error", metadata)
-        return widget_messages(collector.messages)
+
+def _old_console_option(credentials: dict[str, Any]) -> bool:
+    """The web chat's old `counselor_console` option (one more release), with a warning."""
+    if "counselor_console" not in credentials:
+        return False
+    warnings.warn(
+        f"The web chat's option counselor_console in credentials.yml is deprecated: name the "
+        f"console as its own channel, {CONSOLE_ENTRY}: {{}} (leave it out to turn the console "
+        f"off). This release still follows the option.",
+        DeprecatedOptionWarning,
+        stacklevel=3,
+    )
+    return bool(credentials["counselor_console"])
 
 
 class _WidgetBlueprint(SocketBlueprint):
@@ -617,5 +457,5 @@ class _WidgetBlueprint(SocketBlueprint):
         install_security_headers(app)
         self.ctx.site.register(app)
         if self.ctx.console is not None:
-            self.ctx.console.register(app)
+            self.ctx.console.register_on(app)
         super().register(app, options)

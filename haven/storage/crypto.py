@@ -7,7 +7,7 @@ joined by commas in `HAVEN_KEYS` or one per line in the key file.
 
 From each key, HKDF-SHA256 derives three independent subkeys: one for AES-256-GCM, one for the
 HMAC-SHA256 of conversation ids, and one for the tokens with which a web chat proves it owns a
-conversation (haven/rasa_edge/widget_channel.py). Every record gets a fresh random 12-byte nonce,
+conversation (haven/web/widget_protocol.py). Every record gets a fresh random 12-byte nonce,
 and the conversation hash is bound as associated data, so a record moved to another conversation
 fails to decrypt instead of showing someone else's conversation.
 """

@@ -4,7 +4,7 @@ JSON (the REST body, Socket.IO frames, the console's requests) can carry a lone 
 (`"\\ud800"`): a crafted client sends one at will, and pasting or some input methods can produce
 one. Python keeps it in the `str`, but nothing can encode it as UTF-8: hashing, encryption, the
 database and log files all fail on it, and the error's repr quotes the whole message. So every
-channel's parser (haven/rasa_edge/rest_channel.py, haven/rasa_edge/widget_channel.py,
+channel's parser (haven/web/rest_checks.py, haven/web/widget_protocol.py,
 haven/handoff/relay.py, haven/handoff/console.py) passes what it got through `typed_text` first: a
 surrogate pair written as two escapes becomes the character it encodes, a lone surrogate becomes
 U+FFFD (the replacement character, what a browser shows for broken text), and NUL characters are

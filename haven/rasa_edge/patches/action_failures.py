@@ -7,7 +7,7 @@ no rule matches any more (the next messages all end in the fallback). Rasa offer
 so a logging filter on that logger raises `ActionFailed` while a channel is handling a message
 (`abort_turn_on_action_failure`): the turn stops before the tracker is saved, the conversation stays
 as it was before the message, and the channel answers with a kind message and the crisis lines
-(haven/rasa_edge/rest_channel.py). The next message tries the action server again, so the bot
+(haven/rasa_edge/turns.py). The next message tries the action server again, so the bot
 recovers as soon as it is back. Crisis replies are responses, not custom actions, so they never
 depend on it.
 """
