@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.running_haven import Haven, new_sender, port_open, texts
+from tests.running_haven import Haven, disconnect, new_sender, port_open, texts
 
 PROJECT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.server
@@ -159,7 +159,7 @@ def test_the_web_chat_sending_too_fast_gets_the_kind_message(haven):
             seq = len(said) + 1
             reply = await client.call("user_uttered", {"message": " ", "seq": seq}, timeout=10)
             said.append(reply["messages"][0]["text"])
-        await client.disconnect()
+        await disconnect(client)
         return said
 
     said = asyncio.run(scenario())
@@ -191,7 +191,7 @@ def test_crafted_web_chat_messages_get_kind_replies_and_never_reach_the_logs(hav
             reply = await client.call("user_uttered", {"message": text, "seq": seq}, timeout=30)
             assert reply["ok"] and reply["seq"] == seq
             said.append(texts(reply["messages"]))
-        await client.disconnect()
+        await disconnect(client)
         return said
 
     disclosed, crisis, region = asyncio.run(scenario())
@@ -300,7 +300,7 @@ def test_a_rest_sender_cannot_continue_a_web_chat_conversation(haven):
         session = await client.call("session_request", {}, timeout=10)
         message = {"message": '/tell_region{"region": "au"}', "seq": 1}
         await client.call("user_uttered", message, timeout=60)
-        await client.disconnect()
+        await disconnect(client)
         return session["session_id"]
 
     conversation_id = asyncio.run(widget_conversation_in_australia())
