@@ -13,12 +13,11 @@ import pytest
 from tests.running_haven import PROJECT, disconnect
 from tests.test_counselor_console import PASSWORD, Browser
 from tests.test_handoff_server import wait_for, young_person
-from tests.test_multi_instance import two_servers  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.server
 
 
-def test_counselor_and_young_person_on_different_servers(two_servers):  # noqa: F811
+def test_counselor_and_young_person_on_different_servers(two_servers):
     console_server, widget_server = two_servers
     subprocess.run(
         [sys.executable, "-m", "bot.counselor_cli", "add", "ana"],

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.running_haven import PROJECT, Haven, disconnect
-from tests.test_counselor_console import PASSWORD, Browser
+from tests.test_counselor_console import Browser
 
 pytestmark = pytest.mark.server
 
@@ -40,10 +40,8 @@ def haven_with_counselor(tmp, name: str, password: str) -> Haven:
 
 
 @pytest.fixture(scope="module")
-def haven(tmp_path_factory):
-    running = haven_with_counselor(tmp_path_factory.mktemp("handoff"), "ana", PASSWORD)
-    yield running
-    running.stop()
+def haven(haven_behind_proxy):
+    return haven_behind_proxy()  # the same as test_server.py's (tests/conftest.py)
 
 
 async def young_person(haven, address=None):

@@ -43,8 +43,9 @@ def reachable(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-@pytest.fixture(scope="module")
-def two_servers(tmp_path_factory):
+def two_servers_running(tmp_path_factory):
+    """The two servers (first, second), stopped when the generator is closed; the fixture
+    `two_servers` (tests/conftest.py) shares them with test_handoff_multi_instance.py."""
     import sqlalchemy as sa
 
     if not reachable("127.0.0.1", 5432):

@@ -1,7 +1,8 @@
 """End to end: `scripts/run-haven` starts the real action and Rasa servers on free loopback ports,
 a young person chats over the REST channel, bad input gets clear answers, and Ctrl-C stops both.
 
-Marker `server`; needs a trained model (`make train`). One pair of servers serves the module.
+Marker `server`; needs a trained model (`make train`). One pair of servers serves the module, the
+same as test_handoff_server.py's (`haven_behind_proxy`, tests/conftest.py).
 """
 
 import os
@@ -22,11 +23,9 @@ pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
-def haven(tmp_path_factory):
+def haven(haven_behind_proxy):
     # As behind one reverse proxy (docs/deploy.md): the client's address is X-Forwarded-For.
-    running = Haven(tmp_path_factory.mktemp("haven"), SANIC_PROXIES_COUNT="1")
-    yield running
-    running.stop()
+    return haven_behind_proxy()
 
 
 def test_language_and_region_outlast_the_turn_through_the_encrypted_store(haven):
@@ -389,7 +388,8 @@ def test_run_haven_started_ignoring_sigint_is_still_stopped_with_all_it_started(
 
 
 def test_ctrl_c_stops_both_servers_cleanly(haven):
-    # Last in this file on purpose (pytest keeps file order): it stops the shared servers.
+    # Last in this file on purpose (pytest keeps file order): it stops the shared servers (a
+    # later test asking for `haven_behind_proxy` would get new ones).
     code = haven.interrupt()
     assert code in (0, 130)
     time.sleep(1)
