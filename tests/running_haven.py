@@ -91,7 +91,9 @@ class Haven:
             "HAVEN_ACTION_PORT": str(self.action_port),
             "HAVEN_LOG_DIR": str(self.log_dir),
             "HAVEN_DATA_DIR": str(tmp / "data"),
-            "HAVEN_ACTION_RESTART_SECONDS": "15",
+            # Long enough for test_server.py to see the action server down (a message or two)
+            # before run-haven starts it again, which then takes some seconds more.
+            "HAVEN_ACTION_RESTART_SECONDS": "5",
             **extra_env,
         }
         self.output = (tmp / "run-haven.out").open("w")
@@ -115,7 +117,7 @@ class Haven:
                 return time.monotonic() - start
             if self.process.poll() is not None:
                 raise RuntimeError(f"run-haven exited early:\n{printed.read_text()[-3000:]}")
-            time.sleep(0.5)
+            time.sleep(0.1)
         raise RuntimeError(f"run-haven was not ready in {timeout} s")
 
     def post(self, body: bytes | dict) -> tuple[int, object]:
