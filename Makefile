@@ -75,7 +75,12 @@ test-conversations: $(TRAINED) ## conversation tests: tests/stories/ through the
 test-server: $(TRAINED) ## end-to-end tests against a real Rasa and action server on loopback
 	$(PY) -m pytest -q -m server
 
-test: lint unit check-content validate train test-conversations test-server test-browser ## everything CI runs
+# The unit and server tests run side by side: the server tests mostly wait for the servers they
+# started, and the unit tests use the other core meanwhile (on 2 cores, 3.9 minutes together
+# against 6.5 one after the other). Each prints its output in one block when it is done.
+test: lint check-content validate train test-conversations ## everything CI runs
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit test-server
+	$(MAKE) --no-print-directory test-browser
 
 .PHONY: test-browser vendor
 CHROMIUM ?= /usr/bin/chromium

@@ -2,11 +2,14 @@
 on free loopback ports, for the end-to-end tests (test_server.py, test_multi_instance.py,
 test_widget_browser.py). Extra environment variables choose a profile (test_multi_instance.py).
 
+`disconnect` is how a test closes a web chat socket (the Socket.IO client over long polling).
+
 `stop_process_group` is how every test stops a server it started: a test run may itself run
 where SIGINT is ignored (a background job, `nohup`, some service managers), and a signal ignored
 when a shell starts cannot be trapped by it, so SIGINT alone would leave run-haven running.
 """
 
+import asyncio
 import json
 import os
 import signal
@@ -88,7 +91,9 @@ class Haven:
             "HAVEN_ACTION_PORT": str(self.action_port),
             "HAVEN_LOG_DIR": str(self.log_dir),
             "HAVEN_DATA_DIR": str(tmp / "data"),
-            "HAVEN_ACTION_RESTART_SECONDS": "15",
+            # Long enough for test_server.py to see the action server down (a message or two)
+            # before run-haven starts it again, which then takes some seconds more.
+            "HAVEN_ACTION_RESTART_SECONDS": "5",
             **extra_env,
         }
         self.output = (tmp / "run-haven.out").open("w")
@@ -112,7 +117,7 @@ class Haven:
                 return time.monotonic() - start
             if self.process.poll() is not None:
                 raise RuntimeError(f"run-haven exited early:\n{printed.read_text()[-3000:]}")
-            time.sleep(0.5)
+            time.sleep(0.1)
         raise RuntimeError(f"run-haven was not ready in {timeout} s")
 
     def post(self, body: bytes | dict) -> tuple[int, object]:
@@ -156,3 +161,25 @@ def texts(replies: list[dict]) -> str:
 
 def new_sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+async def disconnect(client) -> None:
+    """`await client.disconnect()` for a python-socketio client on the polling transport, without
+    waiting out its long poll.
+
+    The client's disconnect sends the Socket.IO DISCONNECT and the Engine.IO CLOSE in one POST,
+    then waits for the GET it holds open to end. The server does not answer that GET on a CLOSE
+    (python-engineio closes the socket with abort=True), so every disconnect waited the GET's
+    timeout, max(ping_interval, ping_timeout) + 5 = 20 s (bot/widget_channel.py): more than half
+    of the server tests' time. Here the POST is awaited as before (when it returns, the server has
+    handled the CLOSE, and with it the disconnect), then the client's HTTP session is closed,
+    which ends the held GET at once, and the client finishes its disconnect as it always does.
+    """
+    eio = client.eio
+    writing = eio.write_loop_task
+    leaving = asyncio.ensure_future(client.disconnect())
+    if writing is not None:
+        await writing  # the DISCONNECT and CLOSE are sent and the server has answered
+    if eio.http is not None and not eio.http.closed:
+        await eio.http.close()
+    await leaving

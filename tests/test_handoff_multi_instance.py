@@ -10,15 +10,14 @@ import sys
 
 import pytest
 
-from tests.running_haven import PROJECT
+from tests.running_haven import PROJECT, disconnect
 from tests.test_counselor_console import PASSWORD, Browser
 from tests.test_handoff_server import wait_for, young_person
-from tests.test_multi_instance import two_servers  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.server
 
 
-def test_counselor_and_young_person_on_different_servers(two_servers):  # noqa: F811
+def test_counselor_and_young_person_on_different_servers(two_servers):
     console_server, widget_server = two_servers
     subprocess.run(
         [sys.executable, "-m", "haven.handoff.cli", "add", "ana"],
@@ -73,6 +72,6 @@ def test_counselor_and_young_person_on_different_servers(two_servers):  # noqa: 
         await wait_for(lambda: any("handed you back" in m["text"] for m in pushed))
         said = await client.call("user_uttered", {"message": "/show_menu", "seq": 3}, timeout=60)
         assert said["messages"]  # the bot, on the other server, answers again
-        await client.disconnect()
+        await disconnect(client)
 
     asyncio.run(scenario())

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from tests.running_haven import PROJECT, Haven
-from tests.test_counselor_console import PASSWORD, Browser
+from tests.running_haven import PROJECT, Haven, disconnect
+from tests.test_counselor_console import Browser
 
 pytestmark = pytest.mark.server
 
@@ -40,10 +40,8 @@ def haven_with_counselor(tmp, name: str, password: str) -> Haven:
 
 
 @pytest.fixture(scope="module")
-def haven(tmp_path_factory):
-    running = haven_with_counselor(tmp_path_factory.mktemp("handoff"), "ana", PASSWORD)
-    yield running
-    running.stop()
+def haven(haven_behind_proxy):
+    return haven_behind_proxy()  # the same as test_server.py's (tests/conftest.py)
 
 
 async def young_person(haven, address=None):
@@ -96,7 +94,7 @@ def test_nobody_online_is_said_honestly_with_the_young_persons_own_lines(haven):
         assert "no counselor is online" in text
         assert "Kids Helpline" in text and "childhelplineinternational.org" not in text
         await client.call("leave", timeout=10)  # out of the queue: the next tests' is theirs
-        await client.disconnect()
+        await disconnect(client)
 
     asyncio.run(scenario())
 
@@ -149,7 +147,7 @@ def test_a_counselor_takes_over_and_hands_back(haven):
         assert stored_events(haven, client.conversation_id)[-1] == "resume"
         said = await client.call("user_uttered", {"message": "/show_menu", "seq": 14}, timeout=60)
         assert said["messages"], "the bot answers again"
-        await client.disconnect()
+        await disconnect(client)
 
     asyncio.run(scenario())
     stored = b"".join(p.read_bytes() for p in (haven.tmp / "data").glob("haven.db*"))
@@ -175,7 +173,7 @@ def test_the_counselor_sees_when_the_young_person_leaves(haven):
         status, claimed = counselor.post("/counselor/api/claim", {"id": mine["id"]})
         assert status == 200
         await wait_for(lambda: pushed)
-        await client.disconnect()  # what quick exit does to the connection
+        await disconnect(client)  # what quick exit does to the connection
         chat_path = f"/counselor/api/chats/{claimed['id']}"
 
         def left():
@@ -227,7 +225,7 @@ def test_one_address_gets_a_few_places_in_the_queue_not_a_flood(haven):
             clients.append(client)
         for client in clients:  # out of the queue again
             await client.call("leave", timeout=10)
-            await client.disconnect()
+            await disconnect(client)
         return refused
 
     assert asyncio.run(scenario()) == [False] * places + [True, True]

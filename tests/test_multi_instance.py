@@ -43,8 +43,9 @@ def reachable(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-@pytest.fixture(scope="module")
-def two_servers(tmp_path_factory):
+def two_servers_running(tmp_path_factory):
+    """The two servers (first, second), stopped when the generator is closed; the fixture
+    `two_servers` (tests/conftest.py) shares them with test_handoff_multi_instance.py."""
     import sqlalchemy as sa
 
     if not reachable("127.0.0.1", 5432):
@@ -65,15 +66,19 @@ def two_servers(tmp_path_factory):
         # both servers (in Redis): raised, so only the per-conversation limit is met here.
         "HAVEN_RATE_PER_ADDRESS": "100000",
     }
-    first = Haven(tmp_path_factory.mktemp("first"), **env)
+    # Started side by side (the second needs the first's action server only for messages).
+    first = Haven(tmp_path_factory.mktemp("first"), wait=False, **env)
     second = None
     try:
         second = Haven(
             tmp_path_factory.mktemp("second"),
+            wait=False,
             HAVEN_START_ACTION_SERVER="0",
             HAVEN_ACTION_PORT=str(first.action_port),
             **env,
         )
+        for server in (first, second):
+            server.wait_until_ready()
         first.env = second.env = env  # for tests that reach the shared database themselves
         yield first, second
     finally:

@@ -1,7 +1,8 @@
 """End to end: `scripts/run-haven` starts the real action and Rasa servers on free loopback ports,
 a young person chats over the REST channel, bad input gets clear answers, and Ctrl-C stops both.
 
-Marker `server`; needs a trained model (`make train`). One pair of servers serves the module.
+Marker `server`; needs a trained model (`make train`). One pair of servers serves the module, the
+same as test_handoff_server.py's (`haven_behind_proxy`, tests/conftest.py).
 """
 
 import os
@@ -15,18 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.running_haven import Haven, new_sender, port_open, texts
+from tests.running_haven import Haven, disconnect, new_sender, port_open, texts
 
 PROJECT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
-def haven(tmp_path_factory):
+def haven(haven_behind_proxy):
     # As behind one reverse proxy (docs/deploy.md): the client's address is X-Forwarded-For.
-    running = Haven(tmp_path_factory.mktemp("haven"), SANIC_PROXIES_COUNT="1")
-    yield running
-    running.stop()
+    return haven_behind_proxy()
 
 
 def test_language_and_region_outlast_the_turn_through_the_encrypted_store(haven):
@@ -159,7 +158,7 @@ def test_the_web_chat_sending_too_fast_gets_the_kind_message(haven):
             seq = len(said) + 1
             reply = await client.call("user_uttered", {"message": " ", "seq": seq}, timeout=10)
             said.append(reply["messages"][0]["text"])
-        await client.disconnect()
+        await disconnect(client)
         return said
 
     said = asyncio.run(scenario())
@@ -191,7 +190,7 @@ def test_crafted_web_chat_messages_get_kind_replies_and_never_reach_the_logs(hav
             reply = await client.call("user_uttered", {"message": text, "seq": seq}, timeout=30)
             assert reply["ok"] and reply["seq"] == seq
             said.append(texts(reply["messages"]))
-        await client.disconnect()
+        await disconnect(client)
         return said
 
     disclosed, crisis, region = asyncio.run(scenario())
@@ -300,7 +299,7 @@ def test_a_rest_sender_cannot_continue_a_web_chat_conversation(haven):
         session = await client.call("session_request", {}, timeout=10)
         message = {"message": '/tell_region{"region": "au"}', "seq": 1}
         await client.call("user_uttered", message, timeout=60)
-        await client.disconnect()
+        await disconnect(client)
         return session["session_id"]
 
     conversation_id = asyncio.run(widget_conversation_in_australia())
@@ -371,10 +370,10 @@ def test_action_server_down_gets_crisis_lines_and_the_bot_recovers(haven):
     assert "988" in replies[0]["text"]
     assert texts(haven.say(new_sender(), "i want to die")).startswith("I'm really glad you told me")
 
-    # run-haven starts the action server again after HAVEN_ACTION_RESTART_SECONDS (15 here).
+    # run-haven starts the action server again after HAVEN_ACTION_RESTART_SECONDS (5 here).
     deadline = time.monotonic() + 90
     while not port_open("127.0.0.1", haven.action_port) and time.monotonic() < deadline:
-        time.sleep(0.5)
+        time.sleep(0.1)
     replies = haven.say(sender, "he says he will post my nudes unless i pay")
     assert replies[-1]["text"].startswith("Step 1")
     assert "something went wrong" not in texts(replies)
@@ -393,9 +392,13 @@ def test_run_haven_started_ignoring_sigint_is_still_stopped_with_all_it_started(
 
 
 def test_ctrl_c_stops_both_servers_cleanly(haven):
-    # Last in this file on purpose (pytest keeps file order): it stops the shared servers.
+    # Last in this file on purpose (pytest keeps file order): it stops the shared servers (a
+    # later test asking for `haven_behind_proxy` would get new ones).
     code = haven.interrupt()
     assert code in (0, 130)
-    time.sleep(1)
+    ports = (haven.rasa_port, haven.action_port)
+    deadline = time.monotonic() + 1  # both closed within a second
+    while any(port_open("127.0.0.1", port) for port in ports) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not port_open("127.0.0.1", haven.rasa_port)
     assert not port_open("127.0.0.1", haven.action_port)

@@ -300,7 +300,7 @@ class RunningHaven:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 pytest.fail(f"run-haven did not start:\n{self.output.read_text()[-3000:]}")
-            time.sleep(0.5)
+            time.sleep(0.1)
 
     def say(self, sender: str, text: str, metadata: dict | None = None) -> str:
         import json

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.running_haven import PROJECT, Haven
+from tests.running_haven import PROJECT, Haven, disconnect
 
 pytestmark = pytest.mark.browser
 
@@ -560,7 +560,7 @@ def test_guessing_or_reusing_another_conversation_gets_nothing(haven):
         resumed = await back.call("session_request", mine, timeout=10)
         assert resumed["resumed"] is True and resumed["session_id"] == mine["session_id"]
         for client in (owner, intruder, back):
-            await client.disconnect()
+            await disconnect(client)
 
     run_async(scenario())
 
@@ -595,7 +595,7 @@ def test_odd_input_gets_kind_replies_and_the_channel_keeps_serving(haven):
         # Another text under the same number (a duplicated tab) is a new message, not a repeat.
         other = {"message": "/request_human", "seq": seq}
         assert (await client.call("user_uttered", other, timeout=60))["messages"] != ok["messages"]
-        await client.disconnect()
+        await disconnect(client)
 
     run_async(scenario())
 
