@@ -170,10 +170,11 @@ async def disconnect(client) -> None:
     The client's disconnect sends the Socket.IO DISCONNECT and the Engine.IO CLOSE in one POST,
     then waits for the GET it holds open to end. The server does not answer that GET on a CLOSE
     (python-engineio closes the socket with abort=True), so every disconnect waited the GET's
-    timeout, max(ping_interval, ping_timeout) + 5 = 20 s (haven/rasa_edge/widget_channel.py): more than half
-    of the server tests' time. Here the POST is awaited as before (when it returns, the server has
-    handled the CLOSE, and with it the disconnect), then the client's HTTP session is closed,
-    which ends the held GET at once, and the client finishes its disconnect as it always does.
+    timeout, max(ping_interval, ping_timeout) + 5 = 20 s (haven/rasa_edge/widget_channel.py): more
+    than half of the server tests' time. Here the POST is awaited as before (when it returns, the
+    server has handled the CLOSE, and with it the disconnect), then the client's HTTP session is
+    closed, which ends the held GET at once, and the client finishes its disconnect as it always
+    does.
     """
     eio = client.eio
     writing = eio.write_loop_task
