@@ -51,9 +51,10 @@ run: $(TRAINED) ## set everything up, start the action and Rasa servers, print h
 shell: $(TRAINED) ## chat in this terminal
 	scripts/run-haven shell
 
-lint: $(INSTALLED) ## ruff
+lint: $(INSTALLED) ## ruff, and mypy on haven/, bot/ and actions/ ([tool.mypy] in pyproject.toml)
 	$(VENV)/bin/ruff check haven bot actions tests scripts
 	$(VENV)/bin/ruff format --check haven bot actions tests scripts
+	$(VENV)/bin/mypy
 
 unit: $(INSTALLED) ## unit tests for haven/ and actions/ (no Rasa server needed)
 	$(PY) -m pytest -q -m "not server and not model and not browser"

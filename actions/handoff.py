@@ -51,7 +51,9 @@ def request_address(tracker: Tracker) -> str | None:
     """The address hash of the latest message if it came through the web chat, else None."""
     if tracker.get_latest_input_channel() != REQUEST_CHANNEL:
         return None
-    latest = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    latest: dict[str, Any] = next(
+        (e for e in reversed(tracker.events) if e.get("event") == "user"), {}
+    )
     address = (latest.get("metadata") or {}).get(ADDRESS_METADATA)
     return address if isinstance(address, str) and address else None
 

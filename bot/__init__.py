@@ -84,9 +84,18 @@ class MovedModuleWarning(DeprecationWarning):
     """An old `bot.*` path was used; the message names the new one."""
 
 
+def _hidden_by_pythons_defaults() -> bool:
+    """Whether the filter that decides a MovedModuleWarning is Python's own
+    `ignore::DeprecationWarning`, not one put before it (-W, PYTHONWARNINGS, pytest's)."""
+    for action, message, category, module, _lineno in warnings.filters:
+        if message is None and module is None and issubclass(MovedModuleWarning, category):
+            return action == "ignore" and category is DeprecationWarning
+    return False
+
+
 # Shown by default (a DeprecationWarning is hidden outside __main__), so an NGO sees it once per
-# path; -W options and test runners keep their own say (the pattern of Python's warnings docs).
-if not sys.warnoptions:
+# path; -W options and test runners keep their own say (pytest's "error" makes it a test error).
+if not sys.warnoptions and _hidden_by_pythons_defaults():
     warnings.simplefilter("default", MovedModuleWarning)
 
 

@@ -131,7 +131,8 @@ class Haven:
             with urllib.request.urlopen(request, timeout=30) as reply:
                 return reply.status, json.loads(reply.read())
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+            with error:  # closed here, not left to the GC (a ResourceWarning, an error in tests)
+                return error.code, json.loads(error.read())
 
     def say(self, sender: str, text: str) -> list[dict]:
         status, replies = self.post({"sender": sender, "message": text})

@@ -99,6 +99,8 @@ class TcpProxy:
                     pass
             except (ConnectionError, OSError):
                 pass
+            finally:  # the client gave up: close our side too (or it is only found by the GC)
+                client_writer.transport.abort()
             self._open.discard(client_writer)
             return
         try:

@@ -95,7 +95,8 @@ def call(url: str, headers: dict[str, str], body: dict | None = None) -> tuple[i
         with urllib.request.urlopen(request, timeout=10) as reply:
             return reply.status, json.loads(reply.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+        with error:
+            return error.code, json.loads(error.read() or b"null")
 
 
 ACTION_CALL = {

@@ -90,6 +90,14 @@ def test_an_old_module_is_the_new_module_itself(recwarn):
     assert bot.crypto.__name__ == "haven.storage.crypto"
 
 
+def test_a_filter_set_before_the_import_keeps_its_say():
+    # As pytest's "error" does: an old path used by Haven's own code or tests fails them.
+    code = "import warnings; warnings.simplefilter('error'); import bot.crypto"
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "bot.MovedModuleWarning: bot.crypto moved to haven.storage.crypto;" in done.stderr
+
+
 def test_an_unknown_old_name_is_not_found():
     with pytest.raises(ModuleNotFoundError):
         import bot.nothing_like_this  # noqa: F401

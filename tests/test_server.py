@@ -130,7 +130,8 @@ def test_one_address_is_limited_across_conversations_and_never_logged(haven):
             with urllib.request.urlopen(request, timeout=30) as reply:
                 return reply.status
         except urllib.error.HTTPError as error:
-            return error.code
+            with error:
+                return error.code
 
     busy, other = "198.51.100.77", "203.0.113.55"
     statuses = []  # 120 a minute by default, refilled at 2 a second: sent faster, 429 comes
@@ -231,7 +232,8 @@ def fetch(haven, path: str, method: str = "GET", body: bytes | None = None, **he
         with urllib.request.urlopen(request, timeout=30) as reply:
             return reply.status, reply.headers
     except urllib.error.HTTPError as error:
-        return error.code, error.headers
+        with error:
+            return error.code, error.headers
 
 
 @pytest.mark.parametrize(
@@ -320,6 +322,7 @@ def test_rasa_http_api_is_not_exposed(haven):
     for path in ("/conversations/x/tracker", "/model/parse", "/status"):
         with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(f"http://127.0.0.1:{haven.rasa_port}{path}", timeout=10)
+        caught.value.close()
         assert caught.value.code in (401, 403, 404, 405)
 
 

@@ -619,6 +619,7 @@ def test_another_site_cannot_open_a_socket(haven):
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
+    refused.value.close()
     assert refused.value.code == 400
 
 

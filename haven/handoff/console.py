@@ -35,14 +35,17 @@ import json
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+if TYPE_CHECKING:  # for the annotation only; `resources` imports it when first used
+    from haven.packs.render import Renderer
 
 from haven.handoff.counselors import (
     ConsoleSession,
@@ -107,7 +110,7 @@ LOCALE_SLOTS = (("language", ("language", "language_hint")), ("region", ("region
 
 
 async def conversation_locale(
-    app: Any, conversation_id: str, known: dict[str, str | None] | None = None
+    app: Any, conversation_id: str, known: Mapping[str, str | None] | None = None
 ) -> dict[str, str]:
     """The young person's language and region, for texts sent during a handoff.
 
@@ -165,7 +168,7 @@ class CounselorConsole:
         self.secure_cookie = self.allow_remote if secure_cookie is None else secure_cookie
         self.language = language
         self.texts = load_console_texts(language)
-        self.renderer = None
+        self.renderer: Renderer | None = None
         self._purger: asyncio.Task[None] | None = None
 
     @classmethod

@@ -136,7 +136,11 @@ async def encode_ahead(text: str) -> AsyncIterator[None]:
         read = classified_text(text.strip())  # stripped, as Rasa's UserMessage keeps it
         batching = _batching_encoder() if _needs_understanding(read) else None
         vector = await _encode(batching, read) if batching is not None else None
-        token = _encoded.set((read, batching.encoder, vector)) if vector is not None else None
+        token = (
+            _encoded.set((read, batching.encoder, vector))
+            if batching is not None and vector is not None
+            else None
+        )
         try:
             with one_scan_per_message():  # the crisis patterns read all of it, once
                 yield

@@ -28,16 +28,21 @@ Hyperscan) support no lookbehind or lookahead, which the crisis patterns use
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import product
+from typing import Any
 
-try:  # the parser `re` compiles from: `re._parser` from Python 3.11, `sre_parse` before
+# the parser `re` compiles from: `re._parser` from Python 3.11, `sre_parse` before
+if sys.version_info >= (3, 11):
     from re import _constants as _sre
     from re import _parser as _sre_parse
-except ImportError:  # Python 3.10
+else:
     import sre_constants as _sre
     import sre_parse as _sre_parse
+
+_ATOMIC_GROUP = getattr(_sre, "ATOMIC_GROUP", None)  # `(?>...)`, from Python 3.11
 
 MAX_STRINGS = 64
 """At most this many strings stand for one part of a pattern; more, and shorter parts are used."""
@@ -82,7 +87,7 @@ def required_literals(pattern: str | re.Pattern[str]) -> Strings | None:
         parsed = _sre_parse.parse(source, flags)
         if parsed.state.flags & _UNSUPPORTED_FLAGS:
             return None
-        _, best = _sequence(parsed)
+        _, best = _sequence(parsed.data)
     except (_Unsupported, re.error, RecursionError):
         return None
     if best is None or min(map(len, best)) < SHORTEST:
@@ -109,7 +114,8 @@ def _sequence(items: Iterable[tuple]) -> tuple[Strings | None, Strings | None]:
     return exact, _better(best, run)
 
 
-def _item(op: object, av: object) -> tuple[Strings | None, Strings | None]:
+def _item(op: object, av: Any) -> tuple[Strings | None, Strings | None]:
+    """What one parsed item matches; `av`, the parser's argument, has a shape per opcode."""
     if op is _sre.LITERAL:
         return frozenset({chr(av)}), None
     if op in _UNKNOWN_OPS:
@@ -123,7 +129,7 @@ def _item(op: object, av: object) -> tuple[Strings | None, Strings | None]:
         if add_flags or del_flags:
             raise _Unsupported
         return _sequence(inner)
-    if getattr(_sre, "ATOMIC_GROUP", None) is not None and op is _sre.ATOMIC_GROUP:
+    if _ATOMIC_GROUP is not None and op is _ATOMIC_GROUP:
         return _sequence(av)
     if op is _sre.BRANCH:
         return _branches([_sequence(branch) for branch in av[1]])
@@ -146,13 +152,13 @@ def _characters(items: Sequence[tuple]) -> Strings | None:
 
 
 def _branches(results: list[tuple[Strings | None, Strings | None]]) -> tuple:
-    exacts = [strings for strings, _ in results]
+    exacts = [strings for strings, _ in results if strings is not None]
     exact = None
-    if all(strings is not None for strings in exacts):
-        union = frozenset().union(*exacts)
+    if len(exacts) == len(results):
+        union: Strings = frozenset().union(*exacts)
         exact = union if len(union) <= MAX_STRINGS else None
-    contained = [best for _, best in results]
-    if any(best is None for best in contained):
+    contained = [best for _, best in results if best is not None]
+    if len(contained) < len(results):
         return exact, None
     return exact, frozenset().union(*contained)
 

@@ -38,10 +38,13 @@ from haven.packs.content import (
     PROJECT_DIR,
     ContentPacks,
     HelpEntry,
+    Language,
     Problem,
     Region,
+    Tool,
 )
 from haven.packs.content import load_content as read_packs
+from haven.packs.language_packs import CrisisFile
 from haven.packs.pack_reader import ProblemReport
 from haven.packs.phone_check import check_phone_numbers
 from haven.packs.render import OTHER_PLACEHOLDERS, PLACEHOLDER, REGION_PLACEHOLDERS
@@ -160,7 +163,7 @@ def _check_against_domain(packs: ContentPacks, domain: dict, domain_file: Path) 
 
 def _check_crisis_examples(packs: ContentPacks) -> list[Problem]:
     found = []
-    files = {**packs.languages, **packs.crisis_only}
+    files: dict[str, Language | CrisisFile] = {**packs.languages, **packs.crisis_only}
     compiled = {
         code: [re.compile(pattern) for pattern in crisis.crisis_patterns]
         for code, crisis in files.items()
@@ -312,7 +315,7 @@ def _fact(entry: HelpEntry) -> str:
     return f"{entry.name or entry.label or 'emergency'}: {'; '.join(parts)}"
 
 
-def _row(region: str, section: str, fact: str, entry) -> str:
+def _row(region: str, section: str, fact: str, entry: HelpEntry | Tool) -> str:
     cells = (
         region,
         section,

@@ -422,7 +422,7 @@ def read_region(path: Path, tools: dict[str, Tool], report: ProblemReport) -> Re
             crisis += helpline
         elif item == "emergency":
             crisis += [emergency] if emergency else []
-        else:
+        elif isinstance(item, HelpEntry):
             crisis.append(item)
     _require_crisis_lines_for_everyone(top, crisis)
     if crisis and code != INTERNATIONAL:

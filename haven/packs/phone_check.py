@@ -51,7 +51,7 @@ def _check_entry(entry: HelpEntry, region: Region, country: str) -> list[Problem
         short = parsed is not None and shortnumberinfo.is_valid_short_number_for_region(
             parsed, country
         )
-        if not (full or short):
+        if parsed is None or not (full or short):
             found.append(_unknown(entry, number, country))
             continue
         if emergency and not shortnumberinfo.is_emergency_number(_digits(number), country):

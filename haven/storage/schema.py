@@ -73,6 +73,7 @@ class SealedTable:
     def resealed(self, key_ring: KeyRing, row: Any) -> dict[str, Any]:
         """The column values that re-encrypt the row with the current key."""
         plaintext = self.open(key_ring, row)
+        clear: dict[str, Any]
         if self.rebind is None:
             bound, clear = self.bound_to(row), {}
         else:

@@ -29,13 +29,13 @@ credentials.yml (`allowed_origins`), checked by the Socket.IO server itself.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from importlib.metadata import version
 from typing import Any
 
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from haven.web.widget_site import COMMON_HEADERS
 
@@ -63,7 +63,7 @@ def host_name(header: str) -> str:
 
 def host_check(
     allowed: Iterable[str],
-) -> Callable[[Request], Awaitable[HTTPResponse | None]]:
+) -> Callable[[Request], Coroutine[Any, Any, HTTPResponse | None]]:
     """A request middleware that answers 421 to a request for a host name not in `allowed`."""
     names = frozenset(allowed)
 
@@ -83,14 +83,16 @@ RASA_GREETING = f"Hello from Rasa: {version('rasa')}".encode()
 """What Rasa's root route says (the version from the package's metadata: no Rasa import)."""
 
 
-async def hide_rasa_version(request: Request, reply: HTTPResponse) -> HTTPResponse | None:
+async def hide_rasa_version(
+    request: Request, reply: BaseHTTPResponse | None
+) -> HTTPResponse | None:
     """Answers Rasa's root route, which names its version, with a bare 404."""
     if request.path == "/" and reply is not None and reply.body == RASA_GREETING:
         return response.text("Not found", status=404, headers=DEFAULT_HEADERS)
     return None
 
 
-async def add_security_headers(request: Request, response: HTTPResponse) -> None:
+async def add_security_headers(request: Request, response: BaseHTTPResponse | None) -> None:
     """Sets each of `DEFAULT_HEADERS` the response does not have yet."""
     if response is None:
         return

@@ -133,7 +133,9 @@ def guard_payloads() -> None:
     RegexMessageHandler.process = _guarded_process
 
 
-def _guarded_process(self, messages: list[Message], domain: Domain | None = None) -> list[Message]:
+def _guarded_process(  # type: ignore[no-untyped-def]  # `self`: see below
+    self, messages: list[Message], domain: Domain | None = None
+) -> list[Message]:
     # `self` stays unannotated: Rasa's graph validation reads the type hints of `process` and
     # takes an annotated parameter for an input the graph must provide, so the next model
     # trained in this process (a cross-validation fold) would be refused.
