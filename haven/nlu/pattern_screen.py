@@ -210,13 +210,17 @@ class TextLiterals:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._pieces = {text[i : i + PIECE] for i in range(len(text) - PIECE + 1)}
+        # Built at the first question: a text under SCREEN_FROM_CHARS is never asked one.
+        self._pieces: set[str] | None = None
         self._known: dict[str, bool] = {}
 
     def has(self, literal: Literal) -> bool:
         """Whether the literal's string is in the text."""
         found = self._known.get(literal.string)
         if found is None:
+            if self._pieces is None:
+                text = self.text
+                self._pieces = {text[i : i + PIECE] for i in range(len(text) - PIECE + 1)}
             found = literal.pieces <= self._pieces and literal.string in self.text
             self._known[literal.string] = found
         return found
