@@ -224,6 +224,8 @@ class HandoffSettings:
     new_requests_per_address: int = 5
     new_requests_overall: int = 30
     new_requests_window_minutes: float = 10.0
+    # The shortest password a counselor account may have (`password_min_chars`), 8 or more.
+    password_min_chars: int = 12
 
     @classmethod
     def load(
@@ -285,6 +287,7 @@ class HandoffSettings:
             new_requests_per_address=_whole(limits, "per_address", path.name),
             new_requests_overall=_whole(limits, "overall", path.name),
             new_requests_window_minutes=_window_minutes(limits["window_minutes"], path.name),
+            password_min_chars=_password_min_chars(data.get("password_min_chars", 12), path.name),
         )
 
     def on_duty(self, when: float) -> bool:
@@ -304,6 +307,15 @@ def _whole(options: Mapping[str, Any], key: str, file_name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise StorageConfigError(
             f"{file_name}: new_requests.{key} must be a whole number, 1 or more."
+        )
+    return value
+
+
+def _password_min_chars(value: Any, file_name: str) -> int:
+    # NIST SP 800-63B: at least 8 characters for a password used with a second factor.
+    if isinstance(value, bool) or not isinstance(value, int) or not 8 <= value <= 1024:
+        raise StorageConfigError(
+            f"{file_name}: password_min_chars must be a whole number from 8 to 1024."
         )
     return value
 

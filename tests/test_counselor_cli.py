@@ -60,3 +60,56 @@ def test_the_audit_trail_shows_a_young_person_who_left_while_waiting(env, capsys
     assert counselor_cli.main(["audit"]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     assert line.split()[3:] == ["(young-person)", "left_waiting", request.request_id]
+
+
+def accounts_of(env_keys=True):
+    import os
+
+    from haven.handoff.counselors import CounselorAccounts
+    from haven.storage.crypto import KeyRing
+
+    keys = KeyRing.parse(os.environ["HAVEN_KEYS"]) if env_keys else None
+    return CounselorAccounts(os.environ["HAVEN_DB_URL"], key_ring=keys)
+
+
+def test_a_second_factor_is_shown_once_and_stored_encrypted(env, capsys):
+    import re
+
+    import pyotp
+
+    assert counselor_cli.main(["add", "ana", "--totp"]) == 0
+    out = capsys.readouterr().out
+    (secret,) = re.findall(r"type the key: ([A-Z2-7]{32})\n", out)
+    assert f"otpauth://totp/Haven:ana?secret={secret}&issuer=Haven" in out
+    accounts = accounts_of()
+    assert accounts.has_totp("ana") and accounts.verify_totp("ana", pyotp.TOTP(secret).now())
+    with accounts.engine.connect() as connection:
+        stored = b"".join(
+            bytes(row.body) for row in connection.execute(accounts.totp_table.select())
+        )
+    assert secret.encode() not in stored
+    assert counselor_cli.main(["totp", "enable", "ana"]) == 0  # a new secret replaces it
+    (again,) = re.findall(r"type the key: ([A-Z2-7]{32})\n", capsys.readouterr().out)
+    assert again != secret
+    assert counselor_cli.main(["totp", "disable", "ana"]) == 0
+    assert not accounts.has_totp("ana")
+    assert counselor_cli.main(["totp", "disable", "ana"]) == 0
+    assert "has no second factor" in capsys.readouterr().out
+    assert counselor_cli.main(["totp", "enable", "nobody"]) == 1
+    assert "no counselor called 'nobody'" in capsys.readouterr().err
+
+
+def test_a_new_password_from_the_command_line(env, monkeypatch, capsys):
+    assert counselor_cli.main(["add", "ana"]) == 0
+    monkeypatch.setenv("HAVEN_COUNSELOR_PASSWORD", "another twelve characters")
+    before = accounts_of().session_stamp("ana")
+    assert counselor_cli.main(["password", "ana"]) == 0
+    assert "sessions have ended" in capsys.readouterr().out
+    accounts = accounts_of()
+    assert accounts.verify("ana", "another twelve characters")
+    assert not accounts.verify("ana", "twelve characters")
+    assert accounts.session_stamp("ana") != before
+    monkeypatch.setenv("HAVEN_COUNSELOR_PASSWORD", "short")
+    assert counselor_cli.main(["password", "ana"]) == 1
+    assert "at least 12 characters" in capsys.readouterr().err
+    assert counselor_cli.main(["password", "nobody"]) == 1

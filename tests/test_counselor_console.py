@@ -1,5 +1,6 @@
 """The counselor console over HTTP: login, sessions, rate limit, CSRF, who sees which chat."""
 
+import asyncio
 import http.client
 import json
 import os
@@ -11,7 +12,7 @@ import urllib.parse
 import pytest
 import yaml
 
-from haven.handoff.counselors import ConsoleSessions, CounselorAccounts, LoginLimiter
+from haven.handoff.counselors import ConsoleSessions, LoginLimiter
 from haven.handoff.queue import HandoffQueue
 from haven.storage.crypto import generate_key_line
 from tests.running_haven import PROJECT, free_port, port_open
@@ -286,19 +287,6 @@ def test_a_name_too_long_is_refused_before_anything_is_counted(console):
     assert Browser(port).login("ana")[0].status == 303
 
 
-def test_passwords_are_salted_scrypt_hashes(tmp_path):
-    accounts = CounselorAccounts(f"sqlite:///{tmp_path / 'a.db'}")
-    accounts.create_schema()
-    accounts.add("ana", PASSWORD)
-    accounts.add("ben", PASSWORD)
-    with accounts.engine.connect() as connection:
-        rows = connection.execute(accounts.table.select()).all()
-    assert rows[0].password_hash != rows[1].password_hash  # different salts
-    assert PASSWORD.encode() not in b"".join(bytes(r.password_hash) + bytes(r.salt) for r in rows)
-    assert accounts.verify("ana", PASSWORD) and not accounts.verify("ana", "wrong")
-    assert not accounts.verify("nobody", PASSWORD)
-
-
 class Tracker:
     def __init__(self, slots):
         self.slots = slots
@@ -414,10 +402,11 @@ def test_pack_texts_cannot_add_html_to_the_console(tmp_path, monkeypatch):
         },
     )
     sessions = ConsoleSessions(idle_minutes=60)
-    accounts = SimpleNamespace(touch=lambda *args, **kwargs: None)
+    accounts = SimpleNamespace(touch=lambda *args, **kwargs: None, session_stamp=lambda name: "s")
     console = CounselorConsole(None, SimpleNamespace(clock=time.time), accounts, sessions)
-    token, _ = sessions.start("ana")
-    page = console.page(SimpleNamespace(cookies={COOKIE: token})).body.decode()
+    token, _ = sessions.start("ana", "s")
+    request = SimpleNamespace(cookies={COOKIE: token})
+    page = asyncio.run(console.page(request)).body.decode()
     assert "<script>alert" not in page and "<b " not in page
     assert page.count("</script>") == 2  # the texts' and console.js's own
     assert console_texts_of(page)["console_title"] == evil  # the script still gets the text

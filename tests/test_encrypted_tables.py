@@ -49,7 +49,16 @@ def test_every_table_with_encrypted_rows_is_in_the_list(database_url):
         if "nonce" in {column["name"] for column in inspector.get_columns(name)}
     }
     listed = {table.table.name for table in encrypted_tables(settings, keys).tables}
-    assert sealed == listed == {"haven_conversations", "haven_handoffs", "haven_handoff_audit"}
+    assert (
+        sealed
+        == listed
+        == {
+            "haven_conversations",
+            "haven_handoffs",
+            "haven_handoff_audit",
+            "haven_counselor_totp",
+        }
+    )
 
 
 def test_no_module_defines_an_encrypted_table_the_list_does_not_know():
@@ -60,7 +69,7 @@ def test_no_module_defines_an_encrypted_table_the_list_does_not_know():
         for path in (PROJECT / "haven").rglob("*.py")
         if 'Column("nonce"' in path.read_text()
     }
-    assert defining == {"storage/conversations.py", "handoff/queue.py"}
+    assert defining == {"storage/conversations.py", "handoff/queue.py", "handoff/counselors.py"}
 
 
 def test_rotation_then_the_new_key_alone_reads_every_table(database_url):
@@ -70,8 +79,17 @@ def test_rotation_then_the_new_key_alone_reads_every_table(database_url):
     left = ask(queue, "leaving-conversation")
     queue.leave("leaving-conversation")
     queue.record("ana", "login")
+    accounts = CounselorAccounts(database_url, key_ring=KeyRing.parse(old))
+    accounts.create_schema()
+    accounts.add("ana", "twelve characters")
+    secret = accounts.enable_totp("ana").secret
     counts = tables_under(database_url, KeyRing.parse(f"{new},{old}")).rotate(batch_size=1)
-    assert counts == {"conversations": 0, "handoff requests": 2, "audit lines": 2}
+    assert counts == {
+        "conversations": 0,
+        "handoff requests": 2,
+        "audit lines": 2,
+        "second-factor secrets": 1,
+    }
 
     tables = tables_under(database_url, KeyRing.parse(new))
     tables.check_keys(every_row=True)
@@ -81,6 +99,10 @@ def test_rotation_then_the_new_key_alone_reads_every_table(database_url):
     assert after.open_for("waiting-conversation").request_id == waiting.request_id
     assert after.open_for("leaving-conversation") is None
     assert [line["request"] for line in after.audit_trail()] == [left.request_id, None]
+    import pyotp
+
+    rotated = CounselorAccounts(database_url, key_ring=KeyRing.parse(new))
+    assert rotated.verify_totp("ana", pyotp.TOTP(secret).now())  # the secret, under k2 alone
 
 
 def test_the_quick_check_fails_for_a_retired_key_in_any_table(database_url):

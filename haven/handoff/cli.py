@@ -1,12 +1,19 @@
 """Command line for counselor accounts.
 
-    python -m haven.handoff.cli add NAME      create an account (asks for the password twice)
-    python -m haven.handoff.cli remove NAME   delete an account
-    python -m haven.handoff.cli list          list the accounts
-    python -m haven.handoff.cli audit         print the audit trail (who claimed, ended, when)
+    python -m haven.handoff.cli add NAME [--totp]   create an account (asks for the password
+                                                    twice); --totp also sets up a second factor
+    python -m haven.handoff.cli password NAME       give an account a new password
+    python -m haven.handoff.cli totp enable NAME    set up (or replace) the second factor
+    python -m haven.handoff.cli totp disable NAME   remove the second factor
+    python -m haven.handoff.cli remove NAME         delete an account
+    python -m haven.handoff.cli list                list the accounts
+    python -m haven.handoff.cli audit               print the audit trail (who claimed, ended, when)
 
 The password can also come from the environment variable HAVEN_COUNSELOR_PASSWORD (for scripts
 and tests); it is never accepted as an argument, so it does not land in the shell's history.
+`password`, `totp` and `remove` end every console session the counselor has, at its next request.
+The second factor's secret is printed once, as an otpauth:// URI for an authenticator app and as
+text to type in; it is stored encrypted with the storage keys and never shown again.
 Every failure prints one sentence and exits with status 1.
 """
 
@@ -18,7 +25,7 @@ import os
 import sys
 
 from haven.handoff.counselors import AccountError, CounselorAccounts
-from haven.settings import StorageConfigError, StorageSettings
+from haven.settings import HandoffSettings, StorageConfigError, StorageSettings
 
 YOUNG_PERSON = "(young-person)"
 """Shown in the counselor column for what the young person's side did (leaving while waiting)."""
@@ -30,20 +37,46 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m haven.handoff.cli", description=__doc__.split("\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("add", help="create an account").add_argument("name")
+    add = commands.add_parser("add", help="create an account")
+    add.add_argument("name")
+    add.add_argument("--totp", action="store_true", help="also set up a second factor (TOTP)")
+    commands.add_parser("password", help="give an account a new password").add_argument("name")
+    totp = commands.add_parser("totp", help="set up or remove an account's second factor")
+    totp.add_argument("action", choices=["enable", "disable"])
+    totp.add_argument("name")
     commands.add_parser("remove", help="delete an account").add_argument("name")
     commands.add_parser("list", help="list the accounts")
     commands.add_parser("audit", help="print the audit trail (needs the keys)")
     args = parser.parse_args(argv)
     try:
-        accounts = CounselorAccounts(StorageSettings.load().db_url)
+        accounts = _accounts(needs_keys=args.command == "totp" or getattr(args, "totp", False))
         accounts.create_schema()
         if args.command == "add":
-            accounts.add(args.name, _password())
+            accounts.add(args.name, _password(accounts.min_password_chars, "nothing was created"))
             print(f"Created the counselor account '{args.name}'.")
+            if args.totp:
+                _enrol(accounts, args.name)
+        elif args.command == "password":
+            _exists(accounts, args.name)
+            accounts.set_password(args.name, _password(accounts.min_password_chars))
+            print(f"Changed the password of '{args.name}'; their console sessions have ended.")
+        elif args.command == "totp" and args.action == "enable":
+            _enrol(accounts, args.name)
+        elif args.command == "totp":
+            _exists(accounts, args.name)
+            removed = accounts.disable_totp(args.name)
+            print(
+                f"Removed the second factor of '{args.name}'."
+                if removed
+                else f"'{args.name}' has no second factor."
+            )
         elif args.command == "remove":
             removed = accounts.remove(args.name)
-            print(f"Removed '{args.name}'." if removed else f"There is no '{args.name}'.")
+            print(
+                f"Removed '{args.name}'; their console sessions have ended."
+                if removed
+                else f"There is no '{args.name}'."
+            )
         elif args.command == "audit":
             print(_audit_lines() or "The audit trail is empty.")
         else:
@@ -52,6 +85,36 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
     return 0
+
+
+def _accounts(needs_keys: bool) -> CounselorAccounts:
+    storage = StorageSettings.load()
+    key_ring = None
+    if needs_keys:
+        from haven.storage.crypto import load_key_ring
+
+        key_ring = load_key_ring(storage.keys_spec, storage.key_file)
+    return CounselorAccounts(
+        storage.db_url,
+        key_ring=key_ring,
+        min_password_chars=HandoffSettings.load().password_min_chars,
+    )
+
+
+def _exists(accounts: CounselorAccounts, name: str) -> None:
+    if name not in accounts.names():
+        raise AccountError(f"There is no counselor called '{name}'.")
+
+
+def _enrol(accounts: CounselorAccounts, name: str) -> None:
+    enrolment = accounts.enable_totp(name)
+    print(
+        f"Second factor for '{name}': add it to an authenticator app now; it is not shown again.\n"
+        f"  {enrolment.uri}\n"
+        f"  or type the key: {enrolment.secret}\n"
+        "From now on the console asks for the app's 6-digit code after the password; "
+        "their console sessions have ended."
+    )
 
 
 def _audit_lines() -> str:
@@ -66,17 +129,17 @@ def _audit_lines() -> str:
     )
 
 
-def _password() -> str:
+def _password(min_chars: int, unchanged: str = "nothing was changed") -> str:
     given = os.environ.get("HAVEN_COUNSELOR_PASSWORD")
     if given:
         return given
     try:
-        first = getpass.getpass("Password (at least 12 characters): ")
+        first = getpass.getpass(f"Password (at least {min_chars} characters): ")
         again = getpass.getpass("The same password again: ")
     except (EOFError, KeyboardInterrupt):
-        raise AccountError("No password was given; nothing was created.") from None
+        raise AccountError(f"No password was given; {unchanged}.") from None
     if again != first:
-        raise AccountError("The two passwords differ; nothing was created.")
+        raise AccountError(f"The two passwords differ; {unchanged}.")
     return first
 
 

@@ -5,6 +5,7 @@
 | `GET /counselor`                        | the login page, or the console once logged in        |
 | `GET /counselor/console.js`, `.css`     | the console's script and style (no inline code)      |
 | `POST /counselor/login`, `/logout`      | form posts; login is rate-limited                    |
+| `GET`/`POST /counselor/password`        | change my password (ends my other sessions)          |
 | `GET /counselor/api/state`              | the queue (risk, then waiting time) and my chats      |
 | `GET /counselor/api/chats/<id>`         | a chat of mine: its messages after `?after=N`        |
 | `POST /counselor/api/claim`             | claim a waiting request `{id}`                       |
@@ -18,6 +19,17 @@ that terminates TLS). Every page and API needs a session; every POST needs the s
 token (a form field or the `X-CSRF-Token` header) and a same-origin `Origin` when one is sent.
 A counselor sees the queue and only the chats they claimed: anyone else's chat is a 404.
 
+Logging in: name and password, then, for an account with a second factor, the 6-digit code of
+its authenticator app (a pending session between the two steps, five minutes at most). Wrong
+passwords and wrong codes count alike in the login limit. A session lasts while its account's
+stamp (`CounselorAccounts.session_stamp`) is unchanged: a new password, a second factor set up
+or removed, or the account removed ends it at its next request, in every process.
+
+Hashing, SQL and Redis block, so every call into the accounts, the sessions and the login limit
+runs on the console's own pool of `CONSOLE_THREADS` threads: the event loop that serves the young
+people's messages never waits for a login (tests/test_console_login.py measures it). The pool is
+bounded so that many logins at once cost at most that many Argon2id hashes of memory and CPU.
+
 Every text a counselor reads comes from `content/languages/<language>/console.yml`
 (haven/packs/console_texts.py), in the language `console_language` of handoff.yml: the pages are
 filled in here, each text HTML-escaped, and the script gets the texts as JSON in the page (it sets
@@ -27,6 +39,7 @@ them with textContent only).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import html
@@ -36,7 +49,9 @@ import logging
 import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
@@ -48,6 +63,7 @@ if TYPE_CHECKING:  # for the annotation only; `resources` imports it when first 
     from haven.packs.render import Renderer
 
 from haven.handoff.counselors import (
+    AccountError,
     ConsoleSession,
     ConsoleSessions,
     CounselorAccounts,
@@ -80,6 +96,10 @@ MAX_TEXT = 4000
 FIELD = re.compile(r"\{\{(\w+)\}\}|\{(\w+)\}")
 """In console/*.html: `{{key}}` is a text of console.yml, `{name}` a value filled in here."""
 TOUCH_SECONDS = 30
+LOGIN_FORMS = ("login_form.html", "code_form.html")
+CONSOLE_THREADS = 2
+"""Threads for the console's hashing, SQL and Redis calls (haven-console-N)."""
+T = TypeVar("T")
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -170,6 +190,14 @@ class CounselorConsole:
         self.texts = load_console_texts(language)
         self.renderer: Renderer | None = None
         self._purger: asyncio.Task[None] | None = None
+        self.threads = ThreadPoolExecutor(
+            max_workers=CONSOLE_THREADS, thread_name_prefix="haven-console"
+        )
+
+    async def _blocking(self, work: Callable[..., T], *arguments: Any) -> T:
+        """Runs `work` on the console's threads, so the event loop goes on meanwhile."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.threads, functools.partial(work, *arguments))
 
     @classmethod
     def default(
@@ -179,14 +207,18 @@ class CounselorConsole:
         from haven.handoff.queue import default_queue
         from haven.settings import HandoffSettings, StorageSettings
 
-        accounts = CounselorAccounts(StorageSettings.load().db_url)
-        accounts.create_schema()
+        settings = HandoffSettings.load()
         queue = default_queue()
+        accounts = CounselorAccounts(
+            StorageSettings.load().db_url,
+            key_ring=queue.key_ring,
+            min_password_chars=settings.password_min_chars,
+        )
+        accounts.create_schema()
         # Names and addresses in a shared login limit are keyed hashes under the storage keys.
         hash_key = hmac.new(
             queue.key_ring.token_keys()[0], b"haven-console-login-limit", hashlib.sha256
         ).digest()
-        settings = HandoffSettings.load()
         sessions, limiter = console_state(settings.session_minutes, hash_key)
         return cls(
             relay,
@@ -209,12 +241,20 @@ class CounselorConsole:
             loopback = False
         return None if loopback else _text(self.texts["not_found"], 404)
 
-    def _session(self, request: Request) -> ConsoleSession | None:
-        token = request.cookies.get(COOKIE)
+    async def _session(self, request: Request) -> ConsoleSession | None:
+        return await self._blocking(self._logged_in, request.cookies.get(COOKIE))
+
+    def _logged_in(self, token: str | None) -> ConsoleSession | None:
+        # On the console's threads: a session store in Redis, the account in the database.
         session = self.sessions.get(token)
+        if session is None or session.pending:
+            return None
+        if self.accounts.session_stamp(session.counselor) != session.stamp:
+            self.sessions.end(token)  # removed, a new password, a second factor set or removed
+            return None
         now = self.queue.clock()
         # "Online" is refreshed at most every 30 seconds, not on every poll of the console.
-        if session is not None and now - session.last_touch >= TOUCH_SECONDS:
+        if now - session.last_touch >= TOUCH_SECONDS:
             self.accounts.touch(session.counselor)
             self.sessions.touched(token, session, now)
         return session
@@ -226,17 +266,17 @@ class CounselorConsole:
             return True  # not sent by every browser for same-origin requests
         return urlsplit(origin).netloc == request.host
 
-    def _post_session(self, request: Request, sent: str | None) -> ConsoleSession | None:
-        session = self._session(request)
+    async def _post_session(self, request: Request, sent: str | None) -> ConsoleSession | None:
+        session = await self._session(request)
         if session is None or not self._same_origin(request):
             return None
         return session if self.sessions.csrf_ok(session, sent) else None
 
     # --- pages ----------------------------------------------------------------------------
 
-    def page(self, request: Request) -> HTTPResponse:
+    async def page(self, request: Request) -> HTTPResponse:
         """The login form, or the console for a logged-in counselor."""
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return _html(self._login_page())
         # The script's texts, as JSON that cannot end its <script> element (no `<` left).
@@ -253,13 +293,30 @@ class CounselorConsole:
             )
         )
 
-    def _login_page(self, error: str | None = None) -> str:
+    def _login_page(
+        self,
+        error: str | None = None,
+        form: str = "login_form.html",
+        status: str | None = None,
+        **values: str,
+    ) -> str:
+        """The small page of the login steps and the password change, with one of their forms
+        (`values` are HTML already escaped), an error or a `status` message above it."""
+        title = "login_title" if form in LOGIN_FORMS else "password_title"
+        chars = str(self.accounts.min_password_chars)
         shown = ""
-        if error is not None:
-            shown = f'<p class="error" role="alert">{html.escape(self.texts[error])}</p>'
-        return self._fill("login.html", error=shown)
+        for key, role, kind in ((error, "alert", "error"), (status, "status", "hint")):
+            if key is not None:
+                text = html.escape(self.texts[key]).replace("{chars}", chars)
+                shown += f'<p class="{kind}" role="{role}">{text}</p>'
+        return self._fill(
+            "login.html",
+            title=html.escape(self.texts[title]),
+            error=shown,
+            form=self._fill(form, **values),
+        )
 
-    def _fill(self, name: str, **values: str) -> str:
+    def _fill(self, name: str, /, **values: str) -> str:
         """A page of console/ in the console's language; `values` are HTML already escaped."""
         values = {"lang": html.escape(self.language, quote=True), **values}
 
@@ -271,53 +328,163 @@ class CounselorConsole:
         return FIELD.sub(field, _read(name))
 
     async def login(self, request: Request) -> HTTPResponse:
-        """Checks name and password; too many failures lock the account and address for a while."""
-        name = (request.form.get("name") or "").strip().lower()
-        password = request.form.get("password") or ""
-        address = client_address(request)  # the client's own, behind the proxy too
+        """Step one checks name and password; for an account with a second factor, step two
+        (a form with `code`) checks the code. Too many failures of either lock the name and the
+        address for a while."""
         if not self._same_origin(request):
             return _text(self.texts["refused"], 403)
-        if not login_input_ok(name, password):  # refused before anything is counted or stored
-            return _html(self._login_page("login_wrong"), 400)
+        address = client_address(request)  # the client's own, behind the proxy too
+        if request.form.get("step") == "code":
+            token = request.cookies.get(COOKIE)
+            code = str(request.form.get("code") or "")[:16]
+            csrf = request.form.get("csrf")
+            step = await self._blocking(self._code_step, token, code, csrf, address)
+        else:
+            name = (request.form.get("name") or "").strip().lower()
+            password = request.form.get("password") or ""
+            if not login_input_ok(name, password):  # refused before anything is counted
+                return _html(self._login_page("login_wrong"), 400)
+            step = await self._blocking(self._password_step, name, password, address)
+        if step.outcome == "in" and step.token:
+            reply = response.redirect("/counselor", status=303, headers=PAGE_HEADERS)
+            _set_cookie(reply, step.token, self.secure_cookie)
+            return reply
+        if step.outcome in ("code", "code_wrong") and step.token:
+            error = "code_wrong" if step.outcome == "code_wrong" else None
+            csrf_field = html.escape(step.csrf, quote=True)
+            reply = _html(
+                self._login_page(error, "code_form.html", csrf=csrf_field),
+                401 if error else 200,
+            )
+            _set_cookie(reply, step.token, self.secure_cookie)
+            return reply
+        status = 429 if step.outcome == "login_locked" else 401
+        reply = _html(self._login_page(step.outcome), status)
+        if request.form.get("step") == "code":
+            _clear_cookie(reply)  # the pending session is over
+        return reply
+
+    def _password_step(self, name: str, password: str, address: str) -> _Step:
         if not self.limiter.allowed(name, address):
-            return _html(self._login_page("login_locked"), 429)
+            return _Step("login_locked")
         if not self.accounts.verify(name, password):
             self.limiter.failed(name, address)
-            return _html(self._login_page("login_wrong"), 401)
+            return _Step("login_wrong")
+        stamp = self.accounts.session_stamp(name) or ""
+        if self.accounts.has_totp(name):
+            # The limit's counts stay until the code is right too: a right password alone must
+            # not reset the count of wrong codes.
+            token, pending = self.sessions.start(name, stamp, pending=True)
+            return _Step("code", token, pending.csrf)
+        return _Step("in", self._open_session(name, address, stamp))
+
+    def _code_step(self, token: str | None, code: str, csrf: str | None, address: str) -> _Step:
+        pending = self.sessions.get(token)
+        if pending is None or not pending.pending or not self.sessions.csrf_ok(pending, csrf):
+            return _Step("login_expired")
+        name = pending.counselor
+        if not self.limiter.allowed(name, address):
+            self.sessions.end(token)
+            return _Step("login_locked")
+        if not self.accounts.verify_totp(name, code):
+            self.limiter.failed(name, address)
+            return _Step("code_wrong", token, pending.csrf)
+        self.sessions.end(token)
+        stamp = self.accounts.session_stamp(name)
+        if stamp is None or stamp != pending.stamp:  # the account changed meanwhile
+            return _Step("login_expired")
+        return _Step("in", self._open_session(name, address, stamp))
+
+    def _open_session(self, name: str, address: str, stamp: str) -> str:
         self.limiter.succeeded(name, address)
-        token, _ = self.sessions.start(name)
+        token, _ = self.sessions.start(name, stamp)
         self.accounts.touch(name)
         self.queue.record(name, "login")
-        reply = response.redirect("/counselor", status=303, headers=PAGE_HEADERS)
-        # Sanic 21.12's cookie jar: HttpOnly, SameSite=Strict, only sent to the console's paths.
-        reply.cookies[COOKIE] = token
-        cookie = reply.cookies[COOKIE]
-        cookie["path"] = "/counselor"
-        cookie["httponly"] = True
-        cookie["samesite"] = "Strict"
-        if self.secure_cookie:
-            cookie["secure"] = True
-        return reply
+        return token
 
     async def logout(self, request: Request) -> HTTPResponse:
         """Ends the session (needs its CSRF token) and marks the counselor offline."""
-        session = self._post_session(request, request.form.get("csrf"))
+        session = await self._post_session(request, request.form.get("csrf"))
         if session is None:
             return _text(self.texts["refused"], 403)
-        self.sessions.end(request.cookies.get(COOKIE))
-        self.accounts.touch(session.counselor, online=False)
-        self.queue.record(session.counselor, "logout")
+        await self._blocking(self._log_out, request.cookies.get(COOKIE), session.counselor)
         reply = response.redirect("/counselor", status=303, headers=PAGE_HEADERS)
-        reply.cookies[COOKIE] = ""
-        reply.cookies[COOKIE]["path"] = "/counselor"
-        reply.cookies[COOKIE]["max-age"] = 0
+        _clear_cookie(reply)
         return reply
+
+    def _log_out(self, token: str | None, counselor: str) -> None:
+        self.sessions.end(token)
+        self.accounts.touch(counselor, online=False)
+        self.queue.record(counselor, "logout")
+
+    # --- password -------------------------------------------------------------------------
+
+    async def password(self, request: Request) -> HTTPResponse:
+        """The form to change my password (GET: the current one, the new one twice), and the
+        change (POST)."""
+        if request.method == "POST":
+            return await self.change_password(request)
+        session = await self._session(request)
+        if session is None:
+            return response.redirect("/counselor", status=303, headers=PAGE_HEADERS)
+        return _html(self._password_page(session))
+
+    def _password_page(self, session: ConsoleSession, error: str | None = None) -> str:
+        chars = str(self.accounts.min_password_chars)
+        return self._login_page(
+            error,
+            "password_form.html",
+            csrf=html.escape(session.csrf, quote=True),
+            name=html.escape(session.counselor, quote=True),
+            chars=chars,
+            hint=html.escape(self.texts["password_hint"]).replace("{chars}", chars),
+        )
+
+    async def change_password(self, request: Request) -> HTTPResponse:
+        """Changes my password after checking the current one; my other sessions end, and this
+        browser gets a new session (a new cookie)."""
+        session = await self._post_session(request, request.form.get("csrf"))
+        if session is None:
+            return _text(self.texts["refused"], 403)
+        current = request.form.get("current") or ""
+        new, again = request.form.get("new") or "", request.form.get("again") or ""
+        if not login_input_ok(session.counselor, current):
+            return _html(self._password_page(session, "password_wrong"), 400)
+        step = await self._blocking(
+            self._new_password, session, current, new, again, client_address(request)
+        )
+        if step.token is None:
+            status = {"login_locked": 429, "password_wrong": 401}.get(step.outcome, 400)
+            return _html(self._password_page(session, step.outcome), status)
+        reply = _html(self._login_page(None, "password_done.html", status="password_changed"))
+        _set_cookie(reply, step.token, self.secure_cookie)
+        return reply
+
+    def _new_password(
+        self, session: ConsoleSession, current: str, new: str, again: str, address: str
+    ) -> _Step:
+        name = session.counselor
+        if not self.limiter.allowed(name, address):
+            return _Step("login_locked")
+        if not self.accounts.verify(name, current):
+            self.limiter.failed(name, address)  # a stolen session must not guess the password
+            return _Step("password_wrong")
+        if new != again:
+            return _Step("password_mismatch")
+        try:
+            self.accounts.set_password(name, new)
+        except AccountError:
+            return _Step("password_short")
+        # Every session of this counselor ends with the new stamp; this browser gets a new one.
+        token, _ = self.sessions.start(name, self.accounts.session_stamp(name) or "")
+        self.queue.record(name, "password")
+        return _Step("changed", token)
 
     # --- API ------------------------------------------------------------------------------
 
-    def state(self, request: Request) -> HTTPResponse:
+    async def state(self, request: Request) -> HTTPResponse:
         """The queue and this counselor's chats."""
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return _json({"error": "login"}, 401)
         now = self.queue.clock()
@@ -334,7 +501,7 @@ class CounselorConsole:
 
     async def claim(self, request: Request) -> HTTPResponse:
         """Claims a waiting request, pauses the bot and tells the young person."""
-        session, body = self._api_post(request)
+        session, body = await self._api_post(request)
         if session is None:
             return _json({"error": "refused"}, 403)
         try:
@@ -357,7 +524,7 @@ class CounselorConsole:
         A chat this process does not hold (the server restarted since the claim) is opened again
         here, so the young person's messages reach the counselor instead of the paused bot.
         """
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return _json({"error": "login"}, 401)
         found = self._mine(request_id, session)
@@ -381,7 +548,7 @@ class CounselorConsole:
 
     async def send(self, request: Request, request_id: str) -> HTTPResponse:
         """Sends a counselor's message to the young person."""
-        session, body = self._api_post(request)
+        session, body = await self._api_post(request)
         if session is None:
             return _json({"error": "refused"}, 403)
         found = self._mine(request_id, session)
@@ -395,7 +562,7 @@ class CounselorConsole:
 
     async def resources(self, request: Request, request_id: str) -> HTTPResponse:
         """The crisis lines and helplines of the young person's region, in their language."""
-        session = self._session(request)
+        session = await self._session(request)
         found = self._mine(request_id, session) if session else None
         if found is None:
             return _json({"error": "not found"}, 404)
@@ -416,7 +583,7 @@ class CounselorConsole:
 
     async def finish(self, request: Request, request_id: str, action: str) -> HTTPResponse:
         """Hands the chat back to the bot ("hand_back") or ends it ("end"); the bot resumes."""
-        session, _ = self._api_post(request)
+        session, _ = await self._api_post(request)
         if session is None:
             return _json({"error": "refused"}, 403)
         try:
@@ -430,9 +597,9 @@ class CounselorConsole:
         )
         return _json({"ok": True})
 
-    def _api_post(self, request: Request) -> tuple[ConsoleSession | None, dict[str, Any]]:
+    async def _api_post(self, request: Request) -> tuple[ConsoleSession | None, dict[str, Any]]:
         body = request.json if isinstance(request.json, dict) else {}
-        return self._post_session(request, request.headers.get("x-csrf-token")), body
+        return await self._post_session(request, request.headers.get("x-csrf-token")), body
 
     def _mine(self, request_id: str, session: ConsoleSession) -> HandoffRequest | None:
         try:
@@ -503,6 +670,7 @@ class CounselorConsole:
             add(guarded(asset(name)), f"/counselor/{name}", methods=["GET"], name=name)
         add(guarded(self.login), "/counselor/login", methods=["POST"], name="counselor_login")
         add(guarded(self.logout), "/counselor/logout", methods=["POST"], name="counselor_logout")
+        add(guarded(self.password), "/counselor/password", methods=["GET", "POST"])
         add(guarded(self.state), "/counselor/api/state", methods=["GET"], name="counselor_state")
         add(guarded(self.claim), "/counselor/api/claim", methods=["POST"], name="counselor_claim")
         add(
@@ -535,6 +703,33 @@ class CounselorConsole:
                 methods=["POST"],
                 name=f"counselor_{action}",
             )
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What a login step or a password change came to: an outcome (a key of console.yml for an
+    error), the cookie's new token when there is one, and a pending session's CSRF token."""
+
+    outcome: str
+    token: str | None = None
+    csrf: str = ""
+
+
+def _set_cookie(reply: HTTPResponse, token: str, secure: bool) -> None:
+    # Sanic 21.12's cookie jar: HttpOnly, SameSite=Strict, only sent to the console's paths.
+    reply.cookies[COOKIE] = token
+    cookie = reply.cookies[COOKIE]
+    cookie["path"] = "/counselor"
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    if secure:
+        cookie["secure"] = True
+
+
+def _clear_cookie(reply: HTTPResponse) -> None:
+    reply.cookies[COOKIE] = ""
+    reply.cookies[COOKIE]["path"] = "/counselor"
+    reply.cookies[COOKIE]["max-age"] = 0
 
 
 def _live(request: HandoffRequest, counselor: str) -> LiveChat:

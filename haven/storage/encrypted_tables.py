@@ -1,7 +1,8 @@
 """`EncryptedTables`: every table whose rows Haven encrypts, for key checks, rotation and retiring.
 
-Haven seals rows with its key ring in three tables: conversations (haven/storage/conversations.py),
-and handoff requests and the audit trail of what counselors did (haven/handoff/queue.py). A rotation
+Haven seals rows with its key ring in four tables: conversations (haven/storage/conversations.py),
+handoff requests and the audit trail of what counselors did (haven/handoff/queue.py), and the
+counselors' second-factor secrets (haven/handoff/counselors.py). A rotation
 or key check that misses one leaves rows under a key about to be retired: after retiring it, the
 console could not read its queue and nobody could read the audit trail. So `encrypted_tables` is the
 one list of them, and `python -m haven.storage.cli check`, `rotate` and `retire-keys` and the
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from haven.handoff.counselors import sealed_counselor_tables
 from haven.handoff.queue import sealed_handoff_tables
 from haven.settings import StorageConfigError, StorageSettings
 from haven.storage.conversations import engine_for, sealed_conversations
@@ -31,7 +33,11 @@ CHECK_BATCH_SIZE = 500
 
 def encrypted_tables(settings: StorageSettings, key_ring: KeyRing) -> EncryptedTables:
     """Every encrypted table in Haven's database, under `key_ring`. A new one is added here."""
-    tables = [sealed_conversations(settings.table), *sealed_handoff_tables()]
+    tables = [
+        sealed_conversations(settings.table),
+        *sealed_handoff_tables(),
+        *sealed_counselor_tables(),
+    ]
     return EncryptedTables(engine_for(settings.db_url), key_ring, tables)
 
 
