@@ -27,7 +27,7 @@ from haven.handoff.counselors import (
 from haven.handoff.queue import HandoffQueue
 from haven.storage.crypto import KeyRing, generate_key_line
 from tests.running_haven import PROJECT
-from tests.test_counselor_console import PASSWORD, Browser, serve
+from tests.test_counselor_console import PASSWORD, Browser, redis_client, serve  # noqa: F401
 
 NEW_PASSWORD = "a brand new passphrase"  # noqa: S105 - a test account's password
 
@@ -102,10 +102,11 @@ def test_an_argon2_hash_with_weaker_parameters_is_rehashed_at_login(accounts):
 # --- off the event loop -----------------------------------------------------------------
 
 
-def login_request(name, password):
+def login_request(name, password, cookies=None, **form):
+    fields = {"name": name, "password": password, **form}
     return SimpleNamespace(
-        form=RequestParameters({"name": [name], "password": [password]}),
-        cookies={},
+        form=RequestParameters({key: [value] for key, value in fields.items()}),
+        cookies=cookies or {},
         headers={},
         host="127.0.0.1:5005",
         ip="127.0.0.1",
@@ -223,6 +224,25 @@ def test_the_totp_secret_is_stored_encrypted_and_bound_to_its_counselor(accounts
     without_keys = CounselorAccounts(str(accounts.engine.url))
     with pytest.raises(AccountError, match="storage keys"):
         without_keys.enable_totp("ana")
+
+
+def test_a_second_factor_the_keys_cannot_open_is_a_clear_refusal(tmp_path, caplog):
+    console = console_over(tmp_path)
+    secret = console.accounts.enable_totp("counselor2").secret
+
+    async def both_steps():
+        first = await console.login(login_request("counselor2", PASSWORD))
+        token = first.cookies[COOKIE].value
+        csrf = re.search(r'name="csrf" value="([^"]+)"', first.body.decode()).group(1)
+        console.accounts.key_ring = KeyRing.parse(generate_key_line("k1"))  # not the one it had
+        code = pyotp.TOTP(secret).now()
+        return await console.login(
+            login_request("", "", {COOKIE: token}, step="code", code=code, csrf=csrf)
+        )
+
+    reply = asyncio.run(both_steps())
+    assert reply.status == 503 and "cannot work right now" in reply.body.decode()
+    assert "second factor cannot be read" in caplog.text and secret not in caplog.text
 
 
 def cli(env, *args, password=None):
@@ -467,18 +487,59 @@ def test_a_pending_session_lasts_five_minutes_and_opens_nothing_else():
 
 
 def test_the_console_reads_its_accounts_sessions_and_limit_off_the_event_loop(tmp_path):
+    import threading
+
     console = console_over(tmp_path)
-    token, _ = console.sessions.start("counselor1", console.accounts.session_stamp("counselor1"))
     threads = []
-    original = console.accounts.session_stamp
 
-    def spying(name):
-        import threading
+    def spy(owner, method):
+        original = getattr(owner, method)
 
-        threads.append(threading.current_thread().name)
-        return original(name)
+        def spying(*arguments):
+            threads.append((method, threading.current_thread().name))
+            return original(*arguments)
 
-    console.accounts.session_stamp = spying
-    request = SimpleNamespace(cookies={COOKIE: token})
-    assert asyncio.run(console._session(request)).counselor == "counselor1"
-    assert threads and all(name.startswith("haven-console") for name in threads)
+        setattr(owner, method, spying)
+
+    for owner, method in (
+        (console.accounts, "verify"),
+        (console.accounts, "session_stamp"),
+        (console.limiter, "allowed"),
+        (console.limiter, "succeeded"),
+        (console.sessions, "start"),
+        (console.sessions, "get"),
+    ):
+        spy(owner, method)
+
+    async def log_in_then_look():
+        reply = await console.login(login_request("counselor1", PASSWORD))
+        token = reply.cookies[COOKIE].value
+        return await console._session(SimpleNamespace(cookies={COOKIE: token}))
+
+    assert asyncio.run(log_in_then_look()).counselor == "counselor1"
+    assert {method for method, _ in threads} == {
+        "verify",
+        "session_stamp",
+        "allowed",
+        "succeeded",
+        "start",
+        "get",
+    }
+    assert all(name.startswith("haven-console") for _, name in threads), threads
+
+
+def test_in_redis_a_session_keeps_its_stamp_and_a_pending_one_its_five_minutes(
+    redis_client,  # noqa: F811 - the fixture
+):
+    from haven.handoff.counselors import RedisConsoleSessions
+
+    sessions = RedisConsoleSessions(redis_client, idle_minutes=60, prefix=redis_client.test_prefix)
+    token, _ = sessions.start("ana", "the-stamp", pending=True)
+    (key,) = redis_client.keys(f"{redis_client.test_prefix}*")
+    assert 0 < redis_client.pttl(key) <= 300_000
+    seen = sessions.get(token)
+    assert seen.pending and seen.stamp == "the-stamp"
+    assert redis_client.pttl(key) <= 300_000  # not renewed to the hour
+    token, _ = sessions.start("ana", "the-stamp")
+    seen = sessions.get(token)
+    assert not seen.pending and seen.stamp == "the-stamp"

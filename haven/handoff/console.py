@@ -82,7 +82,8 @@ from haven.handoff.relay import NOTICE, HandoffRelay, LiveChat
 from haven.packs.channel_messages import load_channel_messages
 from haven.packs.console_texts import load_console_texts
 from haven.packs.language_packs import DEFAULT_LANGUAGE
-from haven.settings import PROJECT_ROOT
+from haven.settings import PROJECT_ROOT, StorageConfigError
+from haven.storage.crypto import TamperedRecordError
 from haven.web.rate_limits import client_address
 from haven.web.security_headers import install_security_headers
 from haven.web.typed_text import typed_text
@@ -329,8 +330,8 @@ class CounselorConsole:
 
     async def login(self, request: Request) -> HTTPResponse:
         """Step one checks name and password; for an account with a second factor, step two
-        (a form with `code`) checks the code. Too many failures of either lock the name and the
-        address for a while."""
+        (the form with `step=code`) checks the code. Too many failures of either lock the name
+        and the address for a while."""
         if not self._same_origin(request):
             return _text(self.texts["refused"], 403)
         address = client_address(request)  # the client's own, behind the proxy too
@@ -358,7 +359,7 @@ class CounselorConsole:
             )
             _set_cookie(reply, step.token, self.secure_cookie)
             return reply
-        status = 429 if step.outcome == "login_locked" else 401
+        status = {"login_locked": 429, "unavailable": 503}.get(step.outcome, 401)
         reply = _html(self._login_page(step.outcome), status)
         if request.form.get("step") == "code":
             _clear_cookie(reply)  # the pending session is over
@@ -386,7 +387,12 @@ class CounselorConsole:
         if not self.limiter.allowed(name, address):
             self.sessions.end(token)
             return _Step("login_locked")
-        if not self.accounts.verify_totp(name, code):
+        try:
+            right = self.accounts.verify_totp(name, code)
+        except (TamperedRecordError, StorageConfigError) as error:  # the keys, not the code
+            logger.error("A counselor's second factor cannot be read: %s", error)
+            return _Step("unavailable")
+        if not right:
             self.limiter.failed(name, address)
             return _Step("code_wrong", token, pending.csrf)
         self.sessions.end(token)
