@@ -642,6 +642,8 @@ class _RedisFailures:
 class LoginLimiter:
     """Failed logins counted so that guessing is slow but nobody can lock the team out.
 
+    A failure is a wrong password, a wrong second-factor code, or a wrong current password when
+    changing it: one count for all three, so knowing the password buys no more code guesses.
     Three counts over a sliding window (15 minutes), each refusing further attempts when full:
     - a name from one address (`max_failures`, 5): the usual account lockout, but only for the
       address that failed, so an attacker who knows a name locks out only themselves;
@@ -705,8 +707,9 @@ class LoginLimiter:
             self.store.add(key, now, limit, self.window)
 
     def succeeded(self, name: str, address: str) -> None:
-        """A right password clears the name's count from this address and trusts the address for
-        the name (not the address's own count)."""
+        """A whole login (the password, and the code where there is a second factor) clears the
+        name's count from this address and trusts the address for the name (not the address's
+        own count)."""
         self.store.clear(self._key("pair", name, address))
         self.store.trust(self._key("trusted", name, address), self.clock(), TRUSTED_DAYS * 86_400)
 
