@@ -456,8 +456,10 @@ class CounselorConsole:
         new, again = request.form.get("new") or "", request.form.get("again") or ""
         if not login_input_ok(session.counselor, current):
             return _html(self._password_page(session, "password_wrong"), 400)
+        token = request.cookies.get(COOKIE)
+        address = client_address(request)
         step = await self._blocking(
-            self._new_password, session, current, new, again, client_address(request)
+            self._new_password, token, session, current, new, again, address
         )
         if step.token is None:
             status = {"login_locked": 429, "password_wrong": 401}.get(step.outcome, 400)
@@ -467,7 +469,13 @@ class CounselorConsole:
         return reply
 
     def _new_password(
-        self, session: ConsoleSession, current: str, new: str, again: str, address: str
+        self,
+        token: str | None,
+        session: ConsoleSession,
+        current: str,
+        new: str,
+        again: str,
+        address: str,
     ) -> _Step:
         name = session.counselor
         if not self.limiter.allowed(name, address):
@@ -482,9 +490,10 @@ class CounselorConsole:
         except AccountError:
             return _Step("password_short")
         # Every session of this counselor ends with the new stamp; this browser gets a new one.
-        token, _ = self.sessions.start(name, self.accounts.session_stamp(name) or "")
+        self.sessions.end(token)
+        opened, _ = self.sessions.start(name, self.accounts.session_stamp(name) or "")
         self.queue.record(name, "password")
-        return _Step("changed", token)
+        return _Step("changed", opened)
 
     # --- API ------------------------------------------------------------------------------
 
