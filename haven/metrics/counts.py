@@ -25,6 +25,9 @@ Python version).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from haven.plan.steps import STEPS
@@ -117,11 +120,16 @@ EXPOSED_SAMPLES = frozenset(
     if not sample.endswith("_created")
 )
 """The sample names `/metrics` shows: all of the above but the `_created` timestamps."""
+EXPOSED = REGISTRY.restricted_registry(EXPOSED_SAMPLES)
+"""What `/metrics` shows: Haven's series, read live at each scrape, without `_created`."""
+
+Encoder = Callable[[Any], bytes]
 
 
-def exposition() -> bytes:
-    """The counts in Prometheus' text format (version 0.0.4), without `_created` series."""
-    return generate_latest(REGISTRY.restricted_registry(EXPOSED_SAMPLES))
+def exposition(encoder: Encoder = generate_latest) -> bytes:
+    """The counts in Prometheus' text format (or `encoder`'s, e.g. prometheus-client's
+    OpenMetrics one, as `choose_encoder` picks it), without `_created` series."""
+    return encoder(EXPOSED)
 
 
 def conversation_started() -> None:
