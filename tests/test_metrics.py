@@ -243,6 +243,7 @@ def test_did_this_help_and_end_tags_count_only_their_fixed_values():
         assert not counts.helped_answer(unknown)  # type: ignore[arg-type]
         assert not counts.end_of_chat_tag(unknown)  # type: ignore[arg-type]
     assert not counts.plan_step_reached("complete") and not counts.response_sent(TYPED)
+    assert not counts.crisis_reply("urgent") and not counts.crisis_reply(TYPED)
     assert moves.of("haven_helped_answers_total", answer="yes") == 1
     assert moves.of("haven_helped_answers_total", answer="a_bit") == 1
     assert moves.of("haven_end_of_chat_tags_total", tag="sextortion") == 1
@@ -458,6 +459,9 @@ def test_the_counts_follow_a_real_conversation_and_hold_nothing_of_it(haven):
         state = json.loads(counselor.request("GET", "/counselor/api/state")[1])
         waiting = state["queue"][0]["id"]
         assert counselor.post("/counselor/api/claim", {"id": waiting})[0] == 200
+        # With a counselor, crisis words get the crisis lines from the channel: counted too.
+        said = await client.call("user_uttered", {"message": "i want to die", "seq": 2}, timeout=30)
+        assert "The counselor is reading your message" in said["messages"][0]["text"]
         await disconnect(client)
         return client.conversation_id
 
@@ -468,7 +472,7 @@ def test_the_counts_follow_a_real_conversation_and_hold_nothing_of_it(haven):
         "haven_conversations_started_total": 2,  # the REST chat and the web chat
         'haven_plan_steps_reached_total{step="1"}': 1,
         'haven_plan_steps_reached_total{step="2"}': 1,
-        'haven_crisis_replies_total{kind="direct"}': crisis_replies,
+        'haven_crisis_replies_total{kind="direct"}': crisis_replies + 1,
         'haven_handoff_requests_total{risk="no"}': 1,
         "haven_handoff_claims_total": 1,
         'haven_handoff_wait_seconds_bucket{le="60.0"}': 1,

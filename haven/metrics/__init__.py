@@ -21,6 +21,7 @@ the action server. Counts happen where the event happens:
 |--------------------------|----------------------------------------------------|---------------|
 | conversations started    | the tracker store's `retrieve` finds nothing       | Rasa          |
 | crisis replies           | the NLG renders `utter_crisis`/`utter_safety_check` | Rasa         |
+|                          | and the web chat, while a counselor has the chat   | Rasa          |
 | plan steps reached       | `actions/plan.py` (`ActionPlanMove`)               | action server |
 | handoff requests         | `HandoffQueue.request`, from `actions/handoff.py`  | action server |
 | claims, waits, end tags  | `HandoffQueue.claim`, the counselor console        | Rasa          |

@@ -5,6 +5,7 @@
 | `conversations_started`            | -                                    | conversation_started |
 | `plan_steps_reached`               | `step`: 1 to 8 (haven/plan/steps.py) | plan_step_reached    |
 | `crisis_replies`                   | `kind`: `direct`, `gentle`           | response_sent        |
+|                                    |                                      | crisis_reply         |
 | `handoff_requests`                 | `risk`: `yes`, `no` (crisis seen)    | handoff_requested    |
 | `handoff_wait_seconds` (histogram) | buckets: 1, 5, 15, 30, 60 min        | handoff_claimed      |
 | `handoff_claims`                   | -                                    | handoff_claimed      |
@@ -37,6 +38,7 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 CRISIS_REPLIES = {"utter_crisis": "direct", "utter_safety_check": "gentle"}
 """The responses that are crisis replies, and their kind: the crisis lines as the answer
 (data/rules/crisis.yml), or the gentle "are you safe?" for a weak signal (actions/plan.py)."""
+CRISIS_KINDS = ("direct", "gentle")
 HELPED_ANSWERS = ("yes", "a_bit", "no")
 """The answers to "did this help?"."""
 END_OF_CHAT_TAGS = (
@@ -104,7 +106,7 @@ end_of_chat_tags = Counter(
 STEP_NUMBERS = {step: str(number) for number, step in enumerate(STEPS, start=1)}
 LABELS = {
     plan_steps_reached: STEP_NUMBERS.values(),
-    crisis_replies: CRISIS_REPLIES.values(),
+    crisis_replies: CRISIS_KINDS,
     handoff_requests: ("yes", "no"),
     helped_answers: HELPED_ANSWERS,
     end_of_chat_tags: END_OF_CHAT_TAGS,
@@ -147,10 +149,13 @@ def plan_step_reached(step: str) -> bool:
 
 def response_sent(response: str) -> bool:
     """Rasa sent the response `response`; counted if it is one of `CRISIS_REPLIES`."""
-    kind = CRISIS_REPLIES.get(response)
-    if kind is not None:
-        crisis_replies.labels(kind).inc()
-    return kind is not None
+    return crisis_reply(CRISIS_REPLIES.get(response, ""))
+
+
+def crisis_reply(kind: str) -> bool:
+    """A crisis reply of `kind` ("direct" or "gentle") was sent, by Rasa or by a channel (the
+    crisis lines for a message to a counselor)."""
+    return _count_if_known(crisis_replies, CRISIS_KINDS, kind)
 
 
 def handoff_requested(risk: bool) -> None:
