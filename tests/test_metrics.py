@@ -447,6 +447,7 @@ def test_the_counts_follow_a_real_conversation_and_hold_nothing_of_it(haven):
     said = [texts(haven.say(sender, "hi")), texts(haven.say(sender, TYPED))]
     said.append(texts(haven.say(sender, "/step_done")))
     said.append(texts(haven.say(sender, "i just want to end it all")))
+    said.append(texts(haven.say(sender, "lmao im dead")))  # a figure of speech: the gentle check
     assert "Step 1" in said[1] and "Step 2" in said[2]
     assert said[3].startswith("I'm really glad you told me")
 
@@ -468,11 +469,16 @@ def test_the_counts_follow_a_real_conversation_and_hold_nothing_of_it(haven):
     widget_conversation = asyncio.run(handoff())
     moved = scrapes.moved()
     crisis_replies = sum(part.count("I'm really glad you told me") for part in said)
+    gentle_checks = sum(part.count("I want to check that you're okay") for part in said)
+    # "lmao im dead" gets the gentle check from the trained model with CrisisSafetyNet
+    # (tests/test_nlu_safety_net.py); if a retrained model reads it otherwise, this says so.
+    assert gentle_checks == 1, f"no gentle safety check for a figure of speech: {said[-1]!r}"
     assert moved == {
         "haven_conversations_started_total": 2,  # the REST chat and the web chat
         'haven_plan_steps_reached_total{step="1"}': 1,
         'haven_plan_steps_reached_total{step="2"}': 1,
         'haven_crisis_replies_total{kind="direct"}': crisis_replies + 1,
+        'haven_crisis_replies_total{kind="gentle"}': gentle_checks,
         'haven_handoff_requests_total{risk="no"}': 1,
         "haven_handoff_claims_total": 1,
         'haven_handoff_wait_seconds_bucket{le="60.0"}': 1,
