@@ -248,7 +248,7 @@ def test_did_this_help_and_end_tags_count_only_their_fixed_values():
     assert moves.of("haven_helped_answers_total", answer="a_bit") == 1
     assert moves.of("haven_end_of_chat_tags_total", tag="sextortion") == 1
     assert len(moves.moved()) == 3  # nothing else moved, and no series was added
-    assert set(samples()) == set(Moves().before)
+    assert set(samples()) == set(moves.before)  # the same series as before the calls
 
 
 def test_the_output_has_counts_only_nothing_that_identifies_anyone(queue, clock):
