@@ -107,9 +107,9 @@ def clock():
 
 
 @pytest.fixture
-def queue(tmp_path, clock):
+def queue(database_url, clock):  # on SQLite and on PostgreSQL (tests/conftest.py)
     made = HandoffQueue(
-        f"sqlite:///{tmp_path / 'haven.db'}",
+        database_url,
         KeyRing.parse(generate_key_line("k1")),
         keep_minutes=60,
         clock=clock,
