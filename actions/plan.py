@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from haven.metrics import counts
 from haven.nlu.crisis_patterns import weak_crisis_signal
 from haven.nlu.questions import QUESTION_ENTITY
 from haven.packs.responses import headline
@@ -39,6 +40,8 @@ class ActionPlanMove(Action):
         # The intent itself, not the ranking: stored trackers keep only the intent.
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         move = progress.move_for_intent(intent)
+        if move.first_visit:
+            counts.plan_step_reached(move.step)
         if move.remind_dont_pay_first:
             slots = tracker.current_slot_values()
             dispatcher.utter_message(text=headline(f"utter_step_{FIRST_STEP}", slots))

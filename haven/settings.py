@@ -11,6 +11,8 @@ need is read here and nowhere else. Secrets and addresses come from the environm
 | `HAVEN_KEYS`             | the key file       | `id:base64key,id:base64key`; the first encrypts  |
 | `HAVEN_ALLOW_DEBUG_LOGS` | unset              | `1` lets debug logs (they hold user text) out    |
 | `HAVEN_PUBLIC_HOSTS`     | unset              | names the server answers to, besides loopback    |
+| `HAVEN_METRICS_TOKEN`    | unset (closed)     | the bearer token `/metrics` asks for             |
+| `HAVEN_METRICS_REMOTE`   | unset              | `1` lets `/metrics` answer beyond loopback       |
 
 The key file (`<data dir>/haven.keys`) is used only with the embedded SQLite default: a
 production database must get its keys from the environment, never from a file beside the data.
@@ -161,6 +163,34 @@ def public_hosts(environ: Mapping[str, str] | None = None) -> frozenset[str]:
 _HOST_NAME = re.compile(
     r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
 )
+
+
+MIN_METRICS_TOKEN_CHARS = 24
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Who may read the NGO's counts at `/metrics` (haven/metrics/endpoint.py).
+
+    `token` is `HAVEN_METRICS_TOKEN` (None: the endpoint is closed, a 404); `allow_remote` is
+    `HAVEN_METRICS_REMOTE=1` (without it only loopback addresses are answered).
+    """
+
+    token: str | None = None
+    allow_remote: bool = False
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> MetricsSettings:
+        """Reads the environment; raises `ValueError` for a token shorter than 24 characters."""
+        env = os.environ if environ is None else environ
+        token = (env.get("HAVEN_METRICS_TOKEN") or "").strip() or None
+        if token is not None and len(token) < MIN_METRICS_TOKEN_CHARS:
+            raise ValueError(
+                f"HAVEN_METRICS_TOKEN must be a random string of at least "
+                f"{MIN_METRICS_TOKEN_CHARS} characters (e.g. from `openssl rand -hex 32`), or "
+                f"unset to keep /metrics closed."
+            )
+        return cls(token=token, allow_remote=env.get("HAVEN_METRICS_REMOTE", "").strip() == "1")
 
 
 def debug_logs_allowed(environ: Mapping[str, str] | None = None) -> bool:

@@ -42,10 +42,14 @@ def compose_file() -> dict:
 def test_only_the_proxy_publishes_ports_and_the_rest_is_internal():
     compose = compose_file()
     services = compose["services"]
-    assert {name for name, service in services.items() if "ports" in service} == {"proxy"}
+    publishing = {name for name, service in services.items() if "ports" in service}
+    assert publishing == {"proxy", "prometheus"}
+    # Prometheus, only with --profile metrics, on this machine's loopback only (seen over SSH).
+    assert services["prometheus"]["profiles"] == ["metrics"]
+    assert all(port.startswith("127.0.0.1:") for port in services["prometheus"]["ports"])
     assert compose["networks"]["backend"] == {"internal": True}
     for name, service in services.items():
-        expected = ["backend", "public"] if name == "proxy" else ["backend"]
+        expected = ["backend", "public"] if name in publishing else ["backend"]
         assert sorted(service["networks"]) == expected, name
 
 
@@ -56,7 +60,12 @@ def test_every_secret_is_required_with_no_default():
     assert required == set(DUMMY_ENV)
     assert all(how in (":?", ":-") for _, how in used), "every variable says what if unset"
     defaulted = {name for name, how in used if how == ":-"}
-    assert defaulted == {"HAVEN_RATE_PER_CONVERSATION", "HAVEN_RATE_PER_ADDRESS"}
+    # Unset, the metrics token leaves /metrics closed (a 404): the only secret with a default.
+    assert defaulted == {
+        "HAVEN_RATE_PER_CONVERSATION",
+        "HAVEN_RATE_PER_ADDRESS",
+        "HAVEN_METRICS_TOKEN",
+    }
     example = dict(
         line.split("=", 1)
         for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
@@ -86,11 +95,29 @@ def test_the_rasa_servers_have_the_web_chat_only_and_answer_only_the_domain():
         assert list(channels) == [
             "haven.rasa_edge.widget_channel.HavenWidgetInput",
             "haven.rasa_edge.console_channel.CounselorConsoleInput",
+            "haven.rasa_edge.metrics_channel.HavenMetricsInput",
         ]  # no REST channel
         hosts = services[name]["environment"]["HAVEN_PUBLIC_HOSTS"]
         assert hosts.startswith("${HAVEN_DOMAIN:?")
     caddy = (COMPOSE_FILE.parent / "Caddyfile").read_text(encoding="utf-8")
     assert "health_uri /webhooks/haven_widget/" in caddy
+    assert "respond /metrics* 404" in caddy  # the counts never leave through the proxy
+
+
+def test_prometheus_scrapes_every_haven_process_with_the_token():
+    services = compose_file()["services"]
+    config = yaml.safe_load((COMPOSE_FILE.parent / "prometheus.yml").read_text(encoding="utf-8"))
+    (job,) = config["scrape_configs"]
+    (targets,) = [group["targets"] for group in job["static_configs"]]
+    assert sorted(targets) == ["actions:5055", "rasa-1:5005", "rasa-2:5005"]
+    assert set(services["prometheus"]["depends_on"]) == {"rasa-1", "rasa-2", "actions"}
+    token_file = job["authorization"]["credentials_file"]
+    assert token_file in " ".join(services["prometheus"]["entrypoint"])
+    for name in ("rasa-1", "rasa-2", "actions"):
+        environment = services[name]["environment"]
+        unset_is_closed = "${HAVEN_METRICS_TOKEN:-}"  # noqa: S105 (a compose default, empty)
+        assert environment["HAVEN_METRICS_TOKEN"] == unset_is_closed
+        assert environment["HAVEN_METRICS_REMOTE"] == "1"
 
 
 def test_the_action_server_shares_the_database_keys_and_redis_with_the_rasa_servers():

@@ -31,6 +31,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 FOLDER = PROJECT / "deploy" / "kubernetes"
 SECRET_NAME = "haven-secrets"  # noqa: S105 (the Secret object's name, not a secret)
 SECRETS = {"HAVEN_KEYS", "HAVEN_DB_URL", "HAVEN_REDIS_URL", "HAVEN_ACTION_SECRET"}
+OPTIONAL_SECRETS = {"HAVEN_METRICS_TOKEN"}
+"""Secrets a pod starts without: the feature they open stays closed (README "For the NGO")."""
 SECRET_LIKE = re.compile(r"SECRET|PASSWORD|TOKEN|KEYS?$|_URL$|CREDENTIAL")
 RASA_HEALTH = "/webhooks/haven_widget/"  # the web chat channel's health route (the REST one is off)
 
@@ -118,12 +120,14 @@ def test_every_file_parses_and_is_accounted_for():
     for path in sorted(FOLDER.iterdir()):
         assert path.suffix in (".yaml", ".yml"), f"{path.name}: only YAML belongs here"
         docs = load_all(path)  # every file parses
-        assert path.name in listed | generated | {"kustomization.yaml", "secret.example.yaml"}
+        opt_in = {"kustomization.yaml", "secret.example.yaml", "metrics.yaml"}
+        assert path.name in listed | generated | opt_in
         if path.name in listed:
             for doc in docs:
                 assert {"apiVersion", "kind", "metadata"} <= set(doc), path.name
                 assert doc["metadata"].get("name"), path.name
     assert "secret.example.yaml" not in listed  # placeholders are never applied
+    assert "metrics.yaml" not in listed  # the NGO's counts stay closed until you add it
 
 
 def test_secrets_come_only_from_the_secret(manifests):
@@ -136,13 +140,15 @@ def test_secrets_come_only_from_the_secret(manifests):
             if name in SECRETS or SECRET_LIKE.search(name):
                 assert "value" not in variable, f"{name} is written in the manifest"
                 ref = variable["valueFrom"]["secretKeyRef"]
-                assert ref == {"name": SECRET_NAME, "key": name}, name
-                assert ref["key"] in keys
+                optional = {"optional": True} if name in OPTIONAL_SECRETS else {}
+                assert ref == {"name": SECRET_NAME, "key": name, **optional}, name
+                assert ref["key"] in keys | OPTIONAL_SECRETS
     read = {
         c["name"]: {v["name"] for v in c.get("env", []) if "valueFrom" in v}
         for c in containers(manifests)
     }
-    assert read == {"rasa": SECRETS, "actions": SECRETS}
+    every = SECRETS | OPTIONAL_SECRETS
+    assert read == {"rasa": every, "actions": every}
 
 
 def test_no_secret_value_is_written_anywhere(manifests):
@@ -335,3 +341,14 @@ def test_kustomize_puts_everything_in_havens_namespace():
     volumes = next(pod_specs([named(built, "Deployment", "haven-rasa")]))["volumes"]
     assert {"name": "credentials", "configMap": {"name": config["metadata"]["name"]}} in volumes
     assert named(built, "Deployment", "haven-rasa")["spec"]["replicas"] >= 2
+
+
+def test_the_metrics_policy_is_opt_in_and_opens_only_the_two_ports_to_monitoring():
+    # Not applied by default (test_every_file_parses_and_is_accounted_for); once added, it lets
+    # one namespace reach the Rasa and action servers' ports, and nothing else.
+    (policy,) = load_all(FOLDER / "metrics.yaml")
+    assert policy["kind"] == "NetworkPolicy" and policy["spec"]["policyTypes"] == ["Ingress"]
+    (rule,) = policy["spec"]["ingress"]
+    (source,) = rule["from"]
+    assert set(source) == {"namespaceSelector"}
+    assert sorted(port["port"] for port in rule["ports"]) == [5005, 5055]

@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from haven.logs.throttle import SummarizedLog
+from haven.metrics import counts
 from haven.settings import StorageConfigError
 from haven.storage.conversations import engine_for
 from haven.storage.crypto import KeyRing, TamperedRecordError
@@ -217,6 +218,7 @@ class HandoffQueue:
             requested_at=self.clock(),
         )
         self._save(created, new=True)
+        counts.handoff_requested(risk)
         return created
 
     def set_share_summary(self, conversation_id: str, share: bool) -> HandoffRequest | None:
@@ -334,6 +336,7 @@ class HandoffQueue:
                 sa.update(table).where(table.c.id == row.id).values(**self._values(claimed))
             )
         self.record(counselor, "claim", request_id)
+        counts.handoff_claimed(self.clock() - claimed.requested_at)
         return claimed
 
     def end(self, request_id: str, counselor: str, action: str = "end") -> HandoffRequest:
@@ -374,23 +377,36 @@ class HandoffQueue:
         now = self.clock()
         table, audit = self.table, self.audit_table
         with Session(self.engine) as session, session.begin():
-            deleted = session.execute(
-                sa.delete(table).where(
-                    sa.or_(
-                        sa.and_(
-                            table.c.status != CLAIMED,
-                            table.c.updated_at < int(now - self.keep_seconds),
-                        ),
-                        table.c.updated_at < int(now - CLAIMED_MAX_HOURS * 3600),
+            expired = session.execute(self._expired_waiting(now)).rowcount
+            deleted = (
+                expired
+                + session.execute(
+                    sa.delete(table).where(
+                        sa.or_(
+                            sa.and_(
+                                table.c.status != CLAIMED,
+                                table.c.updated_at < int(now - self.keep_seconds),
+                            ),
+                            table.c.updated_at < int(now - CLAIMED_MAX_HOURS * 3600),
+                        )
                     )
-                )
-            ).rowcount
+                ).rowcount
+            )
             session.execute(
                 sa.delete(audit).where(audit.c.created_at < int(now - AUDIT_RETENTION_DAYS * 86400))
             )
+        counts.handoffs_expired(expired)  # once committed: the NGO's count
         return deleted
 
     # --- rows -----------------------------------------------------------------------------
+
+    def _expired_waiting(self, now: float) -> sa.Delete:
+        # Apart from the other deletions so the NGO's count has exactly the requests that
+        # expired unclaimed (a row is deleted by one process only, so counted once).
+        cutoff = int(now - self.keep_seconds)
+        return sa.delete(self.table).where(
+            self.table.c.status == WAITING, self.table.c.updated_at < cutoff
+        )
 
     def _hashes(self, conversation_id: str) -> list[str]:
         return self.key_ring.all_conversation_hashes(conversation_id)

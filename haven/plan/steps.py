@@ -66,10 +66,11 @@ class PlanProgress:
 
     def _go_to(self, step: str) -> PlanMove:
         needs_reminder = step != FIRST_STEP and FIRST_STEP not in self.seen
+        first_visit = step != COMPLETE and step not in self.seen
         self.current = step
-        if step != COMPLETE and step not in self.seen:
+        if first_visit:
             self.seen = [s for s in STEPS if s in self.seen or s == step]
-        return PlanMove(step=step, remind_dont_pay_first=needs_reminder)
+        return PlanMove(step=step, remind_dont_pay_first=needs_reminder, first_visit=first_visit)
 
     def start_or_resume(self) -> PlanMove:
         """Show the current step, or the first one not done yet."""
@@ -116,7 +117,9 @@ class PlanProgress:
 
 @dataclass(frozen=True)
 class PlanMove:
-    """The result of a move: which step to show, and whether to remind about step one first."""
+    """The result of a move: which step to show, whether to remind about step one first, and
+    whether this conversation reaches the step for the first time (the NGO's count)."""
 
     step: str
     remind_dont_pay_first: bool = False
+    first_visit: bool = False

@@ -1,12 +1,14 @@
 """Haven's action server: rasa_sdk's server that answers only the Rasa servers holding the secret.
 
 `python -m haven.rasa_edge.action_server --port 5055` serves the custom actions in `actions/` like
-`python -m rasa_sdk`, with three differences:
+`python -m rasa_sdk`, with these differences:
 - every request except `GET /health` must carry the header `X-Haven-Action-Secret` with the
   value of `HAVEN_ACTION_SECRET` (compared in constant time); anything else gets a bare 401,
   so a process that can reach the port cannot run actions or list them;
 - it does not start without a secret of at least `MIN_SECRET_CHARS` characters;
-- CORS is off (rasa_sdk allows every origin by default); no browser ever talks to it.
+- CORS is off (rasa_sdk allows every origin by default); no browser ever talks to it;
+- `GET /metrics` serves this process's share of the NGO's counts (plan steps, handoff requests),
+  with its own bearer token instead of the secret (haven/metrics/endpoint.py).
 
 Rasa sends the header from the `action_endpoint: headers:` of endpoints.yml and
 deploy/endpoints.prod.yml. `scripts/run-haven` makes a random secret per run when none is set;
@@ -26,6 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from haven.logs.throttle import SummarizedLog
+from haven.metrics.endpoint import METRICS_PATH, MetricsEndpoint
 from haven.rasa_edge import patches
 
 logger = logging.getLogger(__name__)
@@ -33,8 +36,9 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Haven-Action-Secret"  # noqa: S105 (a header name, not a secret)
 SECRET_VARIABLE = "HAVEN_ACTION_SECRET"  # noqa: S105 (a variable name)
 MIN_SECRET_CHARS = 24
-OPEN_PATHS = frozenset({"/health"})
-"""Paths answered without the secret: the health check run-haven and load balancers use."""
+OPEN_PATHS = frozenset({"/health", METRICS_PATH})
+"""Paths answered without the secret: the health check run-haven and load balancers use, and the
+NGO's counts, which check their own token (haven/metrics/endpoint.py)."""
 
 
 class ActionSecretError(RuntimeError):
@@ -86,6 +90,7 @@ def create_action_app(secret: str, actions: str = "actions") -> Sanic:
     # Registered after create_app's own middleware but run first: Sanic runs request middleware
     # in the order given, and CORS (the only other one) adds headers to responses only.
     app.register_middleware(secret_check(secret), "request")
+    MetricsEndpoint.from_environment().register(app)  # the counts of actions/ (plan, handoff)
     return app
 
 

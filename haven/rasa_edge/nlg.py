@@ -18,6 +18,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from haven.metrics import counts
 from haven.nlu.locale_finding import effective_language, effective_region
 from haven.packs.content import CONTENT_DIR, ContentError, Problem, content
 from haven.packs.render import Renderer
@@ -60,6 +61,7 @@ class ContentPackNLG(NaturalLanguageGenerator):
         **kwargs: Any,
     ) -> dict[str, Any] | None:
         """The message for `utter_action`, or None (Rasa logs it) if no pack has it."""
+        counts.response_sent(utter_action)  # crisis replies are counted for the NGO
         slots = tracker.current_slot_values()
         return self.renderer.render(
             utter_action,

@@ -34,6 +34,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from haven.handoff.queue import HandoffQueue
+from haven.metrics import counts
 from haven.rasa_edge import patches
 from haven.settings import StorageConfigError, StorageSettings
 from haven.storage.conversations import (
@@ -131,6 +132,7 @@ class EncryptedTrackerStore(TrackerStore):
         with self._reaching_the_database():
             events = await self._in_database_thread(self.conversations.load, sender_id)
         if not events:
+            counts.conversation_started()  # Rasa starts the conversation now (the NGO's count)
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 

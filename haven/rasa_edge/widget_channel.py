@@ -34,6 +34,7 @@ from socketio import AsyncServer
 from haven.handoff.console import conversation_locale
 from haven.handoff.queue import ADDRESS_METADATA
 from haven.handoff.relay import TRANSCRIPT_REQUEST, HandoffRelay, shared_relay
+from haven.metrics import counts
 from haven.nlu.crisis_patterns import mentions_crisis
 from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge import patches
@@ -324,6 +325,7 @@ class HavenWidgetInput(InputChannel):
                 # those of the young person's own region and language.
                 if mentions_crisis(text):
                     locale = await conversation_locale(self.app, conversation_id, metadata)
+                    counts.crisis_reply("direct")  # the NGO's count, as for the bot's
                     return Turn(messages=self._kind("handoff_crisis", locale))
                 return Turn()
 

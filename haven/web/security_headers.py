@@ -16,7 +16,9 @@ A header a route already set is left as it is, so the demo page keeps its own po
 Host names (DNS rebinding): a page on a name the attacker controls, resolving to this server's
 address (loopback on a laptop), would otherwise be same-origin with it. Every request whose
 `Host` is not a loopback name or one of `HAVEN_PUBLIC_HOSTS` (haven/settings.py) gets a bare 421,
-except the health checks (`HEALTH_PATHS`), which load balancers and probes call by address.
+except the health checks (`HEALTH_PATHS`), which load balancers and probes call by address, and
+the NGO's counts (`/metrics`), which Prometheus calls by each instance's own name: a bearer token
+guards them (haven/metrics/endpoint.py), and a page a browser shows cannot send it.
 
 Rasa's own answer at `/` ("Hello from Rasa: 3.6.21", when the demo page is off) is a 404: the
 version helps nobody but someone looking for a known flaw. Neither Sanic nor Haven sends a
@@ -49,6 +51,8 @@ DEFAULT_HEADERS = {
 
 HEALTH_PATHS = frozenset({"/webhooks/rest", "/webhooks/haven_widget"})
 """Answered whatever the Host: they say only "ok", and probes call them by IP address."""
+ANY_HOST_PATHS = HEALTH_PATHS | {"/metrics"}
+"""The health checks, and `/metrics` (closed by its own token, whatever the Host)."""
 
 
 def host_name(header: str) -> str:
@@ -68,7 +72,7 @@ def host_check(
     names = frozenset(allowed)
 
     async def check(request: Request) -> HTTPResponse | None:
-        if request.method in ("GET", "HEAD") and request.path.rstrip("/") in HEALTH_PATHS:
+        if request.method in ("GET", "HEAD") and request.path.rstrip("/") in ANY_HOST_PATHS:
             return None
         if host_name(request.headers.get("host") or "") in names:
             return None

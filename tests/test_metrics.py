@@ -1,0 +1,494 @@
+"""The NGO's counts (haven/metrics): every counter moves as conversations go, nothing in `/metrics`
+could identify a person, and the endpoint is closed without its token or from outside.
+
+The core is driven as the servers drive it: the handoff queue on SQLite, the plan action, the
+NLG, the tracker store. The last tests (marker `server`) start a real Haven with a token and
+read both processes' `/metrics` while a young person chats, asks for a person and is claimed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.plan import ActionPlanMove
+from haven.handoff.queue import HandoffQueue
+from haven.metrics import counts
+from haven.metrics.endpoint import MetricsEndpoint
+from haven.settings import MetricsSettings
+from haven.storage.crypto import KeyRing, generate_key_line
+
+TOKEN = "metrics-token-" + "z" * 30  # noqa: S105 - a test token
+TYPED = "my coach Pellinore Quast has my pics and wants 300 dollars"
+"""Words a young person typed: they must never be in the output."""
+
+LINE = re.compile(
+    r"# (HELP|TYPE) haven_[a-z_]+ .*"
+    r'|haven_[a-z_]+(\{[a-z]+="[A-Za-z0-9_.+]+"\})? [0-9]+\.[0-9]+(e[+-][0-9]+)?'
+)
+"""Every line of the output: a comment, or a series with at most one label of plain words."""
+LABEL_VALUES = {
+    "step": set(counts.STEP_NUMBERS.values()),
+    "kind": {"direct", "gentle"},
+    "risk": {"yes", "no"},
+    "answer": set(counts.HELPED_ANSWERS),
+    "tag": set(counts.END_OF_CHAT_TAGS),
+    "le": {"60.0", "300.0", "900.0", "1800.0", "3600.0", "+Inf"},
+}
+
+
+def value(name: str, **labels: str) -> float:
+    """The current value of one series, 0 if it is not there."""
+    return counts.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+class Moves:
+    """The change of every series since it was made: `moves.of(name, **labels)`."""
+
+    def __init__(self) -> None:
+        self.before = samples()
+
+    def of(self, name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return samples().get(key, 0.0) - self.before.get(key, 0.0)
+
+    def moved(self) -> dict:
+        now = samples()
+        return {
+            key: now[key] - self.before.get(key, 0.0)
+            for key in now
+            if now[key] != self.before.get(key, 0.0)
+        }
+
+
+def samples() -> dict:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for metric in counts.REGISTRY.collect()
+        for sample in metric.samples
+        if not sample.name.endswith("_created")
+    }
+
+
+def check_nothing_identifies(text: str, *secrets: str) -> None:
+    """The output has only Haven's series, fixed label values, and none of `secrets`."""
+    for line in text.splitlines():
+        assert LINE.fullmatch(line), line
+        for label, label_value in re.findall(r'([a-z]+)="([^"]*)"', line):
+            assert label_value in LABEL_VALUES[label], line
+    assert "_created" not in text  # prometheus-client's per-series timestamps are left out
+    for secret in secrets:
+        assert secret not in text, secret
+
+
+# --- the counts, driven as the servers drive them --------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def queue(database_url, clock):  # on SQLite and on PostgreSQL (tests/conftest.py)
+    made = HandoffQueue(
+        database_url,
+        KeyRing.parse(generate_key_line("k1")),
+        keep_minutes=60,
+        clock=clock,
+    )
+    made.create_schema()
+    return made
+
+
+def ask(queue, conversation: str, risk: bool = False):
+    return queue.request(
+        conversation, language="en", region="uk", age_band="13_15", steps_done=[], risk=risk
+    )
+
+
+def test_a_new_request_is_counted_once_with_its_risk_and_a_refresh_is_not(queue):
+    moves = Moves()
+    ask(queue, "conversation-a")
+    ask(queue, "conversation-a", risk=True)  # the same request, refreshed (and now at risk)
+    ask(queue, "conversation-b", risk=True)
+    assert moves.of("haven_handoff_requests_total", risk="no") == 1
+    assert moves.of("haven_handoff_requests_total", risk="yes") == 1
+
+
+def test_a_claim_counts_the_claim_and_its_wait_in_a_coarse_bucket(queue, clock):
+    request = ask(queue, "conversation-a")
+    clock.now += 7 * 60 + 20  # 7 minutes 20 seconds: observed as 7 minutes
+    moves = Moves()
+    queue.claim(request.request_id, "ana")
+    assert moves.of("haven_handoff_claims_total") == 1
+    assert moves.of("haven_handoff_wait_seconds_count") == 1
+    assert moves.of("haven_handoff_wait_seconds_sum") == 7 * 60
+    assert moves.of("haven_handoff_wait_seconds_bucket", le="300.0") == 0
+    assert moves.of("haven_handoff_wait_seconds_bucket", le="900.0") == 1
+
+
+def test_only_waiting_requests_that_expired_unclaimed_count_as_expiries(queue, clock):
+    ask(queue, "waits-too-long")
+    ask(queue, "leaves")
+    queue.leave("leaves")  # a young person who left is not an expiry
+    claimed = ask(queue, "claimed")
+    queue.claim(claimed.request_id, "ana")
+    moves = Moves()
+    clock.now += 61 * 60
+    queue.purge_expired()
+    queue.purge_expired()  # deleted once, counted once
+    assert moves.of("haven_handoff_expiries_total") == 1
+    assert queue.waiting() == []
+
+
+def test_a_plan_step_counts_the_first_time_a_conversation_reaches_it(domain):
+    def move(intent: str, **slots):
+        tracker = Tracker(
+            sender_id="conversation-a",
+            slots=slots,
+            latest_message={"intent": {"name": intent, "confidence": 0.9}, "text": TYPED},
+            events=[],
+            paused=False,
+            followup_action=None,
+            active_loop={},
+            latest_action_name="action_listen",
+        )
+        events = ActionPlanMove().run(CollectingDispatcher(), tracker, domain)
+        return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+    moves = Moves()
+    slots = move("disclose_sextortion")  # step 1
+    slots = move("step_done", **slots)  # step 2
+    slots = move("go_back", **slots)  # step 1 again: not counted again
+    move("ask_takedown", **slots)  # step 7, jumped to
+    assert [moves.of("haven_plan_steps_reached_total", step=str(n)) for n in range(1, 9)] == [
+        1,
+        1,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0,
+    ]
+
+
+def test_crisis_replies_are_counted_by_kind_as_the_nlg_renders_them():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from haven.rasa_edge.nlg import ContentPackNLG
+
+    domain = Domain.load(str(Path(__file__).resolve().parent.parent / "domain.yml"))
+    nlg = ContentPackNLG(domain=domain)
+    tracker = DialogueStateTracker.from_events("conversation-a", [], slots=domain.slots)
+    moves = Moves()
+    for response in ("utter_crisis", "utter_crisis", "utter_safety_check", "utter_greet"):
+        assert asyncio.run(nlg.generate(response, tracker, "rest"))
+    assert moves.of("haven_crisis_replies_total", kind="direct") == 2
+    assert moves.of("haven_crisis_replies_total", kind="gentle") == 1
+    assert set(moves.moved()) == {
+        ("haven_crisis_replies_total", (("kind", "direct"),)),
+        ("haven_crisis_replies_total", (("kind", "gentle"),)),
+    }
+
+
+def test_a_conversation_starts_when_the_store_has_nothing_for_it(tmp_path):
+    from rasa.shared.core.domain import Domain
+
+    from haven.rasa_edge.tracker_store import EncryptedTrackerStore
+
+    domain = Domain.load(str(Path(__file__).resolve().parent.parent / "domain.yml"))
+    store = EncryptedTrackerStore(
+        domain=domain,
+        environ={
+            "HAVEN_DB_URL": f"sqlite:///{tmp_path / 'haven.db'}",
+            "HAVEN_KEYS": generate_key_line("k1"),
+        },
+    )
+
+    async def conversation():
+        tracker = await store.get_or_create_tracker("conversation-a")  # new: counted
+        await store.save(tracker)
+        await store.get_or_create_tracker("conversation-a")  # stored: not counted again
+
+    moves = Moves()
+    asyncio.run(conversation())
+    assert moves.of("haven_conversations_started_total") == 1
+
+
+def test_did_this_help_and_end_tags_count_only_their_fixed_values():
+    moves = Moves()
+    assert counts.helped_answer("yes") and counts.helped_answer("a_bit")
+    assert counts.end_of_chat_tag("sextortion")
+    for unknown in ("maybe", "YES", "", TYPED, "<script>", None, 3):
+        assert not counts.helped_answer(unknown)  # type: ignore[arg-type]
+        assert not counts.end_of_chat_tag(unknown)  # type: ignore[arg-type]
+    assert not counts.plan_step_reached("complete") and not counts.response_sent(TYPED)
+    assert not counts.crisis_reply("urgent") and not counts.crisis_reply(TYPED)
+    assert moves.of("haven_helped_answers_total", answer="yes") == 1
+    assert moves.of("haven_helped_answers_total", answer="a_bit") == 1
+    assert moves.of("haven_end_of_chat_tags_total", tag="sextortion") == 1
+    assert len(moves.moved()) == 3  # nothing else moved, and no series was added
+    assert set(samples()) == set(moves.before)  # the same series as before the calls
+
+
+def test_the_output_has_counts_only_nothing_that_identifies_anyone(queue, clock):
+    request = ask(queue, "conversation-7f3a9c")
+    clock.now += 95
+    queue.claim(request.request_id, "counselor-ana")
+    counts.helped_answer("no")
+    counts.end_of_chat_tag(TYPED)
+    text = counts.exposition().decode()
+    hashes = queue.key_ring.all_conversation_hashes("conversation-7f3a9c")
+    check_nothing_identifies(
+        text, "conversation-7f3a9c", request.request_id, "counselor-ana", TYPED, *hashes
+    )
+    assert str(int(clock.now)) not in text and "1700000" not in text  # no time of day
+    # Every series is there from the start, at zero: a new one appearing would tell something.
+    assert 'haven_end_of_chat_tags_total{tag="other"}' in text
+    assert 'haven_plan_steps_reached_total{step="8"}' in text
+
+
+def test_the_check_of_the_output_catches_an_id_and_a_free_label():
+    # The check above must be able to fail: a series with an id in it, or a text as label.
+    with pytest.raises(AssertionError):
+        check_nothing_identifies('haven_x_total{conversation="c-7f3a9c"} 1.0\n')
+    with pytest.raises(AssertionError):
+        check_nothing_identifies('haven_end_of_chat_tags_total{tag="coach"} 1.0\n')
+    with pytest.raises(AssertionError):
+        check_nothing_identifies("haven_x_total 1.0\n", "1.0")
+
+
+# --- the endpoint ----------------------------------------------------------------------------
+
+
+def request(ip: str = "127.0.0.1", **headers: str):
+    """What `MetricsEndpoint.answer` reads of a Sanic request: the peer address and headers."""
+    return SimpleNamespace(
+        ip=ip, headers={k.lower().replace("_", "-"): v for k, v in headers.items()}
+    )
+
+
+def bearer(token: str = TOKEN) -> dict:
+    return {"authorization": f"Bearer {token}"}
+
+
+def endpoint(**environ: str) -> MetricsEndpoint:
+    return MetricsEndpoint(MetricsSettings.load(environ))
+
+
+def test_the_endpoint_is_closed_without_a_token_whatever_is_sent():
+    closed = endpoint()
+    assert closed.answer(request(**bearer())).status == 404
+    assert endpoint(HAVEN_METRICS_REMOTE="1").answer(request(**bearer(""))).status == 404
+
+
+def test_on_loopback_the_endpoint_asks_for_the_token_and_checks_it():
+    opened = endpoint(HAVEN_METRICS_TOKEN=TOKEN)
+    refused = opened.answer(request())
+    assert refused.status == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
+    assert opened.answer(request(**bearer("x" * 44))).status == 401
+    assert opened.answer(request(authorization=TOKEN)).status == 401  # not as a bearer token
+    served = opened.answer(request(ip="::1", **bearer()))
+    assert served.status == 200
+    assert served.content_type.startswith("text/plain; version=")
+    check_nothing_identifies(served.body.decode(), TOKEN)
+    # OpenMetrics when the scraper asks for it, without the `_created` timestamps too.
+    accept = "application/openmetrics-text; version=1.0.0"
+    asked = opened.answer(request(accept=accept, **bearer()))
+    assert asked.content_type.startswith("application/openmetrics-text")
+    text = asked.body.decode()
+    assert text.endswith("# EOF\n") and "_created" not in text
+    assert "haven_handoff_claims_total " in text
+
+
+def test_from_another_address_it_is_a_404_unless_the_deployment_opens_it():
+    closed = endpoint(HAVEN_METRICS_TOKEN=TOKEN)
+    for ip in ("10.0.0.7", "203.0.113.5", "", "not an address"):
+        assert closed.answer(request(ip=ip, **bearer())).status == 404
+    remote = endpoint(HAVEN_METRICS_TOKEN=TOKEN, HAVEN_METRICS_REMOTE="1")
+    assert remote.answer(request(ip="10.0.0.7", **bearer())).status == 200
+    assert remote.answer(request(ip="10.0.0.7")).status == 401
+
+
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
+def test_a_request_through_the_public_proxy_is_never_answered(header):
+    remote = endpoint(HAVEN_METRICS_TOKEN=TOKEN, HAVEN_METRICS_REMOTE="1")
+    sent = {**bearer(), header.lower(): "203.0.113.5"}
+    assert remote.answer(SimpleNamespace(ip="127.0.0.1", headers=sent)).status == 404
+
+
+@pytest.mark.parametrize("token", ["short", "x" * 23])
+def test_a_short_token_is_refused_in_one_sentence(token):
+    with pytest.raises(ValueError, match=r"^HAVEN_METRICS_TOKEN must be .*\.$"):
+        MetricsSettings.load({"HAVEN_METRICS_TOKEN": token})
+
+
+def test_the_host_check_lets_metrics_through_for_its_token_to_decide():
+    from haven.web.security_headers import host_check
+
+    check = host_check({"localhost"})
+    scrape = SimpleNamespace(method="GET", path="/metrics", headers={"host": "rasa-1:5005"})
+    other = SimpleNamespace(method="GET", path="/counselor", headers={"host": "rasa-1:5005"})
+    assert asyncio.run(check(scrape)) is None
+    assert asyncio.run(check(other)).status == 421
+
+
+@pytest.mark.filterwarnings("ignore:distutils Version classes:DeprecationWarning")  # sanic_cors
+def test_the_action_server_serves_metrics_with_the_token_not_the_action_secret(monkeypatch):
+    from haven.rasa_edge.action_server import create_action_app, secret_check
+
+    monkeypatch.setenv("HAVEN_METRICS_TOKEN", TOKEN)
+    app = create_action_app("s3cret-" + "x" * 40)
+    assert app.router.find_route_by_view_name("haven_metrics")
+    # The action secret's check lets /metrics through: its own token decides.
+    unsent = SimpleNamespace(path="/metrics", method="GET", headers={})
+    assert asyncio.run(secret_check("s3cret-" + "x" * 40)(unsent)) is None
+    assert app.ctx.haven_metrics.answer(request()).status == 401
+    assert app.ctx.haven_metrics.answer(request(**bearer())).status == 200
+
+
+# --- on a real Haven -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def haven(tmp_path_factory):
+    from tests.test_counselor_console import PASSWORD
+    from tests.test_handoff_server import haven_with_counselor
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HAVEN_METRICS_TOKEN", TOKEN)
+        running = haven_with_counselor(tmp_path_factory.mktemp("metrics"), "ana", PASSWORD)
+    yield running
+    running.stop()
+
+
+def scrape(port: int, token: str | None = TOKEN, **headers: str) -> tuple[int, str]:
+    sent = {**headers, **({"Authorization": f"Bearer {token}"} if token else {})}
+    call = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers=sent)
+    try:
+        with urllib.request.urlopen(call, timeout=10) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode()
+
+
+def parse(text: str) -> dict:
+    found = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            series, number = line.rsplit(" ", 1)
+            found[series] = float(number)
+    return found
+
+
+class Scrapes:
+    """Both processes' series, summed as the NGO's Prometheus sums them, and their changes."""
+
+    def __init__(self, haven) -> None:
+        self.haven = haven
+        self.before = self.now()
+
+    def now(self) -> dict:
+        total: dict = {}
+        for port in (self.haven.rasa_port, self.haven.action_port):
+            status, text = scrape(port)
+            assert status == 200, text
+            for series, number in parse(text).items():
+                total[series] = total.get(series, 0.0) + number
+        return total
+
+    def moved(self) -> dict:
+        now = self.now()
+        return {
+            k: now[k] - self.before.get(k, 0.0) for k in now if now[k] != self.before.get(k, 0.0)
+        }
+
+
+@pytest.mark.server
+def test_both_servers_refuse_metrics_without_the_token_or_through_the_proxy(haven):
+    for port in (haven.rasa_port, haven.action_port):
+        assert scrape(port, token=None)[0] == 401
+        assert scrape(port, token="y" * 40)[0] == 401
+        assert scrape(port, **{"X-Forwarded-For": "203.0.113.5"})[0] == 404
+        assert scrape(port, token=None, Host="evil.example")[0] == 401  # the token decides
+        status, text = scrape(port)
+        assert status == 200 and "haven_conversations_started_total" in text
+
+
+@pytest.mark.server
+def test_the_counts_follow_a_real_conversation_and_hold_nothing_of_it(haven):
+    from tests.running_haven import disconnect, new_sender, texts
+    from tests.test_counselor_console import Browser
+    from tests.test_handoff_server import young_person
+
+    scrapes = Scrapes(haven)
+    sender = new_sender()
+    said = [texts(haven.say(sender, "hi")), texts(haven.say(sender, TYPED))]
+    said.append(texts(haven.say(sender, "/step_done")))
+    said.append(texts(haven.say(sender, "i just want to end it all")))
+    said.append(texts(haven.say(sender, "lmao im dead")))  # a figure of speech: the gentle check
+    assert "Step 1" in said[1] and "Step 2" in said[2]
+    assert said[3].startswith("I'm really glad you told me")
+
+    counselor = Browser(haven.rasa_port)
+    assert counselor.login("ana")[0].status == 303
+
+    async def handoff() -> str:
+        client, _ = await young_person(haven)
+        await client.call("user_uttered", {"message": "/request_human", "seq": 1}, timeout=60)
+        state = json.loads(counselor.request("GET", "/counselor/api/state")[1])
+        waiting = state["queue"][0]["id"]
+        assert counselor.post("/counselor/api/claim", {"id": waiting})[0] == 200
+        # With a counselor, crisis words get the crisis lines from the channel: counted too.
+        said = await client.call("user_uttered", {"message": "i want to die", "seq": 2}, timeout=30)
+        assert "The counselor is reading your message" in said["messages"][0]["text"]
+        await disconnect(client)
+        return client.conversation_id
+
+    widget_conversation = asyncio.run(handoff())
+    moved = scrapes.moved()
+    crisis_replies = sum(part.count("I'm really glad you told me") for part in said)
+    gentle_checks = sum(part.count("I want to check that you're okay") for part in said)
+    # "lmao im dead" gets the gentle check from the trained model with CrisisSafetyNet
+    # (tests/test_nlu_safety_net.py); if a retrained model reads it otherwise, this says so.
+    assert gentle_checks == 1, f"no gentle safety check for a figure of speech: {said[-1]!r}"
+    assert moved == {
+        "haven_conversations_started_total": 2,  # the REST chat and the web chat
+        'haven_plan_steps_reached_total{step="1"}': 1,
+        'haven_plan_steps_reached_total{step="2"}': 1,
+        'haven_crisis_replies_total{kind="direct"}': crisis_replies + 1,
+        'haven_crisis_replies_total{kind="gentle"}': gentle_checks,
+        'haven_handoff_requests_total{risk="no"}': 1,
+        "haven_handoff_claims_total": 1,
+        'haven_handoff_wait_seconds_bucket{le="60.0"}': 1,
+        'haven_handoff_wait_seconds_bucket{le="300.0"}': 1,
+        'haven_handoff_wait_seconds_bucket{le="900.0"}': 1,
+        'haven_handoff_wait_seconds_bucket{le="1800.0"}': 1,
+        'haven_handoff_wait_seconds_bucket{le="3600.0"}': 1,
+        'haven_handoff_wait_seconds_bucket{le="+Inf"}': 1,
+        "haven_handoff_wait_seconds_count": 1,
+    }
+    for port in (haven.rasa_port, haven.action_port):
+        text = scrape(port)[1]
+        check_nothing_identifies(text, sender, widget_conversation, "ana", TYPED, "Pellinore")
