@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from tests.test_handoff_server import haven_with_counselor
-from tests.test_widget_browser import DESKTOP, RESULTS, Chat, browser  # noqa: F401 - fixture
+from tests.browser.test_widget import DESKTOP, RESULTS, Chat, browser  # noqa: F401 - fixture
+from tests.support.running_haven import haven_with_counselor
 
 pytestmark = pytest.mark.browser
 
@@ -169,10 +169,10 @@ def test_the_console_configured_in_spanish_speaks_spanish(tmp_path, browser):  #
     """No model needed: the console alone (tests.console_app) with HAVEN_CONSOLE_LANGUAGE=es."""
     from haven.handoff.queue import HandoffQueue
     from haven.storage.crypto import KeyRing
-    from tests.test_counselor_console import PASSWORD as CONSOLE_PASSWORD
-    from tests.test_counselor_console import serve
+    from tests.support.counselor_console import PASSWORD as CONSOLE_PASSWORD
+    from tests.support.counselor_console import serve
 
-    process, port, env = serve(tmp_path, "tests.console_app", HAVEN_CONSOLE_LANGUAGE="es")
+    process, port, env = serve(tmp_path, "tests.support.console_app", HAVEN_CONSOLE_LANGUAGE="es")
     try:
         queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
         queue.request(

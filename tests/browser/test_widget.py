@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.running_haven import PROJECT, Haven, disconnect
+from tests.support.running_haven import PROJECT, Haven, disconnect
 
 pytestmark = pytest.mark.browser
 

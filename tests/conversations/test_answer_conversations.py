@@ -9,7 +9,7 @@ delete my account" jumped to Step 8 without ever saying "not yet".
 
 import pytest
 
-from tests.test_localized_conversations import Chat, action_server, agent  # noqa: F401
+from tests.conversations.test_localized_conversations import Chat, action_server, agent  # noqa: F401
 
 pytestmark = pytest.mark.model
 

@@ -2,8 +2,8 @@
 lines and the right takedown route for each person, as they would read them.
 
 Loads the trained model in-process with Haven's NLG and a real action server on a free loopback
-port (marker `model`; needs `make train`). `rasa test core` (tests/stories/) checks which actions
-run; this checks what the young person reads.
+port (marker `model`; needs `make train`). `rasa test core` (tests/conversations/stories/)
+checks which actions run; this checks what the young person reads.
 """
 
 import asyncio
@@ -14,11 +14,11 @@ import sys
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
+
 MODEL = PROJECT / "models" / "haven.tar.gz"
 
 pytestmark = pytest.mark.model

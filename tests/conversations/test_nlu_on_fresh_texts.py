@@ -1,4 +1,4 @@
-"""The trained model understands the fresh user texts of tests/stories/.
+"""The trained model understands the fresh user texts of tests/conversations/stories/.
 
 `rasa test core` replays the stories with their labelled intents, so it checks the dialogue but
 not the NLU. This test parses every `user:` text of the stories with the trained model and checks
@@ -7,12 +7,12 @@ messages the model never saw. Needs `make train` (marker `model`).
 """
 
 import asyncio
-from pathlib import Path
 
 import pytest
 import yaml
 
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
+
 MODEL = PROJECT / "models" / "haven.tar.gz"
 
 pytestmark = pytest.mark.model
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.model
 
 def labelled_texts() -> list[tuple[str, str]]:
     found = []
-    for path in sorted((PROJECT / "tests" / "stories").glob("*.yml")):
+    for path in sorted((PROJECT / "tests" / "conversations" / "stories").glob("*.yml")):
         for story in yaml.safe_load(path.read_text(encoding="utf-8"))["stories"]:
             for step in story["steps"]:
                 text = (step.get("user") or "").strip()

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
+
 COMPOSE_FILE = PROJECT / "deploy" / "docker-compose.yml"
 ENV_EXAMPLE = PROJECT / "deploy" / "haven.env.example"
 DUMMY_ENV = {

@@ -26,8 +26,8 @@ from haven.rasa_edge.action_server import OPEN_PATHS, ActionSecretError, action_
 from haven.settings import StorageConfigError
 from haven.storage.crypto import KeyRing
 from haven.storage.redis_clients import redis_options
+from tests.support import PROJECT
 
-PROJECT = Path(__file__).resolve().parent.parent
 FOLDER = PROJECT / "deploy" / "kubernetes"
 SECRET_NAME = "haven-secrets"  # noqa: S105 (the Secret object's name, not a secret)
 SECRETS = {"HAVEN_KEYS", "HAVEN_DB_URL", "HAVEN_REDIS_URL", "HAVEN_ACTION_SECRET"}

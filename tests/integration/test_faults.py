@@ -5,8 +5,8 @@
   connections instead): the next message still gets its answer and the conversation goes on
   from where it was, so nothing was lost.
 - PostgreSQL fully down for some seconds, then back (Haven reaches it through a TCP proxy the
-  test takes down and brings back, tests/tcp_proxy.py): every message meanwhile gets the kind
-  service_error reply with the crisis lines within a few seconds, the server keeps serving, the
+  test takes down and brings back, tests/support/tcp_proxy.py): every message meanwhile gets the
+  kind service_error reply with the crisis lines within a few seconds, the server keeps serving, the
   log says once what is wrong (and once that it is back), without a word of what was typed; then
   the conversation goes on from where it was, so no turn was lost or half-saved.
 - Redis unavailable (HAVEN_REDIS_URL names a closed port): the young person gets the kind
@@ -27,8 +27,8 @@ import uuid
 import pytest
 
 from haven.storage.crypto import generate_key_line
-from tests.running_haven import Haven, free_port, new_sender, port_open, texts
-from tests.tcp_proxy import TcpProxy
+from tests.support.running_haven import Haven, free_port, new_sender, port_open, texts
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.server
 

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from tests.running_haven import PROJECT, disconnect
-from tests.test_counselor_console import PASSWORD, Browser
-from tests.test_handoff_server import wait_for, young_person
+from tests.integration.test_handoff_server import wait_for, young_person
+from tests.support.counselor_console import PASSWORD, Browser
+from tests.support.running_haven import PROJECT, disconnect
 
 pytestmark = pytest.mark.server
 

@@ -3,15 +3,12 @@ Socket.IO, a counselor logs in, claims, they talk both ways, the counselor hands
 bot answers again; nothing either typed is on disk or in the logs."""
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.running_haven import PROJECT, Haven, disconnect
-from tests.test_counselor_console import Browser
+from tests.support.counselor_console import Browser
+from tests.support.running_haven import disconnect
 
 pytestmark = pytest.mark.server
 
@@ -20,28 +17,9 @@ AUSTRALIA = '/tell_region{"region": "au"}'
 COUNSELOR_WORDS = "quibbleflux here for you"
 
 
-def haven_with_counselor(tmp, name: str, password: str) -> Haven:
-    """A running Haven in `tmp` with one counselor account, made with the command line."""
-    # As behind the proxy: each young person's address is their X-Forwarded-For (young_person).
-    running = Haven(tmp, SANIC_PROXIES_COUNT="1")
-    subprocess.run(
-        [sys.executable, "-m", "haven.handoff.cli", "add", name],
-        cwd=PROJECT,
-        env={
-            **os.environ,
-            "HAVEN_DATA_DIR": str(tmp / "data"),
-            "HAVEN_COUNSELOR_PASSWORD": password,
-        },
-        check=True,
-        capture_output=True,
-    )
-    running.tmp = tmp
-    return running
-
-
 @pytest.fixture(scope="module")
 def haven(haven_behind_proxy):
-    return haven_behind_proxy()  # the same as test_server.py's (tests/conftest.py)
+    return haven_behind_proxy()  # the same as test_server.py's (tests/integration/conftest.py)
 
 
 async def young_person(haven, address=None):

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from haven.storage.crypto import generate_key_line
-from tests.running_haven import Haven, new_sender
+from tests.support.running_haven import Haven, new_sender
 
 pytestmark = pytest.mark.server
 
@@ -45,7 +45,8 @@ def reachable(host: str, port: int) -> bool:
 
 def two_servers_running(tmp_path_factory):
     """The two servers (first, second), stopped when the generator is closed; the fixture
-    `two_servers` (tests/conftest.py) shares them with test_handoff_multi_instance.py."""
+    `two_servers` (tests/integration/conftest.py) shares them with
+    test_handoff_multi_instance.py."""
     import sqlalchemy as sa
 
     if not reachable("127.0.0.1", 5432):

@@ -3,7 +3,8 @@
 What a Kubernetes deployment with two replicas does on its first start: both find no tables and
 create them at once. The production profile (deploy/endpoints.prod.yml) is started twice through
 scripts/run-haven, on a fresh schema, without waiting for the first; both must serve. The race
-itself is tested many times over in tests/test_schema.py; this is the whole start, once.
+itself is tested many times over in tests/unit/storage/test_schema.py; this is the whole start,
+once.
 Needs the real PostgreSQL and Redis of this machine; skips, saying why, where they are absent.
 """
 
@@ -13,8 +14,8 @@ import uuid
 import pytest
 
 from haven.storage.crypto import generate_key_line
-from tests.running_haven import Haven, new_sender, texts
-from tests.test_multi_instance import POSTGRES_URL, REDIS, reachable
+from tests.integration.test_multi_instance import POSTGRES_URL, REDIS, reachable
+from tests.support.running_haven import Haven, new_sender, texts
 
 pytestmark = pytest.mark.server
 

@@ -2,7 +2,7 @@
 a young person chats over the REST channel, bad input gets clear answers, and Ctrl-C stops both.
 
 Marker `server`; needs a trained model (`make train`). One pair of servers serves the module, the
-same as test_handoff_server.py's (`haven_behind_proxy`, tests/conftest.py).
+same as test_handoff_server.py's (`haven_behind_proxy`, tests/integration/conftest.py).
 """
 
 import os
@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.running_haven import Haven, disconnect, new_sender, port_open, texts
+from tests.support.running_haven import Haven, disconnect, new_sender, port_open, texts
 
-PROJECT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.server
 
 

@@ -1,6 +1,7 @@
-"""A Sanic app with only the counselor console (no Rasa model), for tests/test_counselor_console.py.
+"""A Sanic app with only the counselor console (no Rasa model), for the console tests
+(tests/unit/handoff/test_console.py and others).
 
-    python -m tests.console_app PORT
+    python -m tests.support.console_app PORT
 
 Storage comes from the environment (HAVEN_DATA_DIR, HAVEN_KEYS) as for the real server.
 """

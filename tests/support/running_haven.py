@@ -1,6 +1,7 @@
 """`Haven`: the real action and Rasa servers, started by `scripts/run-haven` as `make run` does,
-on free loopback ports, for the end-to-end tests (test_server.py, test_multi_instance.py,
-test_widget_browser.py). Extra environment variables choose a profile (test_multi_instance.py).
+on free loopback ports, for the end-to-end tests (tests/integration/, tests/browser/). Extra
+environment variables choose a profile (tests/integration/test_multi_instance.py).
+`haven_with_counselor` is one with a counselor account, made with the command line.
 
 `disconnect` is how a test closes a web chat socket (the Socket.IO client over long polling).
 
@@ -15,13 +16,14 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
 
 
 def free_port() -> int:
@@ -185,3 +187,22 @@ async def disconnect(client) -> None:
     if eio.http is not None and not eio.http.closed:
         await eio.http.close()
     await leaving
+
+
+def haven_with_counselor(tmp, name: str, password: str) -> Haven:
+    """A running Haven in `tmp` with one counselor account, made with the command line."""
+    # As behind the proxy: each young person's address is their X-Forwarded-For (young_person).
+    running = Haven(tmp, SANIC_PROXIES_COUNT="1")
+    subprocess.run(
+        [sys.executable, "-m", "haven.handoff.cli", "add", name],
+        cwd=PROJECT,
+        env={
+            **os.environ,
+            "HAVEN_DATA_DIR": str(tmp / "data"),
+            "HAVEN_COUNSELOR_PASSWORD": password,
+        },
+        check=True,
+        capture_output=True,
+    )
+    running.tmp = tmp
+    return running

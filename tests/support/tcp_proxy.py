@@ -16,7 +16,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any
 
-from tests.running_haven import free_port
+from tests.support.running_haven import free_port
 
 CHUNK = 64 * 1024
 

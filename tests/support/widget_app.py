@@ -1,7 +1,7 @@
 """A Sanic app with the web chat channel and the counselor console, without a Rasa model, for
-tests/test_handoff_widget.py. Every message the bot would get is answered "ok".
+tests/unit/handoff/test_widget_handoff.py. Every message the bot would get is answered "ok".
 
-    python -m tests.widget_app PORT LEAVE_GRACE_SECONDS
+    python -m tests.support.widget_app PORT LEAVE_GRACE_SECONDS
 
 Storage comes from the environment (HAVEN_DATA_DIR, HAVEN_KEYS) as for the real server.
 """

@@ -4,21 +4,20 @@ An NGO's own credentials.yml, endpoints.yml, config.yml and scripts name `bot.*`
 (bot/__init__.py maps them). Each old path must give the very class or module of its new path
 and a DeprecationWarning naming that new path; `python -m bot.<cli>` must still run. The
 fixtures tests/fixtures/credentials-before-move.yml and endpoints-before-move.yml are the
-project's files as they were before the move; the server test starts Haven with them.
+project's files as they were before the move; tests/integration/test_old_dotted_paths.py starts
+Haven with them.
 """
 
 import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from bot import MOVED
-from tests.running_haven import Haven, texts
+from tests.support import PROJECT
 
-PROJECT = Path(__file__).resolve().parent.parent
 FIXTURES = PROJECT / "tests" / "fixtures"
 
 OLD_CLASSES = {
@@ -119,26 +118,3 @@ def test_python_dash_m_with_an_old_path_runs_the_new_module(old, new):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage:")
     assert f"MovedModuleWarning: {old} moved to {new};" in done.stderr
-
-
-@pytest.mark.server
-def test_haven_starts_and_answers_with_the_credentials_and_endpoints_of_before(tmp_path):
-    haven = Haven(
-        tmp_path,
-        HAVEN_CREDENTIALS=str(FIXTURES / "credentials-before-move.yml"),
-        HAVEN_ENDPOINTS=str(FIXTURES / "endpoints-before-move.yml"),
-        HAVEN_ACTION_SECRET="an-old-profile-secret-" + "0" * 16,
-    )
-    try:
-        reply = texts(haven.say("old-paths-1", "someone is threatening to share my pics"))
-        assert "Step 1" in reply
-    finally:
-        haven.stop()
-    log = (haven.log_dir / "rasa.log").read_text(encoding="utf-8", errors="replace")
-    for old, new in [
-        ("bot.channels", "haven.rasa_edge.rest_channel"),
-        ("bot.widget_channel", "haven.rasa_edge.widget_channel"),
-        ("bot.tracker_store", "haven.rasa_edge.tracker_store"),
-        ("bot.nlg", "haven.rasa_edge.nlg"),
-    ]:
-        assert f"{old} moved to {new};" in log, log[-3000:]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
+
 EDGE = PROJECT / "haven" / "rasa_edge"
 
 

@@ -123,7 +123,7 @@ def test_consent_is_recorded_and_refiles_an_expired_request(make_desk, domain):
 def test_the_rules_answer_after_the_actions(domain):
     import yaml
 
-    from tests.conftest import PROJECT
+    from tests.support import PROJECT
 
     rules = yaml.safe_load((PROJECT / "data" / "rules" / "crisis.yml").read_text())["rules"]
     asked = [r["steps"] for r in rules if {"intent": "request_human"} in r["steps"]]

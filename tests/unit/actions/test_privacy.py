@@ -17,7 +17,7 @@ def test_forget_me_says_nothing_itself_and_returns_no_events(domain):
 def test_the_rule_confirms_right_after_the_action():
     import yaml
 
-    from tests.conftest import PROJECT
+    from tests.support import PROJECT
 
     rules = yaml.safe_load((PROJECT / "data" / "rules" / "conversation.yml").read_text())["rules"]
     steps = [rule["steps"] for rule in rules if {"intent": "delete_my_data"} in rule["steps"]]

@@ -6,7 +6,8 @@ the files live under tests/; this test checks the other half: that no held-out t
 or near-copy of a text the model or the crisis patterns were built from:
 
 - every training example in data/nlu/**/*.yml (entity annotations stripped),
-- every `user:` text of tests/stories/ (the conversation tests, written alongside the data),
+- every `user:` text of tests/conversations/stories/ (the conversation tests, written alongside
+  the data),
 - the `examples` and `not_crisis` lists of content/languages/*/crisis.yml (the crisis
   patterns are written and checked against them).
 
@@ -31,12 +32,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
 
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
+
 HELDOUT = PROJECT / "tests" / "nlu_heldout"
 NEAR_COPY = 0.7
 KINDS = {"crisis", "figure", "age", "place", "other"}
@@ -70,7 +71,7 @@ def training_texts() -> set[str]:
                 text = _ANNOTATION.sub(r"\1", line.strip().removeprefix("- ").strip())
                 if text:
                     texts.add(text)
-    for path in sorted((PROJECT / "tests" / "stories").glob("*.yml")):
+    for path in sorted((PROJECT / "tests" / "conversations" / "stories").glob("*.yml")):
         for story in yaml.safe_load(path.read_text(encoding="utf-8")).get("stories") or []:
             for step in story.get("steps") or []:
                 if step.get("user"):

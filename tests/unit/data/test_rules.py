@@ -4,14 +4,11 @@ A missing rule would leave a young person without an answer at some step; these 
 before training.
 """
 
-from pathlib import Path
-
 import pytest
 import yaml
 
 from haven.plan.steps import JUMP_INTENTS, STEPS
-
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
 
 
 @pytest.fixture(scope="module")

@@ -1,52 +1,16 @@
 """The counselor console over HTTP: login, sessions, rate limit, CSRF, who sees which chat."""
 
-import http.client
 import json
-import os
-import subprocess
-import sys
 import time
-import urllib.parse
 
 import pytest
 import yaml
 
 from haven.handoff.counselors import ConsoleSessions, CounselorAccounts, LoginLimiter
 from haven.handoff.queue import HandoffQueue
-from haven.storage.crypto import generate_key_line
-from tests.running_haven import PROJECT, free_port, port_open
-
-PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
-
-
-def serve(data, module, *args, counselors=("ana", "ben"), output=subprocess.DEVNULL, **extra_env):
-    """Starts `python -m module PORT *args` on storage in `data`, with counselor accounts made by
-    the command line; returns the process, its port and its environment."""
-    env = {**os.environ, "HAVEN_DATA_DIR": str(data), "HAVEN_KEYS": generate_key_line("k1")}
-    env["HAVEN_DB_URL"] = f"sqlite:///{data / 'haven.db'}"
-    env.pop("HAVEN_COUNSELOR_REMOTE", None)
-    env.update(extra_env)
-    for name in counselors:
-        subprocess.run(
-            [sys.executable, "-m", "haven.handoff.cli", "add", name],
-            cwd=PROJECT,
-            env={**env, "HAVEN_COUNSELOR_PASSWORD": PASSWORD},
-            check=True,
-            capture_output=True,
-        )
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", module, str(port), *map(str, args)],
-        cwd=PROJECT,
-        env=env,
-        stdout=output,
-        stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while not port_open("127.0.0.1", port):
-        assert process.poll() is None and time.monotonic() < deadline, f"{module} did not start"
-        time.sleep(0.2)
-    return process, port, env
+from tests.support import PROJECT
+from tests.support.counselor_console import PASSWORD, Browser, ask, serve
+from tests.support.running_haven import free_port
 
 
 @pytest.fixture(scope="module")
@@ -62,62 +26,13 @@ def remote_console(tmp_path_factory):
 
 
 def console_with_queue(data, **extra_env):
-    process, port, env = serve(data, "tests.console_app", **extra_env)
+    process, port, env = serve(data, "tests.support.console_app", **extra_env)
     from haven.storage.crypto import KeyRing
 
     queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
     yield port, queue
     process.terminate()
     process.wait(timeout=10)
-
-
-class Browser:
-    """One counselor's browser: keeps the session cookie, sends the CSRF token when told to."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookie = ""
-        self.csrf = ""
-
-    def request(self, method, path, body=None, form=None, headers=None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        sent = dict(headers or {})
-        if self.cookie:
-            sent["Cookie"] = self.cookie
-        data = None
-        if form is not None:
-            data = urllib.parse.urlencode(form)
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
-        elif body is not None:
-            data = json.dumps(body)
-            sent["Content-Type"] = "application/json"
-        connection.request(method, path, body=data, headers=sent)
-        reply = connection.getresponse()
-        text = reply.read().decode()
-        connection.close()
-        return reply, text
-
-    def login(self, name, password=PASSWORD):
-        reply, text = self.request(
-            "POST", "/counselor/login", form={"name": name, "password": password}
-        )
-        cookie = reply.getheader("Set-Cookie") or ""
-        if reply.status == 303:
-            self.cookie = cookie.split(";")[0]
-            _, page = self.request("GET", "/counselor")
-            self.csrf = page.split('name="haven-csrf" content="')[1].split('"')[0]
-        return reply, cookie
-
-    def post(self, path, body=None, csrf=True):
-        headers = {"X-CSRF-Token": self.csrf} if csrf else {}
-        reply, text = self.request("POST", path, body=body or {}, headers=headers)
-        return reply.status, json.loads(text) if text.startswith("{") else text
-
-
-def ask(queue, conversation, risk=False):
-    return queue.request(
-        conversation, language="en", region="uk", age_band=None, steps_done=[], risk=risk
-    )
 
 
 def test_without_login_there_is_only_the_login_form(console):
@@ -532,9 +447,9 @@ def test_the_environment_chooses_where_sessions_live():
 
 
 def test_two_console_processes_share_logins_through_redis(tmp_path, redis_client):
-    first, first_port, env = serve(tmp_path, "tests.console_app", HAVEN_REDIS_URL=REDIS_URL)
+    first, first_port, env = serve(tmp_path, "tests.support.console_app", HAVEN_REDIS_URL=REDIS_URL)
     shared = {"HAVEN_REDIS_URL": REDIS_URL, "HAVEN_KEYS": env["HAVEN_KEYS"]}
-    second, second_port, _ = serve(tmp_path, "tests.console_app", counselors=(), **shared)
+    second, second_port, _ = serve(tmp_path, "tests.support.console_app", counselors=(), **shared)
     try:
         ana = Browser(first_port)
         assert ana.login("ana")[0].status == 303
@@ -562,7 +477,9 @@ def test_two_console_processes_share_logins_through_redis(tmp_path, redis_client
 def test_without_its_redis_the_console_says_so_and_lets_nobody_in(tmp_path):
     away = f"redis://127.0.0.1:{free_port()}/3"  # nothing listens there
     log = (tmp_path / "server.log").open("w")
-    process, port, _ = serve(tmp_path, "tests.console_app", output=log, HAVEN_REDIS_URL=away)
+    process, port, _ = serve(
+        tmp_path, "tests.support.console_app", output=log, HAVEN_REDIS_URL=away
+    )
     try:
         form = {"name": "ana", "password": PASSWORD}
         reply, text = Browser(port).request("POST", "/counselor/login", form=form)

@@ -1,8 +1,8 @@
 """The young person's side of a handoff over the web chat's Socket.IO, on a server without a Rasa
-model (tests/widget_app.py): quick exit, "Clear chat" and a tab that does not come back take a
-waiting request out of the queue, and a counselor who tries to claim it is told the young person
-left; the transcript of the chat reaches the counselor's console from the page, only with consent,
-and never the database."""
+model (tests/support/widget_app.py): quick exit, "Clear chat" and a tab that does not come back
+take a waiting request out of the queue, and a counselor who tries to claim it is told the young
+person left; the transcript of the chat reaches the counselor's console from the page, only with
+consent, and never the database."""
 
 import asyncio
 import json
@@ -14,7 +14,7 @@ import pytest
 from haven.handoff.queue import HandoffQueue
 from haven.handoff.relay import MAX_TRANSCRIPT_CHARS, MAX_TRANSCRIPT_MESSAGES
 from haven.storage.crypto import KeyRing
-from tests.test_counselor_console import Browser, serve
+from tests.support.counselor_console import Browser, serve
 
 GRACE_SECONDS = 3.0
 EARLIER_WORDS = "glimmerwock sent me a threat"
@@ -26,7 +26,7 @@ def haven(tmp_path_factory):
     data = tmp_path_factory.mktemp("widget")
     log = (data / "server.log").open("w")
     process, port, env = serve(
-        data, "tests.widget_app", GRACE_SECONDS, counselors=("ana",), output=log
+        data, "tests.support.widget_app", GRACE_SECONDS, counselors=("ana",), output=log
     )
     queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
     counselor = Browser(port)

@@ -11,7 +11,7 @@ import pytest
 from haven.nlu import facts
 from haven.nlu.facts import ADULT, MINOR, AgeFact, AgeReader, RegionReader, read_age, read_region
 from haven.packs.content import content
-from tests.conftest import long_message
+from tests.support.messages import long_message
 
 
 @pytest.fixture(scope="module")

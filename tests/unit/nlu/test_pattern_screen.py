@@ -22,7 +22,7 @@ from haven.nlu.pattern_screen import (
     any_match,
     required_literals,
 )
-from tests.conftest import long_message
+from tests.support.messages import long_message
 
 try:
     from re import _constants as sre  # Python 3.11+

@@ -12,7 +12,7 @@ from haven.nlu.questions import TOPICS, QuestionReader, QuestionWords
 from haven.packs.content import content
 from haven.plan.answers import ADULT_ROUTE, REGION_LINE, answer_keys
 from haven.rasa_edge.nlu.asked_questions import QUESTION_ENTITY, AskedQuestions
-from tests.conftest import long_message
+from tests.support.messages import long_message
 
 
 @pytest.fixture(scope="module")

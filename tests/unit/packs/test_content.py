@@ -6,7 +6,6 @@ needed.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,8 @@ from haven.packs.channel_messages import load_channel_messages
 from haven.packs.content import INTERNATIONAL, content
 from haven.packs.content_check import sources_table
 from haven.packs.render import Renderer
+from tests.support import PROJECT
 
-PROJECT = Path(__file__).resolve().parent.parent
 HELP_DIRECTORY = PROJECT.parent / "shared" / "reference" / "help-directory.md"
 AGES = (None, "minor", "adult")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from haven.packs.content_check import check, main
+from tests.support import PROJECT
 
-PROJECT = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(
     r"^\d+ regions, \d+ languages, \d+ entries \(\d+ unverified\)"
     r"(; crisis patterns only, no pack yet: [a-z, ]+)?$"

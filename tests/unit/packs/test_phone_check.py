@@ -9,9 +9,8 @@ import pytest
 
 from haven.packs.content import content, load_content
 from haven.packs.phone_check import check_phone_numbers
-from tests.test_content_check import assert_error, edit
-
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
+from tests.unit.packs.test_content_check import assert_error, edit
 
 
 @pytest.fixture

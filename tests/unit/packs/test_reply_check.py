@@ -9,9 +9,9 @@ import pytest
 
 from haven.packs.content import content, load_content
 from haven.packs.reply_check import check_replies, widget_link_pattern, widget_links
-from tests.test_content_check import edit, errors
+from tests.support import PROJECT
+from tests.unit.packs.test_content_check import edit, errors
 
-PROJECT = Path(__file__).resolve().parent.parent
 OLD_WIDGET_RULE = (
     "  var LINK_PATTERN = new RegExp('(?:https?:\\\\/\\\\/[^\\\\s<>\"]+|\\\\b(?:[a-z0-9-]+\\\\.)+"
     "(?:org|com|gov|net|edu|uk|ie|ca|au|nz|de|fr|nl|br|in|es|mx|eu|info)\\\\b"

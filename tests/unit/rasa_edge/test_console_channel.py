@@ -11,7 +11,7 @@ from haven.handoff.relay import HandoffRelay
 from haven.rasa_edge.console_channel import ENTRY, CounselorConsoleInput, served_console
 from haven.rasa_edge.widget_channel import HavenWidgetInput
 from haven.web.widget_protocol import ConversationTokens
-from tests.test_rasa_boundary import PROJECT
+from tests.support import PROJECT
 
 
 class FakeConsole:

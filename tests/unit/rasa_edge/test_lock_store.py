@@ -32,7 +32,7 @@ def test_a_missing_url_is_refused_at_start():
 
 def test_without_redis_the_log_names_it_and_messages_are_refused(caplog):
     from haven.storage.redis_clients import LockStoreUnavailable
-    from tests.running_haven import free_port
+    from tests.support.running_haven import free_port
 
     closed = {"HAVEN_REDIS_URL": f"redis://:pa55word@127.0.0.1:{free_port()}/1"}
     with caplog.at_level("ERROR", logger="haven.rasa_edge.lock_store"):
@@ -53,7 +53,7 @@ def test_processes_taking_tickets_at_once_never_share_one():
     import concurrent.futures
     import uuid
 
-    from tests.running_haven import port_open
+    from tests.support.running_haven import port_open
 
     if not port_open("127.0.0.1", 6379):
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")

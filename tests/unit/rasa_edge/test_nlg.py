@@ -2,7 +2,6 @@
 tracker."""
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from rasa.core.nlg.generator import NaturalLanguageGenerator
@@ -13,8 +12,7 @@ from rasa.utils.endpoints import read_endpoint_config
 
 from haven.packs.content import ContentError
 from haven.rasa_edge.nlg import ContentPackNLG
-
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
 
 
 @pytest.fixture(scope="module")

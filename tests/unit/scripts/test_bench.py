@@ -9,9 +9,9 @@ same way, and a report without a baseline has no trace of one.
 import importlib.util
 import os
 import sys
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
+
 sys.path.insert(0, str(PROJECT / "scripts"))  # bench.py imports bench_store beside it
 _SPEC = importlib.util.spec_from_file_location("bench", PROJECT / "scripts" / "bench.py")
 bench = importlib.util.module_from_spec(_SPEC)

@@ -8,9 +8,9 @@ stated minor read as adult fails its target.
 
 import importlib.util
 import sys
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
+
 _SPEC = importlib.util.spec_from_file_location(
     "eval_heldout", PROJECT / "scripts" / "eval_heldout.py"
 )

@@ -2,7 +2,6 @@
 keys, rotation, retention and forgetting."""
 
 import json
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -11,11 +10,10 @@ from haven.settings import StorageConfigError, StorageSettings
 from haven.storage.conversations import ConversationStore, close_engines
 from haven.storage.crypto import TamperedRecordError, generate_key_line
 from haven.storage.encrypted_tables import encrypted_tables
+from tests.support import PROJECT
 
 TYPED_NAME = "zorblax_the_blackmailer"
 PHONE = "+1 555 867 5309"
-
-PROJECT = Path(__file__).resolve().parent.parent
 
 
 def conversation(sender: str = "sender-1") -> list[dict]:

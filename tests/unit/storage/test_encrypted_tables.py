@@ -3,7 +3,6 @@ never makes the queue, the console or the audit trail fail."""
 
 import json
 import logging
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,9 +13,8 @@ from haven.settings import StorageConfigError, StorageSettings
 from haven.storage.conversations import ConversationStore, engine_for
 from haven.storage.crypto import KeyRing, generate_key_line
 from haven.storage.encrypted_tables import encrypted_tables
-from tests.test_counselor_console import Browser, ask, serve
-
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
+from tests.support.counselor_console import Browser, ask, serve
 
 
 def ring(*key_ids: str) -> KeyRing:
@@ -111,7 +109,9 @@ def test_the_console_lists_the_queue_while_a_row_cannot_be_decrypted(tmp_path):
     new = generate_key_line("k2")
     log = tmp_path / "console.out"
     with log.open("w") as output:
-        process, port, _ = serve(tmp_path, "tests.console_app", output=output, HAVEN_KEYS=new)
+        process, port, _ = serve(
+            tmp_path, "tests.support.console_app", output=output, HAVEN_KEYS=new
+        )
     try:
         kept = ask(queue_under(url, KeyRing.parse(new)), "kept-conversation")
         browser = Browser(port)

@@ -9,7 +9,6 @@ associated data or to a key derivation makes these rows unreadable, and this tes
 
 import base64
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +16,9 @@ from haven.handoff.queue import HandoffQueue
 from haven.settings import StorageSettings
 from haven.storage.conversations import ConversationStore, close_engines
 from haven.storage.crypto import KeyRing
+from tests.support import PROJECT
 
-FIXTURE = Path(__file__).parent / "fixtures" / "sealed-before-move.sqlite"
+FIXTURE = PROJECT / "tests" / "fixtures" / "sealed-before-move.sqlite"
 FIXTURE_KEY = "fixture:" + base64.b64encode(bytes(range(32))).decode()
 FIXTURE_TIME = 1_700_000_000.0
 

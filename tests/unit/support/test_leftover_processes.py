@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.leftover_processes import MARKER, leftovers, marked_processes
+from tests.support.leftover_processes import MARKER, leftovers, marked_processes
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc")
 

@@ -21,8 +21,8 @@ from haven.web.rate_limits import (
     limiter_for_environment,
     message_cost,
 )
-from tests.running_haven import port_open
-from tests.tcp_proxy import TcpProxy
+from tests.support.running_haven import port_open
+from tests.support.tcp_proxy import TcpProxy
 
 REDIS = ("127.0.0.1", 6379)
 ADDRESS = "198.51.100.7"

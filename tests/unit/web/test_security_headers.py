@@ -1,5 +1,5 @@
 """The Host check against DNS rebinding and the hidden Rasa version (haven/web/security_headers.py),
-without a server; tests/test_server.py checks them on a running Haven."""
+without a server; tests/integration/test_server.py checks them on a running Haven."""
 
 import asyncio
 from types import SimpleNamespace

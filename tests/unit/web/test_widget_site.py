@@ -4,7 +4,6 @@ keeps (widget/haven.js), checked without a browser.
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -15,8 +14,8 @@ from haven.web.widget_site import (
     content_security_policy,
     load_widget_strings,
 )
+from tests.support import PROJECT
 
-PROJECT = Path(__file__).resolve().parent.parent
 WIDGET_JS = (PROJECT / "widget" / "haven.js").read_text(encoding="utf-8")
 
 

@@ -2,8 +2,6 @@
 RegexMessageHandler, which runs after the whole pipeline, must neither drop what follows a
 payload nor store a payload's free text; real buttons' payloads work as before."""
 
-from pathlib import Path
-
 import pytest
 import rasa.engine.validation
 from rasa.engine.recipes.recipe import Recipe
@@ -16,8 +14,7 @@ from rasa.shared.utils.io import read_yaml_file
 
 from haven.nlu.crisis_patterns import weak_crisis_signal
 from haven.rasa_edge.nlu.crisis_net import CrisisSafetyNet
-
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
 
 
 @pytest.fixture(scope="module")
