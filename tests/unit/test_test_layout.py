@@ -71,7 +71,7 @@ def layout_problems(root: Path = TESTS) -> list[str]:
     for path in modules_of_tests(root):
         name, tier = str(path.relative_to(root)), tier_of(path, root)
         if tier is None:
-            problems.append(f"{name} is in no tier folder ({', '.join(TIERS)}): see README.md")
+            problems.append(f"{name} is in no tier folder ({', '.join(TIERS)}), tests/README.md")
             continue
         expected, used = TIERS[tier], markers_used(path)
         if expected is None and used:
