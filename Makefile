@@ -21,7 +21,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install train run shell test lint unit check-content sources validate test-conversations \
-	test-server eval-nlu eval-heldout bench bench-encoders bench-store keys rotate-keys purge clean
+	test-server test-deploy eval-nlu eval-heldout bench bench-encoders bench-store keys rotate-keys purge clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -56,8 +56,12 @@ lint: $(INSTALLED) ## ruff, and mypy on haven/, bot/ and actions/ ([tool.mypy] i
 	$(VENV)/bin/ruff format --check haven bot actions tests scripts
 	$(VENV)/bin/mypy
 
-unit: $(INSTALLED) ## unit tests for haven/ and actions/ (no Rasa server needed)
-	$(PY) -m pytest -q -m "not server and not model and not browser"
+# Each tier of tests is a folder of tests/ (tests/README.md says which test goes where).
+unit: $(INSTALLED) ## tests/unit/ and tests/deploy/: haven/, actions/, scripts/ without a Rasa server
+	$(PY) -m pytest -q tests/unit tests/deploy
+
+test-deploy: $(INSTALLED) ## tests/deploy/: the Compose and Kubernetes files (part of `make unit`)
+	$(PY) -m pytest -q tests/deploy
 
 check-content: $(INSTALLED) ## check every content pack (docs/localize.md); lists what to verify
 	$(PY) -m haven.packs.content_check
@@ -68,13 +72,13 @@ sources: $(INSTALLED) ## rewrite docs/sources.md (every fact, its source and dat
 validate: $(INSTALLED) ## rasa data validate, warnings are errors
 	$(RASA) data validate --fail-on-warnings
 
-test-conversations: $(TRAINED) ## conversation tests: tests/stories/ through the trained model
-	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors \
-		--out results/conversations
-	$(PY) -m pytest -q -m model
+test-conversations: $(TRAINED) ## tests/conversations/: its stories/ and tests through the trained model
+	$(RASA) test core --model $(MODEL) --stories tests/conversations/stories \
+		--fail-on-prediction-errors --out results/conversations
+	$(PY) -m pytest -q tests/conversations
 
-test-server: $(TRAINED) ## end-to-end tests against a real Rasa and action server on loopback
-	$(PY) -m pytest -q -m server
+test-server: $(TRAINED) ## tests/integration/: real Rasa and action servers on loopback, PostgreSQL, Redis
+	$(PY) -m pytest -q tests/integration
 
 # The unit and server tests run side by side: the server tests mostly wait for the servers they
 # started, and the unit tests use the other core meanwhile (on 2 cores, 3.9 minutes together
@@ -97,8 +101,8 @@ $(CHROMIUM):
 $(NODE_PACKAGES): package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-test-browser: $(TRAINED) $(CHROMIUM) $(NODE_PACKAGES) ## the web chat in headless Chromium; screenshots in results/widget/
-	HAVEN_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q -m browser
+test-browser: $(TRAINED) $(CHROMIUM) $(NODE_PACKAGES) ## tests/browser/: the web chat in headless Chromium; screenshots in results/widget/
+	HAVEN_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q tests/browser
 
 vendor: $(NODE_PACKAGES) ## copy socket.io-client from node_modules into widget/vendor/ (after changing its version)
 	sed '/^\/\/# sourceMappingURL=/d' node_modules/socket.io-client/dist/socket.io.min.js \

@@ -2,5 +2,5 @@
 
 They translate between Rasa's trackers and the Rasa-free core in `haven/`: each module may import
 only `rasa_sdk` and the core (never `rasa`, nor `haven.rasa_edge`), so the action server starts
-without the Rasa server's modules; tests/test_rasa_boundary.py checks it.
+without the Rasa server's modules; tests/unit/test_rasa_boundary.py checks it.
 """

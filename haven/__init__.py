@@ -11,8 +11,9 @@
 - `haven.plan`: the step-by-step plan and the answers given on the way.
 - `haven.logs`: keeping typed text out of logs, and log lines a flood cannot multiply.
 - `haven.settings`: configuration files and the environment.
-- `haven.rasa_edge`: the only code that imports `rasa` or `rasa_sdk` (tests/test_rasa_boundary.py
-  enforces it): every class the YAML files name, the action server, and Rasa's patches.
+- `haven.rasa_edge`: the only code that imports `rasa` or `rasa_sdk`
+  (tests/unit/test_rasa_boundary.py enforces it): every class the YAML files name, the action
+  server, and Rasa's patches.
 
 Everything outside `haven.rasa_edge` is testable without Rasa. The old `bot.*` dotted paths still
 import, with a DeprecationWarning (bot/__init__.py).

@@ -4,8 +4,8 @@
 `make eval-nlu` cross-validates the pipeline on Haven's own training examples: a development
 aid, since every fold is tested on sentences written alongside the ones it learned from. This
 script is the honest measure: it parses every message of tests/nlu_heldout/<language>.yml (kept
-out of data/, and checked by tests/test_nlu_heldout.py to be no near-copy of any training text)
-with the trained model, in-process (`Agent.load(...).parse_message`, the whole NLU pipeline
+out of data/, and checked by tests/unit/data/test_nlu_heldout.py to be no near-copy of any training
+text) with the trained model, in-process (`Agent.load(...).parse_message`, the whole NLU pipeline
 including the crisis safety net, the locale hints and the stated age), and reports per language:
 
 - **accuracy** and **macro F1** of the intent, over the intents the set holds;

@@ -1,6 +1,6 @@
-"""Shared fixtures (the project's domain, PostgreSQL schemas, the running servers that several test
-modules use), and the end-of-run check that no test left a process running
-(tests/leftover_processes.py)."""
+"""Fixtures of every tier (the project's domain, the training texts, PostgreSQL schemas), and the
+end-of-run check that no test left a process running (tests/support/leftover_processes.py). The
+servers that several server tests share are in tests/integration/conftest.py."""
 
 import os
 import uuid
@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.leftover_processes import MARKER, leftovers
-
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.support import PROJECT
+from tests.support.leftover_processes import MARKER, leftovers
 
 
 def pytest_configure(config):
@@ -55,16 +54,6 @@ def training_texts() -> list[str]:
     return texts
 
 
-def long_message(ending: str, length: int = 10_000) -> str:
-    """A message of `length` characters of everyday worry that ends with `ending`."""
-    filler = (
-        "he found my account and started sending me messages every night, and now he wants "
-        "money. i told my friend at school but she did not know what to do either. "
-    )
-    body = (filler * (length // len(filler) + 1))[: max(0, length - len(ending) - 1)]
-    return f"{body} {ending}"
-
-
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 """The PostgreSQL the storage tests run against; each test gets its own schema, dropped after."""
 
@@ -102,41 +91,3 @@ def database_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'haven.db'}"
     else:
         yield request.getfixturevalue("postgres_url")
-
-
-# Servers that several modules need alike, started once for the run, the first time a test asks,
-# and stopped at its end: starting a Rasa server is most of what a server test waits for. The
-# tests using one never rely on what another left there (fresh conversation ids, their own
-# addresses and queue entries), so sharing lets none of them pass that would fail alone.
-
-
-@pytest.fixture(scope="session")
-def two_servers(tmp_path_factory):
-    """The two Rasa servers on PostgreSQL and Redis of test_multi_instance.py, which
-    test_handoff_multi_instance.py uses too."""
-    from tests.test_multi_instance import two_servers_running
-
-    yield from two_servers_running(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def haven_behind_proxy(tmp_path_factory):
-    """A function giving a running Haven as behind one reverse proxy (SANIC_PROXIES_COUNT=1) with
-    the counselor account ana (`haven_with_counselor`, tests/test_handoff_server.py), for
-    test_server.py and test_handoff_server.py, which used to start one each, alike but for the
-    account (test_server.py never logs in). Once a test has stopped it (test_server.py's Ctrl-C
-    test does), the next call starts another."""
-    from tests.test_counselor_console import PASSWORD
-    from tests.test_handoff_server import haven_with_counselor
-
-    started = []
-
-    def running():
-        if not started or started[-1].process.poll() is not None:
-            tmp = tmp_path_factory.mktemp("behind-proxy")
-            started.append(haven_with_counselor(tmp, "ana", PASSWORD))
-        return started[-1]
-
-    yield running
-    for haven in started:
-        haven.stop()

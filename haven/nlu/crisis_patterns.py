@@ -9,8 +9,8 @@ The patterns always read the whole message. Searching every pattern took about 4
 loop on a 10,000-character message (242 patterns, 2026-12-01; `re` holds the GIL, so a thread
 would not help). Now only the patterns that could match are searched (`crisis_screens`,
 haven/nlu/pattern_screen.py): a pattern none of whose required strings is in the message cannot
-match it, and the answer is the same as searching them all (tests/test_pattern_screen.py). An
-everyday 10,000-character message then takes about 3 to 6 ms, of which 1 to 2 fold the text and
+match it, and the answer is the same as searching them all (tests/unit/nlu/test_pattern_screen.py).
+An everyday 10,000-character message then takes about 3 to 6 ms, of which 1 to 2 fold the text and
 index it. The pipeline asks twice (the locale hints and the safety net): within
 `one_scan_per_message` (the channels hand every message to Rasa inside it,
 haven/nlu/encode_ahead.py) the second asks get the

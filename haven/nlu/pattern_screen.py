@@ -12,7 +12,7 @@ from) and finds strings one of which every match must contain: for
 "wana to die". A pattern none of whose strings is in the text cannot match it, so it is not
 searched; a pattern the reader cannot vouch for (a construct it does not know, a flag such as
 IGNORECASE) gets no strings and is always searched. The answer is therefore always the one
-searching every pattern gives; only the work changes (tests/test_pattern_screen.py checks
+searching every pattern gives; only the work changes (tests/unit/nlu/test_pattern_screen.py checks
 this on the texts of the crisis files, alone and in long messages, on random texts, and on texts
 generated from each pattern).
 
@@ -273,7 +273,7 @@ SCREEN_FROM_CHARS = 500
 literals costs about 3 to 4 ms whatever the text's length, while searching every pattern costs
 about 0.4 ms on a chat message and grows with its length (about 45 ms at 10,000 characters):
 `make bench BASELINE=21bdcc2` on 2026-12-01 found the event loop 3 ms a message slower with every
-message screened. The answer is the same either way (tests/test_pattern_screen.py)."""
+message screened. The answer is the same either way (tests/unit/nlu/test_pattern_screen.py)."""
 
 
 def any_match(patterns: Iterable[ScreenedPattern], text: str, literals: TextLiterals) -> bool:

@@ -245,8 +245,8 @@ SOURCES_HEADER = """# Where every fact comes from
 
 Generated from `content/` by `make sources` (`python -m haven.packs.content_check --sources`); do
 not edit by hand: change the pack (`source`, `checked`, `verified`) and run `make sources` again.
-`tests/test_content.py` fails when this file and the packs disagree. A fact is verified when it
-was seen on the organisation's or government's own page, or in
+`tests/unit/packs/test_content.py` fails when this file and the packs disagree. A fact is verified
+when it was seen on the organisation's or government's own page, or in
 `../shared/reference/help-directory.md`; the others were seen only on the pages their source
 names, and `make check-content` lists them for someone to confirm.
 

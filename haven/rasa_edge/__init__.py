@@ -4,7 +4,7 @@ It holds every class the YAML files name by dotted path (the NLU components in c
 tracker store, lock store and NLG in endpoints.yml, the channels in credentials.yml), the action
 server's entry (`python -m haven.rasa_edge.action_server`) and Rasa's patches
 (`haven.rasa_edge.patches`). Each of these only translates between Rasa's objects and the
-Rasa-free core; tests/test_rasa_boundary.py checks that nothing else imports Rasa.
+Rasa-free core; tests/unit/test_rasa_boundary.py checks that nothing else imports Rasa.
 
 Every adapter calls `haven.rasa_edge.patches.install()` when Rasa builds it, so no patch depends
 on which module happened to be imported first. This package's own import is light (no Rasa

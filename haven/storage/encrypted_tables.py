@@ -7,8 +7,8 @@ or key check that misses one leaves rows under a key about to be retired: after 
 console could not read its queue and nobody could read the audit trail. So `encrypted_tables` is the
 one list of them, and `python -m haven.storage.cli check`, `rotate` and `retire-keys` and the
 server's start-up check all go through it. A new encrypted table is added there, as a `SealedTable`
-(haven/storage/schema.py); tests/test_encrypted_tables.py fails for a table with a `nonce` column
-that is not in the list.
+(haven/storage/schema.py); tests/unit/storage/test_encrypted_tables.py fails for a table with a
+`nonce` column that is not in the list.
 """
 
 from __future__ import annotations

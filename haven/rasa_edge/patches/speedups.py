@@ -14,8 +14,8 @@ work on every message that gives the same answer each time:
   unknown names fail as before.
 
 `install()` is called by `haven.rasa_edge.patches.install()`, which every adapter Rasa builds calls,
-so every Rasa server that serves Haven has both. tests/test_rasa_speedups.py checks the results
-match Rasa's own.
+so every Rasa server that serves Haven has both. tests/unit/rasa_edge/patches/test_speedups.py
+checks the results match Rasa's own.
 """
 
 from __future__ import annotations

@@ -1,0 +1,29 @@
+"""A Sanic app with the web chat channel and the counselor console, without a Rasa model, for
+tests/unit/handoff/test_widget_handoff.py. Every message the bot would get is answered "ok".
+
+    python -m tests.support.widget_app PORT LEAVE_GRACE_SECONDS
+
+Storage comes from the environment (HAVEN_DATA_DIR, HAVEN_KEYS) as for the real server.
+"""
+
+import sys
+
+from sanic import Sanic
+
+from haven.handoff.relay import HandoffRelay
+from haven.rasa_edge.console_channel import CounselorConsoleInput
+from haven.rasa_edge.widget_channel import HavenWidgetInput
+
+app = Sanic("widget_test")
+
+
+async def answer(message):
+    await message.output_channel.send_text_message(message.sender_id, "ok")
+
+
+if __name__ == "__main__":
+    channel = HavenWidgetInput(relay=HandoffRelay(), leave_grace_seconds=float(sys.argv[2]))
+    app.blueprint(channel.blueprint(answer), url_prefix="/webhooks/haven_widget")
+    console = CounselorConsoleInput(relay=channel.relay)  # its own entry, as in credentials.yml
+    app.blueprint(console.blueprint(answer), url_prefix="/webhooks/counselor_console")
+    app.run(host="127.0.0.1", port=int(sys.argv[1]), access_log=False, workers=1)

@@ -1,0 +1,123 @@
+"""The crisis net holds for button-like payloads too (haven/rasa_edge/nlu/crisis_net.py): Rasa's
+RegexMessageHandler, which runs after the whole pipeline, must neither drop what follows a
+payload nor store a payload's free text; real buttons' payloads work as before."""
+
+import pytest
+import rasa.engine.validation
+from rasa.engine.recipes.recipe import Recipe
+from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+from rasa.shared.core.domain import Domain
+from rasa.shared.data import TrainingType
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.utils.io import read_yaml_file
+
+from haven.nlu.crisis_patterns import weak_crisis_signal
+from haven.rasa_edge.nlu.crisis_net import CrisisSafetyNet
+from tests.support import PROJECT
+
+
+@pytest.fixture(scope="module")
+def domain():
+    return Domain.load(str(PROJECT / "domain.yml"))
+
+
+def understood(text: str, domain: Domain) -> Message:
+    """The message as Rasa's NLU leaves it: the pipeline's end (the crisis net), then Rasa's
+    payload step, as the default recipe's graph runs them."""
+    net = CrisisSafetyNet.create({}, None, None, None)
+    message = Message({TEXT: text})
+    message.set(INTENT, {"name": "greet", "confidence": 1.0}, add_to_output=True)
+    net.process([message])
+    return RegexMessageHandler.create({}, None, None, None).process([message], domain)[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/greet{} i want to kill myself",
+        "/greet@1.0 i want to kill myself",
+        "/ask_what_to_do{} quiero suicidarme",
+        '/tell_region{"region": "i want to kill myself"}',
+        '/greet{"language": "en"} gonna unalive myself tonight',
+    ],
+)
+def test_crisis_words_after_or_inside_a_payload_get_the_crisis_intent(text, domain):
+    assert understood(text, domain).get(INTENT)["name"] == "crisis"
+
+
+@pytest.mark.parametrize(
+    ("payload", "intent"),
+    [("/step_done", "step_done"), ("/crisis", "crisis"), ("/greet{} hello", "greet")],
+)
+def test_button_payloads_still_name_their_intent(payload, intent, domain):
+    assert understood(payload, domain).get(INTENT)["name"] == intent
+
+
+@pytest.mark.parametrize(
+    ("payload", "entities"),
+    [
+        ('/tell_region{"region": "uk"}', [("region", "uk")]),
+        ('/tell_region{"region": "GB"}', [("region", "uk")]),
+        ('/set_language{"language": "es"}', [("language", "es")]),
+        ('/tell_region{"region": "my secret diary text"}', []),
+        ('/set_language{"language": "my secret diary"}', []),
+        ('/greet{"region_hint": "diary", "language_hint": "en"}', [("language_hint", "en")]),
+        ('/tell_region{"region": ["uk", "my diary"]}', [("region", "uk")]),
+        ('/tell_region{"region": {"nested": "diary"}}', []),
+    ],
+)
+def test_a_payload_keeps_only_entities_with_known_codes(payload, entities, domain):
+    message = understood(payload, domain)
+    assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == entities
+
+
+def classified(text: str, intent: str, confidence: float) -> Message:
+    """The message after the crisis net, when the classifier read it as `intent`."""
+    message = Message({TEXT: text})
+    guess = {"name": intent, "confidence": confidence}
+    other = {"name": "cant_tell_parents", "confidence": round(1.0 - confidence, 2)}
+    message.set(INTENT, guess, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [guess, other], add_to_output=True)
+    CrisisSafetyNet.create({}, None, None, None).process([message])
+    return message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my mom is gonna kill me", "lmao im dead", "i died laughing", "esta tarea me está matando"],
+)
+def test_a_figure_of_speech_read_as_crisis_gets_the_gentle_check_not_the_takeover(text):
+    message = classified(text, "crisis", 0.86)
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+    assert weak_crisis_signal(message.get(INTENT_RANKING_KEY))  # "are you safe right now?"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["he said hes going to kill me", "the guy is going to hurt me", "im not safe"],
+)
+def test_real_danger_keeps_the_crisis_reply(text):
+    message = classified(text, "cant_tell_parents", 0.9)
+    assert message.get(INTENT) == {"name": "crisis", "confidence": 1.0}
+
+
+def test_the_classifiers_crisis_stands_for_a_message_that_is_no_figure():
+    message = classified("i just feel so empty all the time", "crisis", 0.8)
+    assert message.get(INTENT)["name"] == "crisis"
+
+
+def test_a_figure_the_classifier_did_not_read_as_crisis_keeps_its_intent():
+    message = classified("my parents would kill me if they knew", "cant_tell_parents", 0.9)
+    assert message.get(INTENT)["name"] == "cant_tell_parents"
+
+
+def test_a_second_model_can_be_trained_in_the_process_after_the_guard_is_in_place():
+    """Cross-validation (`make eval-nlu`) builds one model per fold in one process: after the
+    first fold's crisis net guarded Rasa's payload step, the next fold's graph must still pass
+    Rasa's validation (it once failed: "needs the param 'self'")."""
+    config = read_yaml_file(PROJECT / "config.yml")
+    CrisisSafetyNet.create({}, None, None, None)  # installs the guard, as the first fold does
+    recipe = Recipe.recipe_for_name(config["recipe"])
+    graph = recipe.graph_config_for_recipe(config, {}, training_type=TrainingType.NLU)
+    rasa.engine.validation.validate(graph)
