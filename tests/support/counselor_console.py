@@ -6,6 +6,7 @@ and the encrypted tables, the server tests of a handoff and the browser tests.""
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from tests.support import PROJECT
 from tests.support.running_haven import free_port, port_open
 
 PASSWORD = "correct horse battery"  # noqa: S105 - a test account's password
+NEW_PASSWORD = "a brand new passphrase"  # noqa: S105 - a test account's password
 
 
 def serve(data, module, *args, counselors=("ana", "ben"), output=subprocess.DEVNULL, **extra_env):
@@ -95,3 +97,23 @@ def ask(queue, conversation, risk=False):
     return queue.request(
         conversation, language="en", region="uk", age_band=None, steps_done=[], risk=risk
     )
+
+
+def cli(env, *args, password=None):
+    extra = {"HAVEN_COUNSELOR_PASSWORD": password} if password else {}
+    return subprocess.run(
+        [sys.executable, "-m", "haven.handoff.cli", *args],
+        cwd=PROJECT,
+        env={**env, **extra},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def enrol(env, name):
+    done = cli(env, "totp", "enable", name)
+    assert done.returncode == 0, done.stderr
+    (secret,) = re.findall(r"type the key: ([A-Z2-7]+)", done.stdout)
+    assert f"otpauth://totp/Haven:{name}?secret={secret}" in done.stdout
+    return secret

@@ -1,19 +1,13 @@
 """The NGO's counts (haven/metrics): every counter moves as conversations go, nothing in `/metrics`
 could identify a person, and the endpoint is closed without its token or from outside.
 
-The core is driven as the servers drive it: the handoff queue on SQLite, the plan action, the
-NLG, the tracker store. The last tests (marker `server`) start a real Haven with a token and
-read both processes' `/metrics` while a young person chats, asks for a person and is claimed.
+The core is driven as the servers drive it: the handoff queue on SQLite and PostgreSQL, the plan
+action, the NLG, the tracker store (tests/integration/test_metrics.py reads a real Haven's).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import re
-import urllib.error
-import urllib.request
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -26,24 +20,8 @@ from haven.metrics import counts
 from haven.metrics.endpoint import MetricsEndpoint
 from haven.settings import MetricsSettings
 from haven.storage.crypto import KeyRing, generate_key_line
-
-TOKEN = "metrics-token-" + "z" * 30  # noqa: S105 - a test token
-TYPED = "my coach Pellinore Quast has my pics and wants 300 dollars"
-"""Words a young person typed: they must never be in the output."""
-
-LINE = re.compile(
-    r"# (HELP|TYPE) haven_[a-z_]+ .*"
-    r'|haven_[a-z_]+(\{[a-z]+="[A-Za-z0-9_.+]+"\})? [0-9]+\.[0-9]+(e[+-][0-9]+)?'
-)
-"""Every line of the output: a comment, or a series with at most one label of plain words."""
-LABEL_VALUES = {
-    "step": set(counts.STEP_NUMBERS.values()),
-    "kind": {"direct", "gentle"},
-    "risk": {"yes", "no"},
-    "answer": set(counts.HELPED_ANSWERS),
-    "tag": set(counts.END_OF_CHAT_TAGS),
-    "le": {"60.0", "300.0", "900.0", "1800.0", "3600.0", "+Inf"},
-}
+from tests.support import PROJECT
+from tests.support.metrics import TOKEN, TYPED, check_nothing_identifies
 
 
 def value(name: str, **labels: str) -> float:
@@ -77,17 +55,6 @@ def samples() -> dict:
         for sample in metric.samples
         if not sample.name.endswith("_created")
     }
-
-
-def check_nothing_identifies(text: str, *secrets: str) -> None:
-    """The output has only Haven's series, fixed label values, and none of `secrets`."""
-    for line in text.splitlines():
-        assert LINE.fullmatch(line), line
-        for label, label_value in re.findall(r'([a-z]+)="([^"]*)"', line):
-            assert label_value in LABEL_VALUES[label], line
-    assert "_created" not in text  # prometheus-client's per-series timestamps are left out
-    for secret in secrets:
-        assert secret not in text, secret
 
 
 # --- the counts, driven as the servers drive them --------------------------------------------
@@ -197,7 +164,7 @@ def test_crisis_replies_are_counted_by_kind_as_the_nlg_renders_them():
 
     from haven.rasa_edge.nlg import ContentPackNLG
 
-    domain = Domain.load(str(Path(__file__).resolve().parent.parent / "domain.yml"))
+    domain = Domain.load(str(PROJECT / "domain.yml"))
     nlg = ContentPackNLG(domain=domain)
     tracker = DialogueStateTracker.from_events("conversation-a", [], slots=domain.slots)
     moves = Moves()
@@ -216,7 +183,7 @@ def test_a_conversation_starts_when_the_store_has_nothing_for_it(tmp_path):
 
     from haven.rasa_edge.tracker_store import EncryptedTrackerStore
 
-    domain = Domain.load(str(Path(__file__).resolve().parent.parent / "domain.yml"))
+    domain = Domain.load(str(PROJECT / "domain.yml"))
     store = EncryptedTrackerStore(
         domain=domain,
         environ={
@@ -365,130 +332,3 @@ def test_the_action_server_serves_metrics_with_the_token_not_the_action_secret(m
     assert asyncio.run(secret_check("s3cret-" + "x" * 40)(unsent)) is None
     assert app.ctx.haven_metrics.answer(request()).status == 401
     assert app.ctx.haven_metrics.answer(request(**bearer())).status == 200
-
-
-# --- on a real Haven -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def haven(tmp_path_factory):
-    from tests.test_counselor_console import PASSWORD
-    from tests.test_handoff_server import haven_with_counselor
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HAVEN_METRICS_TOKEN", TOKEN)
-        running = haven_with_counselor(tmp_path_factory.mktemp("metrics"), "ana", PASSWORD)
-    yield running
-    running.stop()
-
-
-def scrape(port: int, token: str | None = TOKEN, **headers: str) -> tuple[int, str]:
-    sent = {**headers, **({"Authorization": f"Bearer {token}"} if token else {})}
-    call = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers=sent)
-    try:
-        with urllib.request.urlopen(call, timeout=10) as reply:
-            return reply.status, reply.read().decode()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read().decode()
-
-
-def parse(text: str) -> dict:
-    found = {}
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            series, number = line.rsplit(" ", 1)
-            found[series] = float(number)
-    return found
-
-
-class Scrapes:
-    """Both processes' series, summed as the NGO's Prometheus sums them, and their changes."""
-
-    def __init__(self, haven) -> None:
-        self.haven = haven
-        self.before = self.now()
-
-    def now(self) -> dict:
-        total: dict = {}
-        for port in (self.haven.rasa_port, self.haven.action_port):
-            status, text = scrape(port)
-            assert status == 200, text
-            for series, number in parse(text).items():
-                total[series] = total.get(series, 0.0) + number
-        return total
-
-    def moved(self) -> dict:
-        now = self.now()
-        return {
-            k: now[k] - self.before.get(k, 0.0) for k in now if now[k] != self.before.get(k, 0.0)
-        }
-
-
-@pytest.mark.server
-def test_both_servers_refuse_metrics_without_the_token_or_through_the_proxy(haven):
-    for port in (haven.rasa_port, haven.action_port):
-        assert scrape(port, token=None)[0] == 401
-        assert scrape(port, token="y" * 40)[0] == 401
-        assert scrape(port, **{"X-Forwarded-For": "203.0.113.5"})[0] == 404
-        assert scrape(port, token=None, Host="evil.example")[0] == 401  # the token decides
-        status, text = scrape(port)
-        assert status == 200 and "haven_conversations_started_total" in text
-
-
-@pytest.mark.server
-def test_the_counts_follow_a_real_conversation_and_hold_nothing_of_it(haven):
-    from tests.running_haven import disconnect, new_sender, texts
-    from tests.test_counselor_console import Browser
-    from tests.test_handoff_server import young_person
-
-    scrapes = Scrapes(haven)
-    sender = new_sender()
-    said = [texts(haven.say(sender, "hi")), texts(haven.say(sender, TYPED))]
-    said.append(texts(haven.say(sender, "/step_done")))
-    said.append(texts(haven.say(sender, "i just want to end it all")))
-    said.append(texts(haven.say(sender, "lmao im dead")))  # a figure of speech: the gentle check
-    assert "Step 1" in said[1] and "Step 2" in said[2]
-    assert said[3].startswith("I'm really glad you told me")
-
-    counselor = Browser(haven.rasa_port)
-    assert counselor.login("ana")[0].status == 303
-
-    async def handoff() -> str:
-        client, _ = await young_person(haven)
-        await client.call("user_uttered", {"message": "/request_human", "seq": 1}, timeout=60)
-        state = json.loads(counselor.request("GET", "/counselor/api/state")[1])
-        waiting = state["queue"][0]["id"]
-        assert counselor.post("/counselor/api/claim", {"id": waiting})[0] == 200
-        # With a counselor, crisis words get the crisis lines from the channel: counted too.
-        said = await client.call("user_uttered", {"message": "i want to die", "seq": 2}, timeout=30)
-        assert "The counselor is reading your message" in said["messages"][0]["text"]
-        await disconnect(client)
-        return client.conversation_id
-
-    widget_conversation = asyncio.run(handoff())
-    moved = scrapes.moved()
-    crisis_replies = sum(part.count("I'm really glad you told me") for part in said)
-    gentle_checks = sum(part.count("I want to check that you're okay") for part in said)
-    # "lmao im dead" gets the gentle check from the trained model with CrisisSafetyNet
-    # (tests/test_nlu_safety_net.py); if a retrained model reads it otherwise, this says so.
-    assert gentle_checks == 1, f"no gentle safety check for a figure of speech: {said[-1]!r}"
-    assert moved == {
-        "haven_conversations_started_total": 2,  # the REST chat and the web chat
-        'haven_plan_steps_reached_total{step="1"}': 1,
-        'haven_plan_steps_reached_total{step="2"}': 1,
-        'haven_crisis_replies_total{kind="direct"}': crisis_replies + 1,
-        'haven_crisis_replies_total{kind="gentle"}': gentle_checks,
-        'haven_handoff_requests_total{risk="no"}': 1,
-        "haven_handoff_claims_total": 1,
-        'haven_handoff_wait_seconds_bucket{le="60.0"}': 1,
-        'haven_handoff_wait_seconds_bucket{le="300.0"}': 1,
-        'haven_handoff_wait_seconds_bucket{le="900.0"}': 1,
-        'haven_handoff_wait_seconds_bucket{le="1800.0"}': 1,
-        'haven_handoff_wait_seconds_bucket{le="3600.0"}': 1,
-        'haven_handoff_wait_seconds_bucket{le="+Inf"}': 1,
-        "haven_handoff_wait_seconds_count": 1,
-    }
-    for port in (haven.rasa_port, haven.action_port):
-        text = scrape(port)[1]
-        check_nothing_identifies(text, sender, widget_conversation, "ana", TYPED, "Pellinore")

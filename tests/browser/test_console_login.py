@@ -1,20 +1,21 @@
 """The console's login with a second factor and its password change, in Chromium: the code page
 and the password pages pass axe-core, the app's code logs in, a new password ends the counselor's
-other tab. The console alone (tests/console_app.py), no Rasa model needed."""
+other tab. The console alone (tests/support/console_app.py), no Rasa model needed."""
 
 import pyotp
 import pytest
 
-from tests.test_console_login import NEW_PASSWORD, enrol
-from tests.test_counselor_console import PASSWORD, serve
-from tests.test_widget_browser import DESKTOP, Chat, browser  # noqa: F401 - fixture
+from tests.browser.test_widget import DESKTOP, Chat, browser  # noqa: F401 - fixture
+from tests.support.counselor_console import NEW_PASSWORD, PASSWORD, enrol, serve
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
-    process, port, env = serve(tmp_path_factory.mktemp("login-browser"), "tests.console_app")
+    process, port, env = serve(
+        tmp_path_factory.mktemp("login-browser"), "tests.support.console_app"
+    )
     yield f"http://127.0.0.1:{port}", env
     process.terminate()
     process.wait(timeout=10)

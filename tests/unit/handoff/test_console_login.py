@@ -5,8 +5,6 @@ changes or goes, and the in-memory login limit's bounded memory."""
 import asyncio
 import os
 import re
-import subprocess
-import sys
 import time
 import tracemalloc
 from types import SimpleNamespace
@@ -26,10 +24,8 @@ from haven.handoff.counselors import (
 )
 from haven.handoff.queue import HandoffQueue
 from haven.storage.crypto import KeyRing, generate_key_line
-from tests.running_haven import PROJECT
-from tests.test_counselor_console import PASSWORD, Browser, redis_client, serve  # noqa: F401
-
-NEW_PASSWORD = "a brand new passphrase"  # noqa: S105 - a test account's password
+from tests.support.counselor_console import NEW_PASSWORD, PASSWORD, Browser, cli, enrol, serve
+from tests.unit.handoff.test_console import redis_client  # noqa: F401 - the fixture
 
 
 @pytest.fixture
@@ -245,36 +241,16 @@ def test_a_second_factor_the_keys_cannot_open_is_a_clear_refusal(tmp_path, caplo
     assert "second factor cannot be read" in caplog.text and secret not in caplog.text
 
 
-def cli(env, *args, password=None):
-    extra = {"HAVEN_COUNSELOR_PASSWORD": password} if password else {}
-    return subprocess.run(
-        [sys.executable, "-m", "haven.handoff.cli", *args],
-        cwd=PROJECT,
-        env={**env, **extra},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
     """A running console (in-memory sessions) with counselors made by the command line."""
     names = ("tia", "tom", "ted", "pat", "pia", "rem", "ron")
     process, port, env = serve(
-        tmp_path_factory.mktemp("login"), "tests.console_app", counselors=names
+        tmp_path_factory.mktemp("login"), "tests.support.console_app", counselors=names
     )
     yield port, env
     process.terminate()
     process.wait(timeout=10)
-
-
-def enrol(env, name):
-    done = cli(env, "totp", "enable", name)
-    assert done.returncode == 0, done.stderr
-    (secret,) = re.findall(r"type the key: ([A-Z2-7]+)", done.stdout)
-    assert f"otpauth://totp/Haven:{name}?secret={secret}" in done.stdout
-    return secret
 
 
 def password_step(browser, name, password=PASSWORD):
