@@ -6,7 +6,9 @@
     python -m haven.handoff.cli audit         print the audit trail (who claimed, ended, when)
 
 The password can also come from the environment variable HAVEN_COUNSELOR_PASSWORD (for scripts
-and tests); it is never accepted as an argument, so it does not land in the shell's history.
+and tests; read in haven/settings.py); it is never accepted as an argument, so it does not land
+in the shell's history. The command is a process of its own: its composition root
+(haven/services.py) gives it the accounts and the queue.
 Every failure prints one sentence and exits with status 1.
 """
 
@@ -14,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 
-from haven.handoff.counselors import AccountError, CounselorAccounts
-from haven.settings import StorageConfigError, StorageSettings
+from haven.handoff.counselors import AccountError
+from haven.services import Services
+from haven.settings import StorageConfigError
 
 YOUNG_PERSON = "(young-person)"
 """Shown in the counselor column for what the young person's side did (leaving while waiting)."""
@@ -36,16 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("audit", help="print the audit trail (needs the keys)")
     args = parser.parse_args(argv)
     try:
-        accounts = CounselorAccounts(StorageSettings.load().db_url)
-        accounts.create_schema()
+        services = Services.from_environ()
+        accounts = services.counselor_accounts
         if args.command == "add":
-            accounts.add(args.name, _password())
+            accounts.add(args.name, _password(services.settings.counselor_password))
             print(f"Created the counselor account '{args.name}'.")
         elif args.command == "remove":
             removed = accounts.remove(args.name)
             print(f"Removed '{args.name}'." if removed else f"There is no '{args.name}'.")
         elif args.command == "audit":
-            print(_audit_lines() or "The audit trail is empty.")
+            print(_audit_lines(services) or "The audit trail is empty.")
         else:
             print("\n".join(accounts.names()) or "No counselor accounts yet.")
     except (AccountError, StorageConfigError) as error:
@@ -54,20 +56,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _audit_lines() -> str:
+def _audit_lines(services: Services) -> str:
     from datetime import datetime, timezone
-
-    from haven.handoff.queue import default_queue
 
     return "\n".join(
         f"{datetime.fromtimestamp(line['at'], timezone.utc):%Y-%m-%d %H:%M:%S} UTC  "
         f"{line['counselor'] or YOUNG_PERSON:<32} {line['action']:<12} {line['request'] or ''}"
-        for line in default_queue().audit_trail()
+        for line in services.handoff_queue.audit_trail()
     )
 
 
-def _password() -> str:
-    given = os.environ.get("HAVEN_COUNSELOR_PASSWORD")
+def _password(given: str | None) -> str:
     if given:
         return given
     try:

@@ -44,7 +44,7 @@ from haven.settings import StorageConfigError
 from haven.storage.conversations import engine_for
 from haven.storage.crypto import KeyRing, TamperedRecordError
 from haven.storage.schema import SealedTable, create_tables
-from haven.web.rate_limits import MessageRateLimiter, RateLimits, limiter_for_environment
+from haven.web.rate_limits import MessageRateLimiter, RateLimits
 
 logger = logging.getLogger(__name__)
 
@@ -487,18 +487,12 @@ def _encode(body: dict[str, Any]) -> bytes:
 
 
 def default_queue(environ: dict[str, str] | None = None) -> HandoffQueue:
-    """The queue in Haven's configured database, with its key ring and `handoff.yml`'s expiry."""
-    from haven.settings import HandoffSettings, StorageSettings
-    from haven.storage.crypto import load_key_ring
+    """The queue in Haven's configured database, with its key ring and `handoff.yml`'s expiry
+    (for command lines and tests: a server process takes its composition root's,
+    `Services.handoff_queue` in haven/services.py)."""
+    from haven.services import Services
 
-    storage = StorageSettings.load(environ)
-    queue = HandoffQueue(
-        storage.db_url,
-        load_key_ring(storage.keys_spec, storage.key_file),
-        keep_minutes=HandoffSettings.load(environ=environ).keep_minutes,
-    )
-    queue.create_schema()
-    return queue
+    return Services.from_environ(environ).handoff_queue
 
 
 ONLINE, OFFLINE, REFUSED = "online", "offline", "refused"
@@ -526,21 +520,22 @@ class NewRequestLimit:
     def __init__(self, limiter: MessageRateLimiter) -> None:
         self.limiter = limiter
 
-    @classmethod
-    def from_settings(cls, settings: Any, environ: dict[str, str] | None = None) -> NewRequestLimit:
-        """The limit of `handoff.yml`, kept where the message rate limits are kept."""
+    @staticmethod
+    def limits_of(settings: Any) -> tuple[RateLimits, float]:
+        """The limits of `handoff.yml` (everyone's as the "conversation" count, each address's as
+        the address count) and their period in seconds."""
         limits = RateLimits(
             per_conversation=settings.new_requests_overall,
             per_address=settings.new_requests_per_address,
         )
-        return cls(
-            limiter_for_environment(
-                environ,
-                limits,
-                period_seconds=settings.new_requests_window_minutes * 60,
-                prefix="haven:handoff-new",
-            )
-        )
+        return limits, settings.new_requests_window_minutes * 60
+
+    @classmethod
+    def in_memory(cls, settings: Any) -> NewRequestLimit:
+        """The limit of `handoff.yml`, counted in this process only (the composition root keeps
+        it where the message rate limits are kept, `Services.new_request_limit`)."""
+        limits, period_seconds = cls.limits_of(settings)
+        return cls(MessageRateLimiter(limits, period_seconds=period_seconds))
 
     def allow(self, address: str) -> bool:
         """Whether one more new request from `address` (already a keyed hash) may be filed."""
@@ -567,19 +562,7 @@ class HandoffDesk:
         self.accounts = accounts
         self.settings = settings
         self.clock = clock
-        self.new_requests = new_requests or NewRequestLimit.from_settings(settings, environ={})
-
-    @classmethod
-    def default(cls) -> HandoffDesk:
-        """The desk over Haven's configured database and `handoff.yml`."""
-        from haven.handoff.counselors import CounselorAccounts
-        from haven.settings import HandoffSettings, StorageSettings
-
-        accounts = CounselorAccounts(StorageSettings.load().db_url)
-        accounts.create_schema()
-        settings = HandoffSettings.load()
-        limit = NewRequestLimit.from_settings(settings)
-        return cls(default_queue(), accounts, settings, new_requests=limit)
+        self.new_requests = new_requests or NewRequestLimit.in_memory(settings)
 
     def counselor_available(self) -> bool:
         """Within duty hours and someone logged in."""

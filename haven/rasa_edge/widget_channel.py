@@ -33,19 +33,15 @@ from socketio import AsyncServer
 
 from haven.handoff.console import conversation_locale
 from haven.handoff.queue import ADDRESS_METADATA
-from haven.handoff.relay import TRANSCRIPT_REQUEST, HandoffRelay, shared_relay
+from haven.handoff.relay import TRANSCRIPT_REQUEST, HandoffRelay
 from haven.nlu.crisis_patterns import mentions_crisis
 from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge import patches
 from haven.rasa_edge.console_channel import ENTRY as CONSOLE_ENTRY
 from haven.rasa_edge.console_channel import CounselorConsoleInput, served_console
 from haven.rasa_edge.turns import Turn, take_turn
-from haven.web.rate_limits import (
-    BucketTable,
-    MessageRateLimiter,
-    client_address,
-    shared_limiter,
-)
+from haven.services import Services
+from haven.web.rate_limits import BucketTable, MessageRateLimiter, client_address
 from haven.web.rest_checks import (
     MAX_BODY_BYTES,
     InvalidRequest,
@@ -55,7 +51,6 @@ from haven.web.widget_protocol import (
     NEW_CONVERSATIONS_PER_MINUTE,
     REMEMBERED_REPLIES,
     ConversationTokens,
-    default_tokens,
     origin_checker,
     parse_widget_message,
     usable_seq,
@@ -107,19 +102,23 @@ class HavenWidgetInput(InputChannel):
         counselor_console: bool = False,
         handoff_queue: Any = None,
         leave_grace_seconds: float | None = None,
+        services: Services | None = None,
     ) -> None:
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
-        self.relay = relay or shared_relay()
+        # What the channel shares with the process's other adapters: the relay (the console's),
+        # the limiter (the REST channel's), the tokens' keys (the store's key ring).
+        self.services = services or Services.for_process()
+        self.relay = relay or self.services.relay
         self.counselor_console = counselor_console
         self.handoff_queue = handoff_queue
         self.leave_grace_seconds = leave_grace_seconds
         self._leaving: dict[str, asyncio.Task[None]] = {}
         self.app: Sanic | None = None
         self.allowed_origins = list(allowed_origins)
-        self.limiter = limiter or shared_limiter()
+        self.limiter = limiter or self.services.message_limiter
         self.new_conversations = BucketTable(NEW_CONVERSATIONS_PER_MINUTE)
         self.site = WidgetSite(frame_ancestors=frame_ancestors, demo_page=demo_page)
-        self.tokens = tokens or default_tokens()
+        self.tokens = tokens or self.services.tokens
         self.messages = load_channel_messages()
         self.sio: AsyncServer | None = None
         # Per conversation: (sequence number, digest of the text) of the last message, and the
@@ -210,11 +209,9 @@ class HavenWidgetInput(InputChannel):
         self.relay.connected_here = self._connected_here
         channel = _WidgetBlueprint(self, sio, "/socket.io", "haven_widget", __name__)
         if self.counselor_console:  # the old option (deprecated): the console comes along
-            channel.ctx.console = CounselorConsoleInput(relay=self.relay)
+            channel.ctx.console = CounselorConsoleInput(relay=self.relay, services=self.services)
         if self.leave_grace_seconds is None:
-            from haven.settings import HandoffSettings
-
-            self.leave_grace_seconds = HandoffSettings.load().leave_grace_minutes * 60
+            self.leave_grace_seconds = self.services.settings.handoff.leave_grace_minutes * 60
         self.site.add_health_route(channel)
 
         @sio.on("connect")
