@@ -261,17 +261,14 @@ class HandoffQueue:
             ).first()
             if row is None:
                 return None
-            sealed = self.key_ring.seal(b"{}", _LEFT_AAD)
             session.execute(
                 sa.update(table)
                 .where(table.c.id == row.id)
                 .values(
                     conversation=LEFT,  # not the conversation's hash: nothing links back to it
                     status=LEFT,
-                    key_id=sealed.key_id,
-                    nonce=sealed.nonce,
-                    body=sealed.ciphertext,
                     updated_at=int(self.clock()),
+                    **self.sealed.sealed_values(self.key_ring, {}, _LEFT_AAD),
                 )
             )
         self.record(None, "left_waiting", row.request_id)
@@ -351,23 +348,16 @@ class HandoffQueue:
         """Adds an encrypted line to the audit trail (`counselor` None: the young person's side)."""
         now = self.clock()
         body = {"counselor": counselor, "action": action, "request": request_id, "at": now}
-        sealed = self.key_ring.seal(_encode(body), _AUDIT_AAD)
+        sealed = self.sealed_audit.sealed_values(self.key_ring, body, _AUDIT_AAD)
         with Session(self.engine) as session, session.begin():
-            session.execute(
-                sa.insert(self.audit_table).values(
-                    key_id=sealed.key_id,
-                    nonce=sealed.nonce,
-                    body=sealed.ciphertext,
-                    created_at=int(now),
-                )
-            )
+            session.execute(sa.insert(self.audit_table).values(created_at=int(now), **sealed))
 
     def audit_trail(self) -> list[dict[str, Any]]:
         """Every audit line the keys can open, oldest first (the others are logged, left out)."""
         table = self.audit_table
         with Session(self.engine) as session:
             rows = session.execute(sa.select(table).order_by(table.c.id)).all()
-        return _open_all(self.key_ring, self.sealed_audit, rows, json.loads)
+        return _open_all(self.key_ring, self.sealed_audit, rows, dict)
 
     def purge_expired(self) -> int:
         """Deletes waiting requests past `keep_minutes`, forgotten claims, and old audit lines."""
@@ -410,14 +400,11 @@ class HandoffQueue:
 
     def _values(self, request: HandoffRequest) -> dict[str, Any]:
         conversation = self.key_ring.conversation_hash(request.conversation_id)
-        sealed = self.key_ring.seal(_encode(asdict(request)), conversation)
         return {
             "conversation": conversation,
             "status": request.status,
-            "key_id": sealed.key_id,
-            "nonce": sealed.nonce,
-            "body": sealed.ciphertext,
             "updated_at": int(self.clock()),
+            **self.sealed.sealed_values(self.key_ring, asdict(request), conversation),
         }
 
     def _save(self, request: HandoffRequest, new: bool = False) -> None:
@@ -438,18 +425,18 @@ class HandoffQueue:
         return _open_all(self.key_ring, self.sealed, rows, _parse_request)
 
 
-def _parse_request(plaintext: bytes) -> HandoffRequest:
-    return HandoffRequest(**json.loads(plaintext))
+def _parse_request(record: dict[str, Any]) -> HandoffRequest:
+    return HandoffRequest(**record)
 
 
 def _open_all(
-    key_ring: KeyRing, sealed: SealedTable, rows: list[Any], parse: Callable[[bytes], Any]
+    key_ring: KeyRing, sealed: SealedTable, rows: list[Any], parse: Callable[[Any], Any]
 ) -> list[Any]:
-    """`parse` of each row the keys can open; the others are left out, with one log line."""
+    """`parse` of each row's record the keys can open; the others are left out, one log line."""
     opened, unreadable = [], set()
     for row in rows:
         try:
-            opened.append(parse(sealed.open(key_ring, row)))
+            opened.append(parse(sealed.open_record(key_ring, row)))
         except UNREADABLE:
             unreadable.add(row.key_id)
     if unreadable:
@@ -480,10 +467,6 @@ async def purge_periodically(
             await loop.run_in_executor(None, queue.purge_expired)
         except Exception as error:  # the database is away for a moment: try again next round
             logger.error("Deleting expired handoff requests failed: %s", type(error).__name__)
-
-
-def _encode(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def default_queue(environ: dict[str, str] | None = None) -> HandoffQueue:
