@@ -11,13 +11,10 @@ through the turn ladder it shares with the REST channel (haven/rasa_edge/turns.p
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import secrets
 import sys
 import warnings
 import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -42,6 +39,7 @@ from haven.rasa_edge.console_channel import CounselorConsoleInput, served_consol
 from haven.rasa_edge.turns import Turn, take_turn
 from haven.services import Services
 from haven.web.rate_limits import BucketTable, MessageRateLimiter, client_address
+from haven.web.replies_sent_again import RepliesSentAgain
 from haven.web.rest_checks import (
     MAX_BODY_BYTES,
     InvalidRequest,
@@ -49,7 +47,6 @@ from haven.web.rest_checks import (
 from haven.web.security_headers import install_security_headers
 from haven.web.widget_protocol import (
     NEW_CONVERSATIONS_PER_MINUTE,
-    REMEMBERED_REPLIES,
     ConversationTokens,
     origin_checker,
     parse_widget_message,
@@ -121,12 +118,8 @@ class HavenWidgetInput(InputChannel):
         self.tokens = tokens or self.services.tokens
         self.messages = load_channel_messages()
         self.sio: AsyncServer | None = None
-        # Per conversation: (sequence number, digest of the text) of the last message, and the
-        # reply, to answer a message sent twice without handling it twice.
-        self._last_reply: OrderedDict[str, tuple[tuple[int, bytes], list[dict[str, Any]]]] = (
-            OrderedDict()
-        )
-        self._digest_key = secrets.token_bytes(32)
+        # To answer a message sent twice without handling it twice (haven/web/).
+        self.replies = RepliesSentAgain()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
@@ -173,20 +166,6 @@ class HavenWidgetInput(InputChannel):
             lock = asyncio.Lock()
             self._locks[conversation_id] = lock
         return lock
-
-    def _digest(self, text: str) -> bytes:
-        # Keyed per process, so the memory never holds a plain hash of what someone typed.
-        # "surrogatepass": never an error here, even for text that missed `typed_text`.
-        raw = text.encode("utf-8", "surrogatepass")
-        return hashlib.blake2b(raw, key=self._digest_key, digest_size=16).digest()
-
-    def _remember(
-        self, conversation_id: str, fingerprint: tuple[int, bytes], reply: list[dict[str, Any]]
-    ) -> None:
-        self._last_reply[conversation_id] = (fingerprint, reply)
-        self._last_reply.move_to_end(conversation_id)
-        while len(self._last_reply) > REMEMBERED_REPLIES:
-            self._last_reply.popitem(last=False)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Socket.IO, the widget's files and the demo page, with their security headers."""
@@ -307,11 +286,11 @@ class HavenWidgetInput(InputChannel):
             if error.status == 400:
                 return {"ok": False, "error": "bad_request", "messages": self._kind(str(error))}
             return {"ok": True, "seq": data["seq"], "messages": self._kind(str(error))}
-        fingerprint = (seq, self._digest(text))
+        fingerprint = self.replies.fingerprint(seq, text)
         async with self._lock(conversation_id):
-            last = self._last_reply.get(conversation_id)
-            if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
-                return {"ok": True, "seq": seq, "messages": last[1]}
+            again = self.replies.reply_to(conversation_id, fingerprint)
+            if again is not None:  # sent again after a lost acknowledgement
+                return {"ok": True, "seq": seq, "messages": again}
             address = self._address(session)
 
             async def to_counselor() -> Turn | None:
@@ -344,7 +323,7 @@ class HavenWidgetInput(InputChannel):
             if turn.reply_key == "too_fast":
                 # Not remembered: the same message sent again later is handled then.
                 return {"ok": True, "seq": seq, "messages": reply}
-            self._remember(conversation_id, fingerprint, reply)
+            self.replies.remember(conversation_id, fingerprint, reply)
         return {"ok": True, "seq": seq, "messages": reply}
 
     def _failed(self, data: Any) -> dict[str, Any]:
