@@ -197,3 +197,29 @@ def test_the_settings_are_a_snapshot_of_the_environment(monkeypatch):
     services = Services.for_process()
     monkeypatch.setenv("HAVEN_RATE_PER_ADDRESS", "9")
     assert services.settings.rate_per_address == 7
+
+
+def test_background_tasks_run_once_by_name_and_stop_together():
+    import asyncio
+
+    from haven.services import BackgroundTasks
+
+    started: list[str] = []
+
+    async def purge(name: str) -> None:
+        started.append(name)
+        await asyncio.sleep(3600)
+
+    async def scenario() -> list[str]:
+        tasks = BackgroundTasks()
+        tasks.start("conversation purge", lambda: purge("conversations"))
+        tasks.start("conversation purge", lambda: purge("conversations"))  # a second adapter
+        tasks.start("handoff purge", lambda: purge("handoffs"))
+        await asyncio.sleep(0)
+        running = tasks.running()
+        await tasks.stop()
+        assert tasks.running() == []
+        return running
+
+    assert asyncio.run(scenario()) == ["conversation purge", "handoff purge"]
+    assert started == ["conversations", "handoffs"]
