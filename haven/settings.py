@@ -1,6 +1,7 @@
-"""Storage settings: where conversations are kept, with which keys, and for how long.
+"""Haven's settings, the only place the environment is read: storage, handoff, and the rest.
 
-Everything the conversation store, its command line (`haven.storage.cli`) and the log safety net
+Storage: where conversations are kept, with which keys, and for how long. Everything the
+conversation store, its command line (`haven.storage.cli`) and the log safety net
 need is read here and nowhere else. Secrets and addresses come from the environment; policy
 (how long to keep, which slots to keep) comes from the `tracker_store` section of `endpoints.yml`.
 
