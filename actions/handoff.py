@@ -25,17 +25,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from haven.handoff.queue import ADDRESS_METADATA, REFUSED, REQUEST_CHANNEL, HandoffDesk
 from haven.nlu.locale_finding import shared_finder
+from haven.services import Services
 
 logger = logging.getLogger(__name__)
-_DESK: HandoffDesk | None = None
 
 
 def desk() -> HandoffDesk:
-    """One desk per action server process, made on first use (no I/O at import)."""
-    global _DESK  # noqa: PLW0603 - a lazily built per-process singleton
-    if _DESK is None:
-        _DESK = HandoffDesk.default()
-    return _DESK
+    """The action server process's one desk, from its composition root (haven/services.py),
+    made on first use (no I/O at import)."""
+    return Services.for_process().handoff_desk
 
 
 def crisis_seen(tracker: Tracker) -> bool:

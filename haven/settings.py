@@ -1,6 +1,7 @@
-"""Storage settings: where conversations are kept, with which keys, and for how long.
+"""Haven's settings, the only place the environment is read: storage, handoff, and the rest.
 
-Everything the conversation store, its command line (`haven.storage.cli`) and the log safety net
+Storage: where conversations are kept, with which keys, and for how long. Everything the
+conversation store, its command line (`haven.storage.cli`) and the log safety net
 need is read here and nowhere else. Secrets and addresses come from the environment; policy
 (how long to keep, which slots to keep) comes from the `tracker_store` section of `endpoints.yml`.
 
@@ -14,6 +15,12 @@ need is read here and nowhere else. Secrets and addresses come from the environm
 | `HAVEN_METRICS_TOKEN`    | unset (closed)     | the bearer token `/metrics` asks for             |
 | `HAVEN_METRICS_REMOTE`   | unset              | `1` lets `/metrics` answer beyond loopback       |
 
+`Settings` holds every other variable a Haven process reads (Redis, rate limits, the action
+server's secret and host, the console's remote switch, the counselor command line's password),
+from one snapshot of the environment taken when the process's composition root
+(haven/services.py) is built; nothing else in haven/ or actions/ reads the environment
+(tests/test_composition_root.py checks it).
+
 The key file (`<data dir>/haven.keys`) is used only with the embedded SQLite default: a
 production database must get its keys from the environment, never from a file beside the data.
 """
@@ -24,6 +31,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -363,3 +371,100 @@ def _clock_time(value: str) -> bool:
     return bool(colon and hours.isdigit() and minutes.isdigit() and len(minutes) == 2) and (
         int(hours) < 24 and int(minutes) < 60 or value == "24:00"
     )
+
+
+DEFAULT_RATE_PER_CONVERSATION = 20
+DEFAULT_RATE_PER_ADDRESS = 120
+"""Higher than one chatter needs: a school's pupils may share one address (NAT)."""
+DEFAULT_SANIC_HOST = "127.0.0.1"
+
+
+class Settings:
+    """Everything a Haven process reads from its environment, from one snapshot of it.
+
+    | Variable                      | Default     | Meaning                                       |
+    |-------------------------------|-------------|-----------------------------------------------|
+    | `HAVEN_REDIS_URL`             | unset       | Redis for locks, rate limits, console, relay  |
+    | `HAVEN_RATE_PER_CONVERSATION` | 20          | messages a minute per conversation            |
+    | `HAVEN_RATE_PER_ADDRESS`      | 120         | messages a minute per client address          |
+    | `HAVEN_ACTION_SECRET`         | unset       | the action server's shared secret             |
+    | `SANIC_HOST`                  | 127.0.0.1   | where the action server listens               |
+    | `HAVEN_COUNSELOR_REMOTE`      | unset       | `1` opens the console beyond loopback         |
+    | `HAVEN_COUNSELOR_PASSWORD`    | unset       | the password `haven.handoff.cli add` takes    |
+
+    plus the storage and handoff variables of `StorageSettings` and `HandoffSettings`. Each value
+    is read and checked when first asked for, so a malformed variable one command never uses
+    (a rate limit, for the storage command line) does not stop it; a bad one raises one sentence.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        # A copy: the process's settings do not change under it once read.
+        self.environ: Mapping[str, str] = dict(os.environ if environ is None else environ)
+
+    def _text(self, name: str) -> str:
+        return (self.environ.get(name) or "").strip()
+
+    def storage(self, **options: Any) -> StorageSettings:
+        """The storage settings, with the `tracker_store` options of endpoints.yml if given."""
+        if not options:
+            return self.default_storage
+        return StorageSettings.load(self.environ, **options)
+
+    @cached_property
+    def default_storage(self) -> StorageSettings:
+        """The storage settings without endpoints.yml's options (database, keys, data folder)."""
+        return StorageSettings.load(self.environ)
+
+    @cached_property
+    def handoff(self) -> HandoffSettings:
+        """handoff.yml, with the environment's overrides."""
+        return HandoffSettings.load(environ=self.environ)
+
+    @cached_property
+    def redis_url(self) -> str | None:
+        """`HAVEN_REDIS_URL`, or None when Haven keeps its shared state in memory."""
+        return self._text("HAVEN_REDIS_URL") or None
+
+    @cached_property
+    def rate_per_conversation(self) -> int:
+        """`HAVEN_RATE_PER_CONVERSATION`; `ValueError` (one sentence) for a malformed value."""
+        return self._messages_a_minute("HAVEN_RATE_PER_CONVERSATION", DEFAULT_RATE_PER_CONVERSATION)
+
+    @cached_property
+    def rate_per_address(self) -> int:
+        """`HAVEN_RATE_PER_ADDRESS`; `ValueError` (one sentence) for a malformed value."""
+        return self._messages_a_minute("HAVEN_RATE_PER_ADDRESS", DEFAULT_RATE_PER_ADDRESS)
+
+    @property
+    def action_secret(self) -> str:
+        """`HAVEN_ACTION_SECRET` as given (the action server checks its length)."""
+        return self._text("HAVEN_ACTION_SECRET")
+
+    @property
+    def sanic_host(self) -> str:
+        """Where the action server listens: `SANIC_HOST`, loopback unless set."""
+        return self._text("SANIC_HOST") or DEFAULT_SANIC_HOST
+
+    @property
+    def counselor_remote(self) -> bool:
+        """Whether the console answers other addresses than loopback (`HAVEN_COUNSELOR_REMOTE=1`,
+        behind a proxy that terminates TLS)."""
+        return self.environ.get("HAVEN_COUNSELOR_REMOTE") == "1"
+
+    @property
+    def counselor_password(self) -> str | None:
+        """`HAVEN_COUNSELOR_PASSWORD`, the password `haven.handoff.cli add` takes without asking."""
+        return self.environ.get("HAVEN_COUNSELOR_PASSWORD") or None
+
+    @cached_property
+    def public_hosts(self) -> frozenset[str]:
+        """The host names the Rasa server answers to (`public_hosts`)."""
+        return public_hosts(self.environ)
+
+    def _messages_a_minute(self, name: str, default: int) -> int:
+        raw = self._text(name)
+        if not raw:
+            return default
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"{name} must be a whole number of messages a minute, 1 or more.")
+        return int(raw)

@@ -35,6 +35,17 @@ def pytest_sessionfinish(session, exitstatus):
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.fixture(autouse=True)
+def _fresh_services_per_test():
+    """Each test's adapters get a composition root (haven/services.py) read from the environment
+    as that test left it, as each server process gets its own."""
+    from haven.services import Services
+
+    Services.forget_process()
+    yield
+    Services.forget_process()
+
+
 @pytest.fixture(scope="session")
 def domain() -> dict:
     """domain.yml as the action server receives it (a plain dict)."""

@@ -10,10 +10,12 @@
     python -m haven.handoff.cli audit               print the audit trail (who claimed, ended, when)
 
 The password can also come from the environment variable HAVEN_COUNSELOR_PASSWORD (for scripts
-and tests); it is never accepted as an argument, so it does not land in the shell's history.
-`password`, `totp` and `remove` end every console session the counselor has, at its next request.
-The second factor's secret is printed once, as an otpauth:// URI for an authenticator app and as
-text to type in; it is stored encrypted with the storage keys and never shown again.
+and tests; read in haven/settings.py); it is never accepted as an argument, so it does not land
+in the shell's history. `password`, `totp` and `remove` end every console session the counselor
+has, at its next request. The second factor's secret is printed once, as an otpauth:// URI for an
+authenticator app and as text to type in; it is stored encrypted with the storage keys and never
+shown again. The command is a process of its own: its composition root (haven/services.py) gives
+it the accounts and the queue.
 Every failure prints one sentence and exits with status 1.
 """
 
@@ -21,11 +23,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 
 from haven.handoff.counselors import AccountError, CounselorAccounts
-from haven.settings import HandoffSettings, StorageConfigError, StorageSettings
+from haven.services import Services
+from haven.settings import StorageConfigError
 
 YOUNG_PERSON = "(young-person)"
 """Shown in the counselor column for what the young person's side did (leaving while waiting)."""
@@ -49,16 +51,24 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("audit", help="print the audit trail (needs the keys)")
     args = parser.parse_args(argv)
     try:
-        accounts = _accounts(needs_keys=args.command == "totp" or getattr(args, "totp", False))
-        accounts.create_schema()
+        services = Services.from_environ()
+        needs_keys = args.command == "totp" or getattr(args, "totp", False)
+        accounts = (
+            services.counselor_accounts
+            if needs_keys
+            else services.counselor_accounts_without_keys()
+        )
+        given = services.settings.counselor_password
         if args.command == "add":
-            accounts.add(args.name, _password(accounts.min_password_chars, "nothing was created"))
+            accounts.add(
+                args.name, _password(given, accounts.min_password_chars, "nothing was created")
+            )
             print(f"Created the counselor account '{args.name}'.")
             if args.totp:
                 _enrol(accounts, args.name)
         elif args.command == "password":
             _exists(accounts, args.name)
-            accounts.set_password(args.name, _password(accounts.min_password_chars))
+            accounts.set_password(args.name, _password(given, accounts.min_password_chars))
             print(f"Changed the password of '{args.name}'; their console sessions have ended.")
         elif args.command == "totp" and args.action == "enable":
             _enrol(accounts, args.name)
@@ -78,27 +88,13 @@ def main(argv: list[str] | None = None) -> int:
                 else f"There is no '{args.name}'."
             )
         elif args.command == "audit":
-            print(_audit_lines() or "The audit trail is empty.")
+            print(_audit_lines(services) or "The audit trail is empty.")
         else:
             print("\n".join(accounts.names()) or "No counselor accounts yet.")
     except (AccountError, StorageConfigError) as error:
         print(error, file=sys.stderr)
         return 1
     return 0
-
-
-def _accounts(needs_keys: bool) -> CounselorAccounts:
-    storage = StorageSettings.load()
-    key_ring = None
-    if needs_keys:
-        from haven.storage.crypto import load_key_ring
-
-        key_ring = load_key_ring(storage.keys_spec, storage.key_file)
-    return CounselorAccounts(
-        storage.db_url,
-        key_ring=key_ring,
-        min_password_chars=HandoffSettings.load().password_min_chars,
-    )
 
 
 def _exists(accounts: CounselorAccounts, name: str) -> None:
@@ -117,20 +113,17 @@ def _enrol(accounts: CounselorAccounts, name: str) -> None:
     )
 
 
-def _audit_lines() -> str:
+def _audit_lines(services: Services) -> str:
     from datetime import datetime, timezone
-
-    from haven.handoff.queue import default_queue
 
     return "\n".join(
         f"{datetime.fromtimestamp(line['at'], timezone.utc):%Y-%m-%d %H:%M:%S} UTC  "
         f"{line['counselor'] or YOUNG_PERSON:<32} {line['action']:<12} {line['request'] or ''}"
-        for line in default_queue().audit_trail()
+        for line in services.handoff_queue.audit_trail()
     )
 
 
-def _password(min_chars: int, unchanged: str = "nothing was changed") -> str:
-    given = os.environ.get("HAVEN_COUNSELOR_PASSWORD")
+def _password(given: str | None, min_chars: int, unchanged: str = "nothing was changed") -> str:
     if given:
         return given
     try:

@@ -40,13 +40,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
-import hmac
 import html
 import ipaddress
 import json
 import logging
-import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -68,7 +65,6 @@ from haven.handoff.counselors import (
     ConsoleSessions,
     CounselorAccounts,
     LoginLimiter,
-    console_state,
     login_input_ok,
 )
 from haven.handoff.queue import (
@@ -82,6 +78,7 @@ from haven.handoff.relay import NOTICE, HandoffRelay, LiveChat
 from haven.packs.channel_messages import load_channel_messages
 from haven.packs.console_texts import load_console_texts
 from haven.packs.language_packs import DEFAULT_LANGUAGE
+from haven.services import BackgroundTasks
 from haven.settings import PROJECT_ROOT, StorageConfigError
 from haven.storage.crypto import TamperedRecordError
 from haven.web.rate_limits import client_address
@@ -168,10 +165,12 @@ class CounselorConsole:
         accounts: CounselorAccounts,
         sessions: ConsoleSessions,
         limiter: LoginLimiter | None = None,
-        allow_remote: bool | None = None,
+        allow_remote: bool = False,
         secure_cookie: bool | None = None,
         language: str = DEFAULT_LANGUAGE,
         pause_bot: PauseBot = no_bot_to_pause,
+        background: BackgroundTasks | None = None,
+        renderer: Callable[[], Renderer] | None = None,
     ) -> None:
         self.relay = relay
         self.pause_bot = pause_bot
@@ -179,18 +178,16 @@ class CounselorConsole:
         self.accounts = accounts
         self.sessions = sessions
         self.limiter = limiter or LoginLimiter()
-        self.allow_remote = (
-            os.environ.get("HAVEN_COUNSELOR_REMOTE") == "1"
-            if allow_remote is None
-            else allow_remote
-        )
+        self.allow_remote = allow_remote
         # Reached from elsewhere means through the HTTPS proxy: the session cookie is then sent
         # over HTTPS only (`Secure`), never in the clear. On loopback it works over plain HTTP.
         self.secure_cookie = self.allow_remote if secure_cookie is None else secure_cookie
         self.language = language
         self.texts = load_console_texts(language)
         self.renderer: Renderer | None = None
-        self._purger: asyncio.Task[None] | None = None
+        self._make_renderer = renderer
+        # The purger runs with the process's other background tasks (haven/services.py).
+        self.background = background or BackgroundTasks()
         self.threads = ThreadPoolExecutor(
             max_workers=CONSOLE_THREADS, thread_name_prefix="haven-console"
         )
@@ -204,32 +201,11 @@ class CounselorConsole:
     def default(
         cls, relay: HandoffRelay, pause_bot: PauseBot = no_bot_to_pause
     ) -> CounselorConsole:
-        """The console over Haven's configured database, keys and `handoff.yml`."""
-        from haven.handoff.queue import default_queue
-        from haven.settings import HandoffSettings, StorageSettings
+        """The console over Haven's configured database, keys and `handoff.yml`, from the
+        process's composition root (haven/services.py)."""
+        from haven.services import Services
 
-        settings = HandoffSettings.load()
-        queue = default_queue()
-        accounts = CounselorAccounts(
-            StorageSettings.load().db_url,
-            key_ring=queue.key_ring,
-            min_password_chars=settings.password_min_chars,
-        )
-        accounts.create_schema()
-        # Names and addresses in a shared login limit are keyed hashes under the storage keys.
-        hash_key = hmac.new(
-            queue.key_ring.token_keys()[0], b"haven-console-login-limit", hashlib.sha256
-        ).digest()
-        sessions, limiter = console_state(settings.session_minutes, hash_key)
-        return cls(
-            relay,
-            queue,
-            accounts,
-            sessions,
-            limiter,
-            language=settings.console_language,
-            pause_bot=pause_bot,
-        )
+        return Services.for_process().counselor_console(relay, pause_bot)
 
     # --- checks ---------------------------------------------------------------------------
 
@@ -585,7 +561,7 @@ class CounselorConsole:
         from haven.packs.render import Renderer
 
         if self.renderer is None:
-            self.renderer = Renderer(content())
+            self.renderer = self._make_renderer() if self._make_renderer else Renderer(content())
         locale = await conversation_locale(
             request.app,
             found.conversation_id,
@@ -671,11 +647,10 @@ class CounselorConsole:
 
         async def start_relay(app: Sanic, _loop: Any) -> None:
             await self.relay.start()
-            self._purger = asyncio.get_running_loop().create_task(purge_periodically(self.queue))
+            self.background.start("handoff purge", lambda: purge_periodically(self.queue))
 
         async def stop_purger(app: Sanic, _loop: Any) -> None:
-            if self._purger is not None:
-                self._purger.cancel()
+            await self.background.stop()
 
         app.register_listener(start_relay, "after_server_start")
         app.register_listener(stop_purger, "before_server_stop")

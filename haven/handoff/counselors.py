@@ -28,13 +28,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -745,13 +744,12 @@ class RedisLoginLimiter(LoginLimiter):
 
 
 def console_state(
-    idle_minutes: float, hash_key: bytes, environ: Mapping[str, str] | None = None
+    idle_minutes: float, hash_key: bytes, redis_client: Any = None
 ) -> tuple[ConsoleSessions, LoginLimiter]:
-    """Sessions and login limit in Redis when `HAVEN_REDIS_URL` is set, in memory otherwise."""
-    url = ((environ if environ is not None else os.environ).get("HAVEN_REDIS_URL") or "").strip()
-    if not url:
+    """Sessions and login limit in Redis when given a client (`HAVEN_REDIS_URL` is set, see
+    haven/services.py), in memory otherwise."""
+    if redis_client is None:
         return ConsoleSessions(idle_minutes), LoginLimiter()
-    import redis
-
-    client = redis.Redis.from_url(url)
-    return RedisConsoleSessions(client, idle_minutes), RedisLoginLimiter(client, hash_key)
+    return RedisConsoleSessions(redis_client, idle_minutes), RedisLoginLimiter(
+        redis_client, hash_key
+    )

@@ -45,7 +45,7 @@ from haven.settings import StorageConfigError
 from haven.storage.conversations import engine_for
 from haven.storage.crypto import KeyRing, TamperedRecordError
 from haven.storage.schema import SealedTable, create_tables
-from haven.web.rate_limits import MessageRateLimiter, RateLimits, limiter_for_environment
+from haven.web.rate_limits import MessageRateLimiter, RateLimits
 
 logger = logging.getLogger(__name__)
 
@@ -263,17 +263,14 @@ class HandoffQueue:
             ).first()
             if row is None:
                 return None
-            sealed = self.key_ring.seal(b"{}", _LEFT_AAD)
             session.execute(
                 sa.update(table)
                 .where(table.c.id == row.id)
                 .values(
                     conversation=LEFT,  # not the conversation's hash: nothing links back to it
                     status=LEFT,
-                    key_id=sealed.key_id,
-                    nonce=sealed.nonce,
-                    body=sealed.ciphertext,
                     updated_at=int(self.clock()),
+                    **self.sealed.sealed_values(self.key_ring, {}, _LEFT_AAD),
                 )
             )
         self.record(None, "left_waiting", row.request_id)
@@ -354,23 +351,16 @@ class HandoffQueue:
         """Adds an encrypted line to the audit trail (`counselor` None: the young person's side)."""
         now = self.clock()
         body = {"counselor": counselor, "action": action, "request": request_id, "at": now}
-        sealed = self.key_ring.seal(_encode(body), _AUDIT_AAD)
+        sealed = self.sealed_audit.sealed_values(self.key_ring, body, _AUDIT_AAD)
         with Session(self.engine) as session, session.begin():
-            session.execute(
-                sa.insert(self.audit_table).values(
-                    key_id=sealed.key_id,
-                    nonce=sealed.nonce,
-                    body=sealed.ciphertext,
-                    created_at=int(now),
-                )
-            )
+            session.execute(sa.insert(self.audit_table).values(created_at=int(now), **sealed))
 
     def audit_trail(self) -> list[dict[str, Any]]:
         """Every audit line the keys can open, oldest first (the others are logged, left out)."""
         table = self.audit_table
         with Session(self.engine) as session:
             rows = session.execute(sa.select(table).order_by(table.c.id)).all()
-        return _open_all(self.key_ring, self.sealed_audit, rows, json.loads)
+        return _open_all(self.key_ring, self.sealed_audit, rows, dict)
 
     def purge_expired(self) -> int:
         """Deletes waiting requests past `keep_minutes`, forgotten claims, and old audit lines."""
@@ -426,14 +416,11 @@ class HandoffQueue:
 
     def _values(self, request: HandoffRequest) -> dict[str, Any]:
         conversation = self.key_ring.conversation_hash(request.conversation_id)
-        sealed = self.key_ring.seal(_encode(asdict(request)), conversation)
         return {
             "conversation": conversation,
             "status": request.status,
-            "key_id": sealed.key_id,
-            "nonce": sealed.nonce,
-            "body": sealed.ciphertext,
             "updated_at": int(self.clock()),
+            **self.sealed.sealed_values(self.key_ring, asdict(request), conversation),
         }
 
     def _save(self, request: HandoffRequest, new: bool = False) -> None:
@@ -454,18 +441,18 @@ class HandoffQueue:
         return _open_all(self.key_ring, self.sealed, rows, _parse_request)
 
 
-def _parse_request(plaintext: bytes) -> HandoffRequest:
-    return HandoffRequest(**json.loads(plaintext))
+def _parse_request(record: dict[str, Any]) -> HandoffRequest:
+    return HandoffRequest(**record)
 
 
 def _open_all(
-    key_ring: KeyRing, sealed: SealedTable, rows: list[Any], parse: Callable[[bytes], Any]
+    key_ring: KeyRing, sealed: SealedTable, rows: list[Any], parse: Callable[[Any], Any]
 ) -> list[Any]:
-    """`parse` of each row the keys can open; the others are left out, with one log line."""
+    """`parse` of each row's record the keys can open; the others are left out, one log line."""
     opened, unreadable = [], set()
     for row in rows:
         try:
-            opened.append(parse(sealed.open(key_ring, row)))
+            opened.append(parse(sealed.open_record(key_ring, row)))
         except UNREADABLE:
             unreadable.add(row.key_id)
     if unreadable:
@@ -498,23 +485,13 @@ async def purge_periodically(
             logger.error("Deleting expired handoff requests failed: %s", type(error).__name__)
 
 
-def _encode(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
 def default_queue(environ: dict[str, str] | None = None) -> HandoffQueue:
-    """The queue in Haven's configured database, with its key ring and `handoff.yml`'s expiry."""
-    from haven.settings import HandoffSettings, StorageSettings
-    from haven.storage.crypto import load_key_ring
+    """The queue in Haven's configured database, with its key ring and `handoff.yml`'s expiry
+    (for command lines and tests: a server process takes its composition root's,
+    `Services.handoff_queue` in haven/services.py)."""
+    from haven.services import Services
 
-    storage = StorageSettings.load(environ)
-    queue = HandoffQueue(
-        storage.db_url,
-        load_key_ring(storage.keys_spec, storage.key_file),
-        keep_minutes=HandoffSettings.load(environ=environ).keep_minutes,
-    )
-    queue.create_schema()
-    return queue
+    return Services.from_environ(environ).handoff_queue
 
 
 ONLINE, OFFLINE, REFUSED = "online", "offline", "refused"
@@ -542,21 +519,22 @@ class NewRequestLimit:
     def __init__(self, limiter: MessageRateLimiter) -> None:
         self.limiter = limiter
 
-    @classmethod
-    def from_settings(cls, settings: Any, environ: dict[str, str] | None = None) -> NewRequestLimit:
-        """The limit of `handoff.yml`, kept where the message rate limits are kept."""
+    @staticmethod
+    def limits_of(settings: Any) -> tuple[RateLimits, float]:
+        """The limits of `handoff.yml` (everyone's as the "conversation" count, each address's as
+        the address count) and their period in seconds."""
         limits = RateLimits(
             per_conversation=settings.new_requests_overall,
             per_address=settings.new_requests_per_address,
         )
-        return cls(
-            limiter_for_environment(
-                environ,
-                limits,
-                period_seconds=settings.new_requests_window_minutes * 60,
-                prefix="haven:handoff-new",
-            )
-        )
+        return limits, settings.new_requests_window_minutes * 60
+
+    @classmethod
+    def in_memory(cls, settings: Any) -> NewRequestLimit:
+        """The limit of `handoff.yml`, counted in this process only (the composition root keeps
+        it where the message rate limits are kept, `Services.new_request_limit`)."""
+        limits, period_seconds = cls.limits_of(settings)
+        return cls(MessageRateLimiter(limits, period_seconds=period_seconds))
 
     def allow(self, address: str) -> bool:
         """Whether one more new request from `address` (already a keyed hash) may be filed."""
@@ -583,19 +561,7 @@ class HandoffDesk:
         self.accounts = accounts
         self.settings = settings
         self.clock = clock
-        self.new_requests = new_requests or NewRequestLimit.from_settings(settings, environ={})
-
-    @classmethod
-    def default(cls) -> HandoffDesk:
-        """The desk over Haven's configured database and `handoff.yml`."""
-        from haven.handoff.counselors import CounselorAccounts
-        from haven.settings import HandoffSettings, StorageSettings
-
-        accounts = CounselorAccounts(StorageSettings.load().db_url)
-        accounts.create_schema()
-        settings = HandoffSettings.load()
-        limit = NewRequestLimit.from_settings(settings)
-        return cls(default_queue(), accounts, settings, new_requests=limit)
+        self.new_requests = new_requests or NewRequestLimit.in_memory(settings)
 
     def counselor_available(self) -> bool:
         """Within duty hours and someone logged in."""

@@ -1,7 +1,8 @@
 """`HandoffRelay`: carries a live chat between a counselor's console and the young person's widget.
 
 `HandoffRelay` works within one Rasa server process; `RedisHandoffRelay` (used when
-`HAVEN_REDIS_URL` is set, see `relay_for_environment`) also reaches the other processes through
+`HAVEN_REDIS_URL` is set; the process's composition root, haven/services.py, builds the one relay
+of the process that the web chat and the console share) also reaches the other processes through
 Redis pub/sub, so the counselor and the young person may be connected to different instances.
 
 While a counselor has a chat, the widget channel gives the young person's messages to the relay
@@ -24,10 +25,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from haven.nlu.crisis_patterns import mentions_crisis
+from haven.storage.redis_clients import RedisClients
 from haven.web.typed_text import typed_text
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ HAVEN = "haven"
 TRANSCRIPT_REQUEST = "transcript_request"
 """`kind` of a pushed message that asks the widget for its transcript instead of showing text."""
 WHERE_TIMEOUT_SECONDS = 1.0
+REDIS_TIMEOUT_SECONDS = 5.0
+"""How long a publish may wait for Redis (the listener reads with its own one-second timeout)."""
 
 Push = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -189,11 +192,11 @@ class RedisHandoffRelay(HandoffRelay):
     keeps nothing: a message reaches the processes listening at that moment, and is gone.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, redis_clients: RedisClients | str) -> None:
         super().__init__()
-        import redis.asyncio as redis
-
-        self.redis = redis.Redis.from_url(url)
+        if isinstance(redis_clients, str):
+            redis_clients = RedisClients(redis_clients)
+        self.redis = redis_clients.async_client(REDIS_TIMEOUT_SECONDS)
         self._elsewhere: set[str] = set()
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
@@ -314,19 +317,3 @@ class RedisHandoffRelay(HandoffRelay):
             answer = self._questions.get(str(event.get("ask")))
             if answer is not None and not answer.done():
                 answer.set_result(True)
-
-
-def relay_for_environment(environ: dict[str, str] | None = None) -> HandoffRelay:
-    """A Redis relay when `HAVEN_REDIS_URL` is set, otherwise an in-process one."""
-    import os
-
-    url = ((environ if environ is not None else os.environ).get("HAVEN_REDIS_URL") or "").strip()
-    return RedisHandoffRelay(url) if url else HandoffRelay()
-
-
-@lru_cache(maxsize=1)
-def shared_relay() -> HandoffRelay:
-    """The one relay of this process, shared by the web chat and the counselor console channels
-    (each is built by Rasa from its own entry in credentials.yml), so what a counselor sends
-    reaches the young person's socket."""
-    return relay_for_environment()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
-import os
 from collections.abc import Awaitable, Callable, Mapping
 
 from sanic import Sanic, response
@@ -30,6 +29,8 @@ from sanic.response import HTTPResponse
 from haven.logs.throttle import SummarizedLog
 from haven.metrics.endpoint import METRICS_PATH, MetricsEndpoint
 from haven.rasa_edge import patches
+from haven.services import Services
+from haven.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +46,15 @@ class ActionSecretError(RuntimeError):
     """The shared secret is missing or too short; the message is one clear sentence."""
 
 
-def action_secret(environ: Mapping[str, str] | None = None) -> str:
-    """The shared secret from `HAVEN_ACTION_SECRET`.
+def action_secret(settings: Settings | Mapping[str, str]) -> str:
+    """The shared secret `HAVEN_ACTION_SECRET` of the settings (or of an environment given as a
+    mapping, for tests).
 
     Raises `ActionSecretError` when it is unset or shorter than `MIN_SECRET_CHARS`.
     """
-    env = os.environ if environ is None else environ
-    secret = (env.get(SECRET_VARIABLE) or "").strip()
+    if not isinstance(settings, Settings):
+        settings = Settings(settings)
+    secret = settings.action_secret
     if len(secret) < MIN_SECRET_CHARS:
         raise ActionSecretError(
             f"{SECRET_VARIABLE} must be set to a random string of at least {MIN_SECRET_CHARS} "
@@ -105,12 +108,14 @@ def main(argv: list[str] | None = None) -> None:
 
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
+    # The process's composition root: the actions take their desk and queue from the same one.
+    settings = Services.for_process().settings
     try:
-        secret = action_secret()
+        secret = action_secret(settings)
     except ActionSecretError as error:
         raise SystemExit(str(error)) from None
     app = create_action_app(secret, args.actions)
-    host = os.environ.get("SANIC_HOST", "127.0.0.1")
+    host = settings.sanic_host
     logger.info(
         "Action server on http://%s:%s, answering only requests with the secret.", host, args.port
     )

@@ -3,7 +3,8 @@
 The console (haven/handoff/console.py, Rasa-free) is served by the Rasa server, so Rasa has to be
 told to serve it; a channel entry is how credentials.yml says which routes a server has. The
 console takes no messages for the bot itself: it talks to the web chat through the relay of
-this process (`shared_relay`, the same object the web chat channel uses), and the web chat finds
+this process (`Services.for_process().relay`, haven/services.py, the same object the web chat
+channel uses), and the web chat finds
 the console's handoff queue on the app (`served_console`), so the two entries may come in any
 order. Leaving the entry out turns the console off.
 
@@ -26,9 +27,10 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic
 
 from haven.handoff.console import CounselorConsole
-from haven.handoff.relay import HandoffRelay, shared_relay
+from haven.handoff.relay import HandoffRelay
 from haven.rasa_edge import patches
 from haven.rasa_edge.conversation_pause import set_paused
+from haven.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +47,14 @@ class CounselorConsoleInput(InputChannel):
     """Serves the counselor console at /counselor; takes no messages for the bot."""
 
     def __init__(
-        self, relay: HandoffRelay | None = None, console: CounselorConsole | None = None
+        self,
+        relay: HandoffRelay | None = None,
+        console: CounselorConsole | None = None,
+        services: Services | None = None,
     ) -> None:
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
-        self.relay = relay or shared_relay()
+        self.services = services or Services.for_process()
+        self.relay = relay or self.services.relay
         self.console = console
 
     @classmethod
@@ -73,7 +79,7 @@ class CounselorConsoleInput(InputChannel):
             from haven.settings import StorageConfigError
 
             try:
-                self.console = CounselorConsole.default(self.relay, pause_bot=set_paused)
+                self.console = self.services.counselor_console(self.relay, pause_bot=set_paused)
             except StorageConfigError as error:  # the chat works on; nobody can take over
                 logger.warning("The counselor console is off: %s", error)
         return self.console

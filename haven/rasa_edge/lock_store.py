@@ -2,9 +2,11 @@
 
 With several Rasa server processes, the lock store makes sure one conversation's messages are
 handled one at a time, in order, whichever process receives them. Rasa's own `RedisLockStore`
-takes host, port and password from endpoints.yml, where a password must not sit; this one reads
-`HAVEN_REDIS_URL` (`redis://[:password@]host[:port][/db]`, `rediss://` for TLS) and fails at start
-with one clear sentence when it is missing or malformed. Used by deploy/endpoints.prod.yml.
+takes host, port and password from endpoints.yml, where a password must not sit; this one takes
+`HAVEN_REDIS_URL` (`redis://[:password@]host[:port][/db]`, `rediss://` for TLS) from the
+process's settings, and its client from the process's one Redis factory (haven/services.py), and
+fails at start with one clear sentence when it is missing or malformed. Used by
+deploy/endpoints.prod.yml.
 
 Rasa's `RedisLockStore` changes a lock by reading it, changing it and writing it back in three
 separate steps, so two processes taking a ticket at the same moment can both get the first one
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,8 +32,8 @@ from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from haven.rasa_edge import patches
-from haven.settings import StorageConfigError
-from haven.storage.redis_clients import LockStoreUnavailable, redis_address, redis_options
+from haven.services import LOCK_STORE_TIMEOUT_SECONDS, Services
+from haven.storage.redis_clients import LockStoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -47,23 +48,23 @@ class RedisUrlLockStore(RedisLockStore):
         self,
         endpoint_config: EndpointConfig | None = None,
         environ: Mapping[str, str] | None = None,
+        services: Services | None = None,
     ) -> None:
+        """`services` is the process's (`environ`, for tests, builds one of its own)."""
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
-        env = os.environ if environ is None else environ
-        url = (env.get("HAVEN_REDIS_URL") or "").strip()
-        if not url:
-            raise StorageConfigError(
-                "HAVEN_REDIS_URL is not set: the production profile needs Redis to keep several "
-                "Rasa servers from handling one conversation at once."
-            )
-        options = dict(endpoint_config.kwargs) if endpoint_config else {}
-        connection = redis_options(url)
-        self.where = redis_address(url)
-        super().__init__(
-            key_prefix=options.get("key_prefix"),
-            socket_timeout=float(options.get("socket_timeout", 5)),
-            **connection,
+        if services is None:
+            services = Services.for_process() if environ is None else Services.from_environ(environ)
+        self.services = services
+        clients = services.require_redis(
+            "the production profile needs Redis to keep several Rasa servers from handling one "
+            "conversation at once."
         )
+        options = dict(endpoint_config.kwargs) if endpoint_config else {}
+        self.where = clients.where
+        timeout = float(options.get("socket_timeout", LOCK_STORE_TIMEOUT_SECONDS))
+        super().__init__(key_prefix=options.get("key_prefix"), socket_timeout=timeout)
+        # Rasa's own client (made above, never connected) gives way to the process's factory's.
+        self.red = clients.client(timeout)
         self._check_reachable()
 
     def _check_reachable(self) -> None:

@@ -4,7 +4,8 @@ Set in `endpoints.yml` (`nlg: type: haven.rasa_edge.nlg.ContentPackNLG`); Rasa 3
 from its module path and calls `ContentPackNLG(endpoint_config=..., domain=...)` in the Rasa server
 itself (no extra service). For each response it renders `content/languages/<language>/responses.yml`
 in the conversation's language, with the help lines of its region and age group
-(`haven.packs.render.Renderer`). A response the packs lack is a startup error, never a silent gap.
+(`haven.packs.render.Renderer`, the process's one from haven/services.py unless endpoints.yml
+names another `content_dir`). A response the packs lack is a startup error, never a silent gap.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from rasa.utils.endpoints import EndpointConfig
 
 from haven.metrics import counts
 from haven.nlu.locale_finding import effective_language, effective_region
-from haven.packs.content import CONTENT_DIR, ContentError, Problem, content
-from haven.packs.render import Renderer
+from haven.packs.content import CONTENT_DIR, ContentError, Problem
 from haven.rasa_edge import patches
+from haven.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +32,17 @@ class ContentPackNLG(NaturalLanguageGenerator):
     """Renders every response from the content packs, in the tracker's language and region."""
 
     def __init__(
-        self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None
+        self,
+        endpoint_config: EndpointConfig | None = None,
+        domain: Domain | None = None,
+        services: Services | None = None,
     ) -> None:
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
         options = (endpoint_config.kwargs if endpoint_config else None) or {}
-        self.packs = content(Path(options.get("content_dir") or CONTENT_DIR))
-        self.renderer = Renderer(self.packs)
+        self.services = services or Services.for_process()
+        content_dir = Path(options.get("content_dir") or CONTENT_DIR)
+        self.packs = self.services.packs_in(content_dir)
+        self.renderer = self.services.renderer_in(content_dir)
         missing = [
             key
             for key in (domain.responses if domain else {})

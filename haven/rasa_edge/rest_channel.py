@@ -36,7 +36,8 @@ from sanic.response import HTTPResponse
 from haven.packs.channel_messages import CHANNEL_MESSAGES, load_channel_messages
 from haven.rasa_edge import patches
 from haven.rasa_edge.turns import take_turn
-from haven.web.rate_limits import MessageRateLimiter, client_address, shared_limiter
+from haven.services import Services
+from haven.web.rate_limits import MessageRateLimiter, client_address
 from haven.web.rest_checks import REST_PREFIX, InvalidRequest, parse_rest_body
 from haven.web.security_headers import SecureBlueprint
 
@@ -44,10 +45,14 @@ from haven.web.security_headers import SecureBlueprint
 class HavenRestInput(InputChannel):
     """The REST channel at /webhooks/rest/webhook, with input checks and no text in logs."""
 
-    def __init__(self, limiter: MessageRateLimiter | None = None) -> None:
+    def __init__(
+        self, limiter: MessageRateLimiter | None = None, services: Services | None = None
+    ) -> None:
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
         load_channel_messages()  # read the content packs now: a broken pack stops the start
-        self.limiter = limiter or shared_limiter()
+        self.services = services or Services.for_process()
+        # The process's one limiter, shared with the web chat: one allowance per address.
+        self.limiter = limiter or self.services.message_limiter
 
     @classmethod
     def name(cls) -> str:

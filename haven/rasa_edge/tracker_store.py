@@ -3,8 +3,10 @@
 Configured in endpoints.yml (`tracker_store: type:
 haven.rasa_edge.tracker_store.EncryptedTrackerStore`). The database work is in
 `haven.storage.conversations.ConversationStore` (usable without Rasa, by the command line and the
-tests); this class only translates between it and Rasa's trackers. What is stored, for how long and
-who can read it is described in docs/privacy.md.
+tests); this class only translates between it and Rasa's trackers. Its key ring, database engine,
+handoff queue and purger come from the process's composition root (`Services.for_process()`,
+haven/services.py), the same objects the channels and the console use. What is stored, for how
+long and who can read it is described in docs/privacy.md.
 
 When the database is out of reach (PostgreSQL down, a cut network), `retrieve` and `save` raise
 `DatabaseUnavailable` within a few seconds (the connect timeout), the log says so in one line when
@@ -36,14 +38,14 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from haven.handoff.queue import HandoffQueue
 from haven.metrics import counts
 from haven.rasa_edge import patches
-from haven.settings import StorageConfigError, StorageSettings
+from haven.services import Services
+from haven.settings import StorageConfigError
 from haven.storage.conversations import (
     UNAVAILABLE_ERRORS,
     ConversationStore,
     DatabaseUnavailable,
     describe_database,
 )
-from haven.storage.crypto import KeyRing
 from haven.storage.encrypted_tables import encrypted_tables
 
 T = TypeVar("T")
@@ -69,9 +71,11 @@ class EncryptedTrackerStore(TrackerStore):
         event_broker: EventBroker | None = None,
         host: str | None = None,
         environ: Mapping[str, str] | None = None,
-        key_ring: KeyRing | None = None,
+        services: Services | None = None,
         **options: Any,
     ) -> None:
+        """`services` is the process's (`environ`, for tests, builds one of its own); `options`
+        are the `tracker_store` options of endpoints.yml."""
         patches.install()
         if event_broker is not None:
             raise StorageConfigError(
@@ -83,8 +87,11 @@ class EncryptedTrackerStore(TrackerStore):
                 "Set the database address in HAVEN_DB_URL, not as tracker_store url in "
                 "endpoints.yml, so no password sits in a file."
             )
-        settings = StorageSettings.load(environ, **options)
-        self.conversations = ConversationStore(settings, key_ring)
+        if services is None:
+            services = Services.for_process() if environ is None else Services.from_environ(environ)
+        self.services = services
+        settings = services.settings.storage(**options)
+        self.conversations = ConversationStore(settings, services.key_ring)
         # Every encrypted table, not only the conversations: a handoff request or audit line
         # under a missing key is found at start too.
         tables = encrypted_tables(settings, self.conversations.key_ring)
@@ -92,8 +99,6 @@ class EncryptedTrackerStore(TrackerStore):
         tables.check_keys()
         purged = self.conversations.purge_expired()
         self._last_purge = time.monotonic()
-        self._purge_task: asyncio.Task[None] | None = None
-        self._handoff_queue: HandoffQueue | None = None
         # SQLite takes one writer at a time; PostgreSQL serves conversations side by side (one
         # conversation's messages are already handled one at a time, by the lock store).
         sqlite = self.conversations.engine.dialect.name == "sqlite"
@@ -179,20 +184,12 @@ class EncryptedTrackerStore(TrackerStore):
 
     def _handoffs(self) -> HandoffQueue:
         # The handoff requests live in the same database, under the same keys.
-        if self._handoff_queue is None:
-            self._handoff_queue = HandoffQueue(
-                self.conversations.settings.db_url, self.conversations.key_ring
-            )
-            self._handoff_queue.create_schema()
-        return self._handoff_queue
+        return self.services.handoff_queue
 
     def _start_periodic_purge(self) -> None:
         # Started lazily from the first save or retrieve, because only then is Rasa's event loop
-        # the one that keeps running; the task lives as long as that loop.
-        if self._purge_task is not None and not self._purge_task.done():
-            return
-        loop = asyncio.get_running_loop()
-        self._purge_task = loop.create_task(self._purge_periodically())
+        # the one that keeps running; the process's background tasks run it once.
+        self.services.background.start("conversation purge", self._purge_periodically)
 
     async def _purge_periodically(self) -> None:
         interval = self.conversations.settings.purge_interval_seconds

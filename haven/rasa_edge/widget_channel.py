@@ -11,13 +11,10 @@ through the turn ladder it shares with the REST channel (haven/rasa_edge/turns.p
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import secrets
 import sys
 import warnings
 import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -33,7 +30,7 @@ from socketio import AsyncServer
 
 from haven.handoff.console import conversation_locale
 from haven.handoff.queue import ADDRESS_METADATA
-from haven.handoff.relay import TRANSCRIPT_REQUEST, HandoffRelay, shared_relay
+from haven.handoff.relay import TRANSCRIPT_REQUEST, HandoffRelay
 from haven.metrics import counts
 from haven.nlu.crisis_patterns import mentions_crisis
 from haven.packs.channel_messages import load_channel_messages
@@ -41,12 +38,9 @@ from haven.rasa_edge import patches
 from haven.rasa_edge.console_channel import ENTRY as CONSOLE_ENTRY
 from haven.rasa_edge.console_channel import CounselorConsoleInput, served_console
 from haven.rasa_edge.turns import Turn, take_turn
-from haven.web.rate_limits import (
-    BucketTable,
-    MessageRateLimiter,
-    client_address,
-    shared_limiter,
-)
+from haven.services import Services
+from haven.web.rate_limits import BucketTable, MessageRateLimiter, client_address
+from haven.web.replies_sent_again import RepliesSentAgain
 from haven.web.rest_checks import (
     MAX_BODY_BYTES,
     InvalidRequest,
@@ -54,9 +48,7 @@ from haven.web.rest_checks import (
 from haven.web.security_headers import install_security_headers
 from haven.web.widget_protocol import (
     NEW_CONVERSATIONS_PER_MINUTE,
-    REMEMBERED_REPLIES,
     ConversationTokens,
-    default_tokens,
     origin_checker,
     parse_widget_message,
     usable_seq,
@@ -108,27 +100,27 @@ class HavenWidgetInput(InputChannel):
         counselor_console: bool = False,
         handoff_queue: Any = None,
         leave_grace_seconds: float | None = None,
+        services: Services | None = None,
     ) -> None:
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
-        self.relay = relay or shared_relay()
+        # What the channel shares with the process's other adapters: the relay (the console's),
+        # the limiter (the REST channel's), the tokens' keys (the store's key ring).
+        self.services = services or Services.for_process()
+        self.relay = relay or self.services.relay
         self.counselor_console = counselor_console
         self.handoff_queue = handoff_queue
         self.leave_grace_seconds = leave_grace_seconds
         self._leaving: dict[str, asyncio.Task[None]] = {}
         self.app: Sanic | None = None
         self.allowed_origins = list(allowed_origins)
-        self.limiter = limiter or shared_limiter()
+        self.limiter = limiter or self.services.message_limiter
         self.new_conversations = BucketTable(NEW_CONVERSATIONS_PER_MINUTE)
         self.site = WidgetSite(frame_ancestors=frame_ancestors, demo_page=demo_page)
-        self.tokens = tokens or default_tokens()
+        self.tokens = tokens or self.services.tokens
         self.messages = load_channel_messages()
         self.sio: AsyncServer | None = None
-        # Per conversation: (sequence number, digest of the text) of the last message, and the
-        # reply, to answer a message sent twice without handling it twice.
-        self._last_reply: OrderedDict[str, tuple[tuple[int, bytes], list[dict[str, Any]]]] = (
-            OrderedDict()
-        )
-        self._digest_key = secrets.token_bytes(32)
+        # To answer a message sent twice without handling it twice (haven/web/).
+        self.replies = RepliesSentAgain()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
@@ -176,20 +168,6 @@ class HavenWidgetInput(InputChannel):
             self._locks[conversation_id] = lock
         return lock
 
-    def _digest(self, text: str) -> bytes:
-        # Keyed per process, so the memory never holds a plain hash of what someone typed.
-        # "surrogatepass": never an error here, even for text that missed `typed_text`.
-        raw = text.encode("utf-8", "surrogatepass")
-        return hashlib.blake2b(raw, key=self._digest_key, digest_size=16).digest()
-
-    def _remember(
-        self, conversation_id: str, fingerprint: tuple[int, bytes], reply: list[dict[str, Any]]
-    ) -> None:
-        self._last_reply[conversation_id] = (fingerprint, reply)
-        self._last_reply.move_to_end(conversation_id)
-        while len(self._last_reply) > REMEMBERED_REPLIES:
-            self._last_reply.popitem(last=False)
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Socket.IO, the widget's files and the demo page, with their security headers."""
         sio = AsyncServer(
@@ -211,11 +189,9 @@ class HavenWidgetInput(InputChannel):
         self.relay.connected_here = self._connected_here
         channel = _WidgetBlueprint(self, sio, "/socket.io", "haven_widget", __name__)
         if self.counselor_console:  # the old option (deprecated): the console comes along
-            channel.ctx.console = CounselorConsoleInput(relay=self.relay)
+            channel.ctx.console = CounselorConsoleInput(relay=self.relay, services=self.services)
         if self.leave_grace_seconds is None:
-            from haven.settings import HandoffSettings
-
-            self.leave_grace_seconds = HandoffSettings.load().leave_grace_minutes * 60
+            self.leave_grace_seconds = self.services.settings.handoff.leave_grace_minutes * 60
         self.site.add_health_route(channel)
 
         @sio.on("connect")
@@ -311,11 +287,11 @@ class HavenWidgetInput(InputChannel):
             if error.status == 400:
                 return {"ok": False, "error": "bad_request", "messages": self._kind(str(error))}
             return {"ok": True, "seq": data["seq"], "messages": self._kind(str(error))}
-        fingerprint = (seq, self._digest(text))
+        fingerprint = self.replies.fingerprint(seq, text)
         async with self._lock(conversation_id):
-            last = self._last_reply.get(conversation_id)
-            if last and last[0] == fingerprint:  # sent again after a lost acknowledgement
-                return {"ok": True, "seq": seq, "messages": last[1]}
+            again = self.replies.reply_to(conversation_id, fingerprint)
+            if again is not None:  # sent again after a lost acknowledgement
+                return {"ok": True, "seq": seq, "messages": again}
             address = self._address(session)
 
             async def to_counselor() -> Turn | None:
@@ -349,7 +325,7 @@ class HavenWidgetInput(InputChannel):
             if turn.reply_key == "too_fast":
                 # Not remembered: the same message sent again later is handled then.
                 return {"ok": True, "seq": seq, "messages": reply}
-            self._remember(conversation_id, fingerprint, reply)
+            self.replies.remember(conversation_id, fingerprint, reply)
         return {"ok": True, "seq": seq, "messages": reply}
 
     def _failed(self, data: Any) -> dict[str, Any]:

@@ -10,7 +10,8 @@
 
 Encrypted rows live in several tables (conversations, handoff requests, the audit trail);
 check, rotate and retire-keys cover every one of them (haven/storage/encrypted_tables.py).
-Settings come from the environment and endpoints.yml, as for the server (`haven.settings`).
+Settings come from the environment and endpoints.yml, as for the server (`haven.settings`); the
+command is a process of its own, with its own composition root (haven/services.py).
 Every failure prints one sentence and exits with status 1.
 """
 
@@ -23,13 +24,13 @@ from typing import Any
 
 import yaml
 
+from haven.services import Services
 from haven.settings import PROJECT_ROOT, StorageConfigError, StorageSettings
 from haven.storage.crypto import (
     TamperedRecordError,
     add_key_to_file,
     create_key_file,
     generate_key_line,
-    load_key_ring,
     remove_keys_from_file,
 )
 
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> str:
     if args.command == "new-key" and args.print:
         return generate_key_line(args.key_id)
-    settings = StorageSettings.load(**tracker_store_options(args.endpoints))
+    services = Services.from_environ()
+    settings = services.settings.storage(**tracker_store_options(args.endpoints))
     if args.command == "init-keys":
         if settings.keys_spec or not settings.embedded:
             return "HAVEN_KEYS is set, so no key file is needed."
@@ -90,7 +92,7 @@ def _run(args: argparse.Namespace) -> str:
     from haven.storage.conversations import ConversationStore
     from haven.storage.encrypted_tables import encrypted_tables
 
-    key_ring = load_key_ring(settings.keys_spec, settings.key_file)
+    key_ring = services.key_ring
     tables = encrypted_tables(settings, key_ring)
     tables.create_schema()
     if args.command == "check":

@@ -189,13 +189,9 @@ class ConversationStore:
     def store(self, sender_id: str, events: Iterable[dict[str, Any]]) -> None:
         """Replaces the stored conversation with the minimized latest session of `events`."""
         minimized = self.minimizer.minimize(latest_session(list(events)))
-        body = json.dumps(
-            {"v": BODY_FORMAT, "sender": sender_id, "events": minimized},
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode("utf-8")
+        body = {"v": BODY_FORMAT, "sender": sender_id, "events": minimized}
         conversation = self.key_ring.conversation_hash(sender_id)
-        sealed = self.key_ring.seal(body, conversation)
+        sealed = self.sealed.sealed_values(self.key_ring, body, conversation)
         table = self.table
         with Session(self.engine) as session, session.begin():
             session.execute(
@@ -205,11 +201,7 @@ class ConversationStore:
             )
             session.execute(
                 sa.insert(table).values(
-                    conversation=conversation,
-                    key_id=sealed.key_id,
-                    nonce=sealed.nonce,
-                    body=sealed.ciphertext,
-                    updated_at=int(self.clock()),
+                    conversation=conversation, updated_at=int(self.clock()), **sealed
                 )
             )
 
@@ -239,8 +231,7 @@ class ConversationStore:
         return [self._open(row)["sender"] for row in rows]
 
     def _open(self, row: Any) -> dict[str, Any]:
-        plaintext = self.sealed.open(self.key_ring, row)
-        body = json.loads(plaintext)
+        body = self.sealed.open_record(self.key_ring, row)
         if body.get("v") != BODY_FORMAT:
             raise StorageConfigError(
                 f"A stored conversation has format {body.get('v')!r}, which this Haven cannot read."

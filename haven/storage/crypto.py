@@ -7,7 +7,9 @@ joined by commas in `HAVEN_KEYS` or one per line in the key file.
 
 From each key, HKDF-SHA256 derives three independent subkeys: one for AES-256-GCM, one for the
 HMAC-SHA256 of conversation ids, and one for the tokens with which a web chat proves it owns a
-conversation (haven/web/widget_protocol.py). Every record gets a fresh random 12-byte nonce,
+conversation (haven/web/widget_protocol.py); the keys that name rate-limit buckets and login
+counts in Redis are derived from the last (`rate_limit_key`, `login_limit_key`), here and nowhere
+else. Every record gets a fresh random 12-byte nonce,
 and the conversation hash is bound as associated data, so a record moved to another conversation
 fails to decrypt instead of showing someone else's conversation.
 """
@@ -153,6 +155,17 @@ class KeyRing:
     def token_keys(self) -> list[bytes]:
         """Keys for web chat conversation tokens: the current key's first, then the older ones."""
         return [key.token_key for key in self._keys.values()]
+
+    def rate_limit_key(self) -> bytes:
+        """The key of the hashes that name rate-limit buckets in Redis (haven/web/rate_limits.py):
+        the same in every process, derived from the current key's token key, never its bytes."""
+        token_key = self.token_keys()[0]
+        return hashlib.blake2b(b"haven rate limits", key=token_key, digest_size=32).digest()
+
+    def login_limit_key(self) -> bytes:
+        """The key of the hashes of names and addresses in a shared login limit
+        (haven/handoff/counselors.py), derived from the current key's token key."""
+        return hmac.new(self.token_keys()[0], b"haven-console-login-limit", hashlib.sha256).digest()
 
     def seal(self, plaintext: bytes, conversation_hash: str) -> Sealed:
         """Encrypts with the current key and a fresh random nonce, bound to the conversation."""

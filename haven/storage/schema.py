@@ -10,11 +10,16 @@ nothing. On SQLite a concurrent creator can only make `CREATE TABLE` say "alread
 retried once the other has committed.
 
 `SealedTable` says how the rows of an encrypted table were sealed (haven/storage/crypto.py), so that
-key checks and rotation (haven/storage/encrypted_tables.py) work the same for every such table.
+key checks and rotation (haven/storage/encrypted_tables.py) work the same for every such table;
+it is also the one place a record is written (`sealed_values`: compact UTF-8 JSON, sealed with the
+current key, as the columns `key_id`, `nonce`, `body`) and read (`open_record`), for every
+encrypted table: conversations (haven/storage/conversations.py), handoff requests and the audit
+trail (haven/handoff/queue.py).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +70,16 @@ class SealedTable:
     bound_to: Callable[[Any], str]
     rebind: Rebind | None = None
 
+    def sealed_values(self, key_ring: KeyRing, record: Any, bound_to: str) -> dict[str, Any]:
+        """The columns `key_id`, `nonce` and `body` of `record` (anything JSON can write), sealed
+        with the current key and bound to `bound_to` (what `bound_to(row)` will give back)."""
+        sealed = key_ring.seal(encode_record(record), bound_to)
+        return {"key_id": sealed.key_id, "nonce": sealed.nonce, "body": sealed.ciphertext}
+
+    def open_record(self, key_ring: KeyRing, row: Any) -> Any:
+        """The row's record, as `sealed_values` was given it."""
+        return json.loads(self.open(key_ring, row))
+
     def open(self, key_ring: KeyRing, row: Any) -> bytes:
         """The row's plaintext; `TamperedRecordError` or `StorageConfigError` if it cannot be."""
         sealed = Sealed(row.key_id, bytes(row.nonce), bytes(row.body))
@@ -80,3 +95,9 @@ class SealedTable:
             bound, clear = self.rebind(key_ring, row, plaintext)
         sealed = key_ring.seal(plaintext, bound)
         return {**clear, "key_id": sealed.key_id, "nonce": sealed.nonce, "body": sealed.ciphertext}
+
+
+def encode_record(record: Any) -> bytes:
+    """A record as stored inside its seal: compact JSON in UTF-8 (the format every encrypted table
+    has used since the first release, so stored rows open unchanged)."""
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

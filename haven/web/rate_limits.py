@@ -13,7 +13,8 @@ each), and the rest the `too_fast` message, instead of keeping every other young
 A message never costs more than a full bucket, so the longest message allowed still gets through
 when the bucket is full.
 
-Where the buckets are kept (`limiter_for_environment`):
+Where the buckets are kept (the process's composition root chooses, `Services.rate_limiter` in
+haven/services.py):
 - in this process's memory by default, so with several Rasa processes each counts on its own;
 - in Redis when `HAVEN_REDIS_URL` is set (the production profile): `RedisMessageRateLimiter`
   takes a token from both buckets in one Lua script, on Redis's clock, so the limits hold
@@ -26,27 +27,28 @@ Addresses and conversation ids are never stored or logged as they are: buckets a
 keyed hash (BLAKE2b), under a random key of this process in memory, and under a key derived from
 Haven's storage keys in Redis (the same in every process, never in Redis), so neither a memory
 dump nor a copy of Redis holds an IP address or a conversation id, and neither can be found by
-hashing every possible address.
+hashing every possible address (`KeyRing.rate_limit_key`, haven/storage/crypto.py). The limits
+themselves come from the settings (haven/settings.py); this module reads no environment.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
+
+from haven.settings import DEFAULT_RATE_PER_ADDRESS, DEFAULT_RATE_PER_CONVERSATION, Settings
+from haven.storage.redis_clients import RedisClients
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PER_CONVERSATION = 20
-DEFAULT_PER_ADDRESS = 120
-"""Higher than one chatter needs: a school's pupils may share one address (NAT)."""
+DEFAULT_PER_CONVERSATION = DEFAULT_RATE_PER_CONVERSATION
+DEFAULT_PER_ADDRESS = DEFAULT_RATE_PER_ADDRESS
 MAX_TRACKED_KEYS = 100_000
 """Buckets kept at most; the least recently used goes first (it would be full again by then)."""
 PERIOD_SECONDS = 60.0
@@ -124,24 +126,21 @@ class BucketTable:
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Messages a minute per conversation and per client address (from the environment)."""
+    """Messages a minute per conversation and per client address (from the settings)."""
 
     per_conversation: int = DEFAULT_PER_CONVERSATION
     per_address: int = DEFAULT_PER_ADDRESS
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None) -> RateLimits:
-        """Reads `HAVEN_RATE_PER_CONVERSATION` and `HAVEN_RATE_PER_ADDRESS`.
+    def load(cls, settings: Settings | Mapping[str, str]) -> RateLimits:
+        """`HAVEN_RATE_PER_CONVERSATION` and `HAVEN_RATE_PER_ADDRESS` of the settings (or of an
+        environment given as a mapping, for tests).
 
         Raises `ValueError` with one clear sentence for a value that is not a positive integer.
         """
-        env = os.environ if environ is None else environ
-        return cls(
-            per_conversation=_positive_int(
-                env, "HAVEN_RATE_PER_CONVERSATION", DEFAULT_PER_CONVERSATION
-            ),
-            per_address=_positive_int(env, "HAVEN_RATE_PER_ADDRESS", DEFAULT_PER_ADDRESS),
-        )
+        if not isinstance(settings, Settings):
+            settings = Settings(settings)
+        return cls(settings.rate_per_conversation, settings.rate_per_address)
 
 
 class MessageRateLimiter:
@@ -154,7 +153,7 @@ class MessageRateLimiter:
         hash_key: bytes | None = None,
         period_seconds: float = PERIOD_SECONDS,
     ) -> None:
-        limits = limits or RateLimits.load()
+        limits = limits or RateLimits()
         self.conversations = BucketTable(
             limits.per_conversation, period_seconds=period_seconds, clock=clock
         )
@@ -211,26 +210,25 @@ return 1
 class RedisMessageRateLimiter(MessageRateLimiter):
     """The same limits kept in Redis, so they hold across every Rasa server process.
 
-    `hash_key` must be the same in every process (`limiter_for_environment` derives it from the
-    storage keys) and never be in Redis. While Redis is unreachable, the in-memory buckets of
-    this process count instead.
+    `hash_key` must be the same in every process (`KeyRing.rate_limit_key`) and never be in Redis.
+    `redis_clients` is the process's client factory (or a URL, for tests). While Redis is
+    unreachable, the in-memory buckets of this process count instead.
     """
 
     def __init__(
         self,
-        url: str,
+        redis_clients: RedisClients | str,
         hash_key: bytes,
         limits: RateLimits | None = None,
         prefix: str = REDIS_PREFIX,
         clock: Callable[[], float] = time.monotonic,
         period_seconds: float = PERIOD_SECONDS,
     ) -> None:
-        from haven.storage.redis_clients import redis_address, redis_client
-
+        clients = RedisClients(redis_clients) if isinstance(redis_clients, str) else redis_clients
         super().__init__(limits, clock=clock, hash_key=hash_key, period_seconds=period_seconds)
-        self.where = redis_address(url)
+        self.where = clients.where
         self.prefix = prefix
-        self.red = redis_client(url, REDIS_TIMEOUT_SECONDS)
+        self.red = clients.client(REDIS_TIMEOUT_SECONDS)
         self._take = self.red.register_script(TAKE_SCRIPT)
         self._clock = clock
         self._in_memory_until: float | None = None  # set while Redis is unavailable
@@ -280,46 +278,6 @@ class RedisMessageRateLimiter(MessageRateLimiter):
         return bool(allowed)
 
 
-def limiter_for_environment(
-    environ: Mapping[str, str] | None = None,
-    limits: RateLimits | None = None,
-    period_seconds: float = PERIOD_SECONDS,
-    prefix: str = REDIS_PREFIX,
-) -> MessageRateLimiter:
-    """Limits in Redis when `HAVEN_REDIS_URL` is set, in this process's memory otherwise.
-
-    `limits` default to the message limits of the environment; another use (new handoff
-    requests, haven/handoff/queue.py) passes its own, with its own period and Redis `prefix`.
-    The Redis key names are keyed hashes under a key derived from Haven's storage keys, so every
-    process names a bucket the same way. Raises `ValueError` for a malformed limit.
-    """
-    env = os.environ if environ is None else environ
-    limits = limits or RateLimits.load(env)
-    url = (env.get("HAVEN_REDIS_URL") or "").strip()
-    if not url:
-        return MessageRateLimiter(limits, period_seconds=period_seconds)
-    return RedisMessageRateLimiter(
-        url, _shared_hash_key(env), limits, prefix=prefix, period_seconds=period_seconds
-    )
-
-
-def _shared_hash_key(env: Mapping[str, str]) -> bytes:
-    from haven.settings import StorageSettings
-    from haven.storage.crypto import load_key_ring
-
-    settings = StorageSettings.load(env)
-    ring = load_key_ring(settings.keys_spec, settings.key_file)
-    # The current key's web chat token key, bent to this purpose: never the same bytes.
-    return hashlib.blake2b(b"haven rate limits", key=ring.token_keys()[0], digest_size=32).digest()
-
-
-@lru_cache(maxsize=1)
-def shared_limiter() -> MessageRateLimiter:
-    """The one limiter of this process, shared by the REST and web chat channels, so an address
-    gets one allowance however it reaches Haven."""
-    return limiter_for_environment()
-
-
 def client_address(request: Any) -> str:
     """The client's address as Sanic sees it: the proxy's `Forwarded`/`X-Forwarded-For` entry
     when proxies are configured (SANIC_PROXIES_COUNT, docs/deploy.md), the peer otherwise.
@@ -327,12 +285,3 @@ def client_address(request: Any) -> str:
     Only ever passed to `MessageRateLimiter.address_key`; never stored or logged.
     """
     return str(getattr(request, "remote_addr", "") or getattr(request, "ip", "") or "")
-
-
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a whole number of messages a minute, 1 or more.")
-    return int(raw)

@@ -111,13 +111,14 @@ async def add_security_headers(request: Request, response: BaseHTTPResponse | No
 
 def install_security_headers(app: Sanic) -> None:
     """Adds the headers (a response middleware) and the Host check (a request middleware, for
-    the names of `public_hosts`) to the app once, however many channels ask for it."""
-    from haven.settings import public_hosts
+    the names of `public_hosts`, from the process's settings) to the app once, however many
+    channels ask for it."""
+    from haven.services import Services
 
     if getattr(app.ctx, "haven_security_headers", False):
         return
     app.ctx.haven_security_headers = True
-    app.register_middleware(host_check(public_hosts()), "request")
+    app.register_middleware(host_check(Services.for_process().settings.public_hosts), "request")
     app.register_middleware(hide_rasa_version, "response")
     app.register_middleware(add_security_headers, "response")
 

@@ -111,27 +111,6 @@ class ConversationTokens:
         return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
-def default_tokens() -> ConversationTokens:
-    """Tokens keyed by the storage key ring, so conversations survive a server restart.
-
-    Without a usable key ring (Haven's storage not configured), a random key for this process.
-    """
-    from haven.settings import StorageConfigError, StorageSettings
-    from haven.storage.crypto import load_key_ring
-
-    try:
-        settings = StorageSettings.load()
-        ring = load_key_ring(settings.keys_spec, settings.key_file)
-    except StorageConfigError as error:
-        logger.warning(
-            "Web chat tokens use a key for this process only (%s); a browser cannot resume its "
-            "conversation after a restart.",
-            error,
-        )
-        return ConversationTokens([secrets.token_bytes(32)])
-    return ConversationTokens(ring.token_keys())
-
-
 def usable_seq(seq: Any) -> TypeGuard[int]:
     """Whether `seq` is a message's sequence number the acknowledgement can name."""
     return isinstance(seq, int) and not isinstance(seq, bool) and 0 < seq < MAX_SEQ

@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.handoff as handoff_actions
 from haven.handoff.queue import ADDRESS_METADATA, HandoffDesk, HandoffQueue
+from haven.services import Services
 from haven.settings import HandoffSettings
 from haven.storage.crypto import KeyRing, generate_key_line
 
@@ -29,7 +30,9 @@ def make_desk(tmp_path, monkeypatch):
         queue = HandoffQueue(f"sqlite:///{tmp_path / 'h.db'}", ring, clock=lambda: NOW)
         queue.create_schema()
         desk = HandoffDesk(queue, Accounts(online), settings or HandoffSettings(), lambda: NOW)
-        monkeypatch.setattr(handoff_actions, "_DESK", desk)
+        services = Services.from_environ({})
+        services.__dict__["handoff_desk"] = desk  # what the composition root would have built
+        monkeypatch.setattr(Services, "_process", services)
         return desk
 
     return make

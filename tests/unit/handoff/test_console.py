@@ -9,6 +9,7 @@ import yaml
 
 from haven.handoff.counselors import ConsoleSessions, LoginLimiter
 from haven.handoff.queue import HandoffQueue
+from haven.storage.crypto import generate_key_line
 from tests.support import PROJECT
 from tests.support.counselor_console import PASSWORD, Browser, ask, serve
 from tests.support.running_haven import free_port
@@ -426,13 +427,25 @@ def test_the_login_limit_in_redis_counts_across_processes(redis_client):
     assert one.allowed("carla", "10.0.0.9")
 
 
-def test_the_environment_chooses_where_sessions_live():
-    from haven.handoff.counselors import RedisConsoleSessions, RedisLoginLimiter, console_state
+def test_the_environment_chooses_where_sessions_live(tmp_path):
+    from haven.handoff.counselors import RedisConsoleSessions, RedisLoginLimiter
+    from haven.services import Services
 
-    sessions, limiter = console_state(30, b"k" * 32, {})
-    assert type(sessions) is ConsoleSessions and type(limiter) is LoginLimiter
-    sessions, limiter = console_state(30, b"k" * 32, {"HAVEN_REDIS_URL": REDIS_URL})
-    assert isinstance(sessions, RedisConsoleSessions) and isinstance(limiter, RedisLoginLimiter)
+    env = {"HAVEN_DATA_DIR": str(tmp_path), "HAVEN_KEYS": generate_key_line("k1")}
+    console = Services.from_environ(env).counselor_console()
+    assert type(console.sessions) is ConsoleSessions and type(console.limiter) is LoginLimiter
+    # A URL without a database: the console's Redis is the one of the lock store and the rate
+    # limits (database 1), and it gives up after a timeout instead of hanging.
+    env["HAVEN_REDIS_URL"] = "redis://127.0.0.1:6379"
+    console = Services.from_environ(env).counselor_console()
+    assert isinstance(console.sessions, RedisConsoleSessions)
+    assert isinstance(console.limiter, RedisLoginLimiter)
+    connection = console.sessions.redis.connection_pool.connection_kwargs
+    assert (
+        connection["db"] == 1
+        and connection["socket_timeout"]
+        and connection["socket_connect_timeout"]
+    )
 
 
 def test_two_console_processes_share_logins_through_redis(tmp_path, redis_client):

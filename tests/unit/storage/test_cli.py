@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from haven.handoff import cli as counselor_cli
 from haven.handoff.queue import AUDIT_TABLE, YoungPersonLeft, default_queue
+from haven.services import Services
 from haven.settings import StorageSettings
 from haven.storage import cli as storage_cli
 from haven.storage.conversations import ConversationStore, close_engines, engine_for
@@ -162,3 +163,56 @@ def test_new_key_print_gives_a_line_for_haven_keys(capsys):
     assert run("new-key", "prod-2", "--print") == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith("prod-2:") and len(line) == len("prod-2:") + 44
+
+
+def write_one_row(table: str) -> None:
+    """One encrypted row in `table` (and none in the others), as the server writes it."""
+    if table == "haven_conversations":
+        conversations = store()
+        conversations.create_schema()
+        conversations.store("s1", [{"event": "slot", "timestamp": 1, "name": "plan_step"}])
+    elif table == "haven_handoffs":
+        ask(default_queue(), "waiting-conversation")
+    elif table == "haven_handoff_audit":
+        default_queue().record("ana", "login")
+    elif table == "haven_counselor_totp":
+        accounts = Services.for_process().counselor_accounts
+        accounts.add("ana", "a long enough password")
+        accounts.enable_totp("ana")
+    else:
+        raise AssertionError(f"no way to write a row of {table} yet: add one here")
+
+
+def sealed_tables() -> dict[str, list[str]]:
+    """The key id of every row of every table with a `nonce` column in Haven's database."""
+    engine = engine_for(StorageSettings.load().db_url)
+    inspector = sa.inspect(engine)
+    found = {}
+    with engine.connect() as connection:
+        for name in inspector.get_table_names():
+            if "nonce" in {column["name"] for column in inspector.get_columns(name)}:
+                rows = connection.execute(sa.text(f"SELECT key_id FROM {name}")).scalars()  # noqa: S608
+                found[name] = list(rows)
+    return found
+
+
+SEALED = ["haven_conversations", "haven_handoffs", "haven_handoff_audit", "haven_counselor_totp"]
+
+
+@pytest.mark.parametrize("table", SEALED)
+def test_retire_keys_keeps_a_key_while_any_sealed_table_uses_it_and_rotate_reaches_it(
+    table, data_dir, capsys
+):
+    run("init-keys")
+    assert run("check") == 0  # creates every table
+    assert set(sealed_tables()) == set(SEALED)  # a new sealed table needs its own case here
+    write_one_row(table)
+    assert run("new-key", "k2") == 0
+    assert run("retire-keys") == 0
+    assert "Removed keys: none" in capsys.readouterr().out  # one row of this table still uses k1
+    assert run("rotate") == 0
+    assert all(keys == ["k2"] * len(keys) for keys in sealed_tables().values())
+    assert sealed_tables()[table] == ["k2"]
+    assert run("retire-keys") == 0 and "Removed keys: k1" in capsys.readouterr().out
+    close_engines()
+    assert run("check") == 0 and "Keys OK" in capsys.readouterr().out

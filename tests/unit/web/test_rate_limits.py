@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from haven.services import Services
 from haven.settings import StorageConfigError
 from haven.storage.crypto import generate_key_line
 from haven.web.rate_limits import (
@@ -18,7 +19,6 @@ from haven.web.rate_limits import (
     RateLimits,
     RedisMessageRateLimiter,
     client_address,
-    limiter_for_environment,
     message_cost,
 )
 from tests.support.running_haven import port_open
@@ -211,6 +211,10 @@ def test_without_redis_each_server_counts_in_memory_and_the_log_says_so_once(
         "(ConnectionError): each Rasa server counts messages in its own memory until it is back.",
         "Rate limits are kept in Redis again.",
     ]
+
+
+def limiter_for_environment(environ):
+    return Services.from_environ(environ).rate_limiter()
 
 
 def test_the_environment_chooses_memory_or_redis(tmp_path, redis_prefix):
