@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # the parts are imported when first built, so a command line 
     from haven.handoff.counselors import CounselorAccounts
     from haven.handoff.queue import HandoffDesk, HandoffQueue, NewRequestLimit
     from haven.handoff.relay import HandoffRelay
+    from haven.metrics.endpoint import MetricsEndpoint
     from haven.packs.content import ContentPacks
     from haven.packs.render import Renderer
     from haven.storage.crypto import KeyRing
@@ -161,6 +162,14 @@ class Services:
         if self.redis is None:
             raise StorageConfigError(f"HAVEN_REDIS_URL is not set: {needed_for}")
         return self.redis
+
+    @cached_property
+    def metrics_endpoint(self) -> MetricsEndpoint:
+        """The `/metrics` route of this process (haven/metrics/endpoint.py), closed without a
+        token."""
+        from haven.metrics.endpoint import MetricsEndpoint
+
+        return MetricsEndpoint(self.settings.metrics)
 
     # --- content --------------------------------------------------------------------------
 

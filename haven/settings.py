@@ -421,6 +421,11 @@ class Settings:
         return HandoffSettings.load(environ=self.environ)
 
     @cached_property
+    def metrics(self) -> MetricsSettings:
+        """`/metrics`: its token and whether other addresses than loopback may ask."""
+        return MetricsSettings.load(self.environ)
+
+    @cached_property
     def redis_url(self) -> str | None:
         """`HAVEN_REDIS_URL`, or None when Haven keeps its shared state in memory."""
         return self._text("HAVEN_REDIS_URL") or None

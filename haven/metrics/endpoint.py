@@ -64,11 +64,6 @@ class MetricsEndpoint:
         self._expected = f"Bearer {settings.token}".encode() if settings.token else None
         self._refused = SummarizedLog(logger, "Refused requests for /metrics")
 
-    @classmethod
-    def from_environment(cls) -> MetricsEndpoint:
-        """The endpoint as `HAVEN_METRICS_TOKEN` and `HAVEN_METRICS_REMOTE` say (haven/settings)."""
-        return cls(MetricsSettings.load())
-
     def answer(self, request: Request) -> HTTPResponse:
         """The counts, or the refusal the module docstring gives."""
         if self._expected is None or not self._address_allowed(request):

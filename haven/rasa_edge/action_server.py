@@ -27,7 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from haven.logs.throttle import SummarizedLog
-from haven.metrics.endpoint import METRICS_PATH, MetricsEndpoint
+from haven.metrics.endpoint import METRICS_PATH
 from haven.rasa_edge import patches
 from haven.services import Services
 from haven.settings import Settings
@@ -93,7 +93,7 @@ def create_action_app(secret: str, actions: str = "actions") -> Sanic:
     # Registered after create_app's own middleware but run first: Sanic runs request middleware
     # in the order given, and CORS (the only other one) adds headers to responses only.
     app.register_middleware(secret_check(secret), "request")
-    MetricsEndpoint.from_environment().register(app)  # the counts of actions/ (plan, handoff)
+    Services.for_process().metrics_endpoint.register(app)  # the counts of actions/ (plan, handoff)
     return app
 
 

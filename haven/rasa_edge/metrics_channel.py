@@ -17,6 +17,7 @@ from sanic import Blueprint, Sanic
 
 from haven.metrics.endpoint import MetricsEndpoint
 from haven.rasa_edge import patches
+from haven.services import Services
 from haven.web.security_headers import SecureBlueprint
 
 
@@ -25,7 +26,7 @@ class HavenMetricsInput(InputChannel):
 
     def __init__(self, endpoint: MetricsEndpoint | None = None) -> None:
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
-        self.endpoint = endpoint or MetricsEndpoint.from_environment()
+        self.endpoint = endpoint or Services.for_process().metrics_endpoint
 
     @classmethod
     def name(cls) -> str:
