@@ -18,6 +18,9 @@ does not come back), `leave` takes the request out of the queue at once. What st
 `keep_minutes` after, is a row with the request id and the status "left" only (no conversation
 hash, nothing about the young person), so a counselor who tries to claim it is told they left.
 
+Each claim also records how long the request waited, as two numbers with nothing that could tell
+whose it was (`RecentWaits`, haven/handoff/waiting.py), for the young people's estimated wait.
+
 The audit trail (`haven_handoff_audit`) is encrypted too: counselor, action, request id, time.
 Key checks and rotation cover both tables (`sealed_handoff_tables`,
 haven/storage/encrypted_tables.py). A row the configured keys cannot open (its key was retired
@@ -39,6 +42,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from haven.handoff.waiting import RecentWaits
 from haven.logs.throttle import SummarizedLog
 from haven.settings import StorageConfigError
 from haven.storage.conversations import engine_for
@@ -176,6 +180,8 @@ class HandoffQueue:
         self.metadata = sa.MetaData()
         self.sealed, self.sealed_audit = sealed_handoff_tables(self.metadata)
         self.table, self.audit_table = self.sealed.table, self.sealed_audit.table
+        # How long claimed requests waited, numbers only, for the estimate (handoff/waiting.py).
+        self.waits = RecentWaits(self.engine, self.metadata, clock)
 
     def create_schema(self) -> None:
         """Creates both tables if they do not exist yet."""
@@ -334,6 +340,7 @@ class HandoffQueue:
                 sa.update(table).where(table.c.id == row.id).values(**self._values(claimed))
             )
         self.record(counselor, "claim", request_id)
+        self.waits.add(self.clock() - claimed.requested_at)
         return claimed
 
     def end(self, request_id: str, counselor: str, action: str = "end") -> HandoffRequest:
