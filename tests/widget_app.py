@@ -1,7 +1,9 @@
 """A Sanic app with the web chat channel and the counselor console, without a Rasa model, for
 tests/test_handoff_widget.py. Every message the bot would get is answered "ok".
 
-    python -m tests.widget_app PORT LEAVE_GRACE_SECONDS
+    python -m tests.widget_app PORT LEAVE_GRACE_SECONDS [WATCH_SECONDS]
+
+WATCH_SECONDS: how often the queue watcher looks at the queue unprompted (haven/handoff/waiting.py).
 
 Storage comes from the environment (HAVEN_DATA_DIR, HAVEN_KEYS) as for the real server.
 """
@@ -22,7 +24,10 @@ async def answer(message):
 
 
 if __name__ == "__main__":
-    channel = HavenWidgetInput(relay=HandoffRelay(), leave_grace_seconds=float(sys.argv[2]))
+    watch = {"watch_seconds": float(sys.argv[3])} if len(sys.argv) > 3 else {}
+    channel = HavenWidgetInput(
+        relay=HandoffRelay(), leave_grace_seconds=float(sys.argv[2]), **watch
+    )
     app.blueprint(channel.blueprint(answer), url_prefix="/webhooks/haven_widget")
     console = CounselorConsoleInput(relay=channel.relay)  # its own entry, as in credentials.yml
     app.blueprint(console.blueprint(answer), url_prefix="/webhooks/counselor_console")
