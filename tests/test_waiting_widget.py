@@ -194,3 +194,17 @@ def test_an_expired_request_tells_the_young_person_at_once_with_the_crisis_lines
         await young.disconnect()
 
     asyncio.run(scenario())
+
+
+def test_the_end_of_the_plan_asks_did_this_help_in_the_acknowledgement(haven):
+    async def scenario():
+        young = await young_person(haven.port)
+        plain = await say(young, "hello")
+        assert "helpful" not in plain
+        ended = await say(young, "/the_end")
+        assert [m["text"] for m in ended["messages"]] == ["ok"]
+        assert ended["helpful"]["question"] == "Did this help?"
+        assert await young.call("helpful", {"answer": "yes"}, timeout=10) == {"ok": True}
+        await young.disconnect()
+
+    asyncio.run(scenario())

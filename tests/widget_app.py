@@ -1,5 +1,6 @@
 """A Sanic app with the web chat channel and the counselor console, without a Rasa model, for
-tests/test_handoff_widget.py. Every message the bot would get is answered "ok".
+tests/test_handoff_widget.py. Every message the bot would get is answered "ok"; "/the_end" also
+carries the mark of the end of the plan (so the channel asks "did this help?").
 
     python -m tests.widget_app PORT LEAVE_GRACE_SECONDS [WATCH_SECONDS]
 
@@ -13,6 +14,7 @@ import sys
 from sanic import Sanic
 
 from haven.handoff.relay import HandoffRelay
+from haven.handoff.waiting import ASK_HELPFUL
 from haven.rasa_edge.console_channel import CounselorConsoleInput
 from haven.rasa_edge.widget_channel import HavenWidgetInput
 
@@ -21,6 +23,8 @@ app = Sanic("widget_test")
 
 async def answer(message):
     await message.output_channel.send_text_message(message.sender_id, "ok")
+    if message.text == "/the_end":  # as the content pack NLG marks the end of the plan
+        await message.output_channel.send_custom_json(message.sender_id, {ASK_HELPFUL: True})
 
 
 if __name__ == "__main__":
