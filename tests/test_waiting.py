@@ -290,3 +290,9 @@ def test_did_this_help_is_kept_as_three_counts_only(tmp_path):
     with pytest.raises(ValueError):
         counts.add("<script>")
     assert {c.name for c in counts.table.columns} == {"answer", "count"}
+
+
+def test_claims_in_the_same_second_count_in_the_order_they_were_made():
+    # Three claims 5 minutes apart, then one a moment after the last (a counselor took two).
+    claims = [*claims_every(5, 3, 5), (NOW, 1.0)]
+    assert minutes_per_place(claims, NOW) == pytest.approx(5)

@@ -304,9 +304,11 @@ class HandoffQueue:
 
     # --- the counselor's side -------------------------------------------------------------
 
-    def waiting(self) -> list[HandoffRequest]:
-        """Waiting requests: risk first, then the longest waiting first."""
-        self.purge_expired()
+    def waiting(self, purge: bool = True) -> list[HandoffRequest]:
+        """Waiting requests: risk first, then the longest waiting first (`purge`: expired ones
+        deleted first; the queue watcher reads without writing, and purges only when one is due)."""
+        if purge:
+            self.purge_expired()
         requests = [r for r in self._all(WAITING)]
         return sorted(requests, key=lambda r: (not r.risk, r.requested_at))
 

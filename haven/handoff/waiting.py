@@ -114,7 +114,10 @@ class RecentWaits:
 def minutes_per_place(claims: Sequence[tuple[float, float]], now: float) -> float | None:
     """How many minutes the queue takes to move up one place, from recent claims; None when there
     are fewer than `ENOUGH_CLAIMS` of the last `RECENT_MINUTES`."""
-    recent = sorted(c for c in claims if 0 <= now - c[0] <= RECENT_MINUTES * 60)
+    # By time only: claims in the same second keep the order they were made in.
+    recent = sorted(
+        (c for c in claims if 0 <= now - c[0] <= RECENT_MINUTES * 60), key=lambda c: c[0]
+    )
     if len(recent) < ENOUGH_CLAIMS:
         return None
     steps, previous = [], None
@@ -302,7 +305,8 @@ class QueueWatcher:
             try:
                 await asyncio.wait_for(self._poked.wait(), self.every_seconds)
             except asyncio.TimeoutError:
-                pass
+                if not self._seen and self._was_available is not None:
+                    continue  # nobody here waits: no database work until something changes
             self._poked.clear()
             try:
                 await self.check()
@@ -313,8 +317,14 @@ class QueueWatcher:
             await asyncio.sleep(SOONEST_SECONDS)
 
     def _snapshot(self) -> tuple[list[Any], list[tuple[float, float]], bool, float]:
+        # Reads only, unless a request watched here is due to expire: then it is deleted now, so
+        # the young person hears of it at once rather than at the next minute's purge.
+        now = self.queue.clock()
+        keep = self.queue.keep_seconds
+        if any(seen.request.requested_at + keep <= now for seen in self._seen.values()):
+            self.queue.purge_expired()
         return (
-            self.queue.waiting(),
+            self.queue.waiting(purge=False),
             self.queue.waits.recent(),
             bool(self.available()),
             self.queue.clock(),
