@@ -296,3 +296,8 @@ def test_claims_in_the_same_second_count_in_the_order_they_were_made():
     # Three claims 5 minutes apart, then one a moment after the last (a counselor took two).
     claims = [*claims_every(5, 3, 5), (NOW, 1.0)]
     assert minutes_per_place(claims, NOW) == pytest.approx(5)
+
+
+def test_an_adult_is_given_the_adult_crisis_lines():
+    told = WaitingNotices().ended(Locale("en", "uk", age_band="adult"), "request_expired")
+    assert "85258" in told["text"] and "0800 1111" not in told["text"]  # Childline is for under 18s

@@ -175,10 +175,11 @@ def desk_availability(queue: Any, accounts: Any, settings: Any) -> Callable[[], 
 
 @dataclass(frozen=True)
 class Locale:
-    """A language and region to say a notice in (a `HandoffRequest` has both too)."""
+    """A language and region to say a notice in (a `HandoffRequest` has both, and the age band)."""
 
     language: str | None
     region: str | None
+    age_band: str | None = None
 
 
 class WaitingNotices:
@@ -193,9 +194,10 @@ class WaitingNotices:
 
     def text(self, key: str, request: Any, **values: Any) -> str:
         """Notice `key` for this request's language and region."""
+        adult = getattr(request, "age_band", None) == "adult"  # unknown age: under 18
         return str(
             self.renderer.notice(
-                key, language=request.language, region=request.region, values=values
+                key, language=request.language, region=request.region, values=values, adult=adult
             )
         )
 

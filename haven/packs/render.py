@@ -149,12 +149,13 @@ class Renderer:
         language: str | None,
         region: str | None,
         values: Mapping[str, Any] | None = None,
+        adult: bool = False,
     ) -> str:
         """A text of `notices:` in language.yml (what the web chat says about a wait, a request
         that ended, a counselor who joined), with the region's help lines and `values` (numbers
-        such as `{place}` and `{minutes}`). Written for young people: help lines for under 18s."""
+        such as `{place}` and `{minutes}`). Help lines for under 18s unless `adult`."""
         pack = self.language(language)
-        facts = _Facts(self, pack, self.region(region), adult=False)
+        facts = _Facts(self, pack, self.region(region), adult=adult)
         given = {name: str(value) for name, value in (values or {}).items()}
 
         def value(name: str) -> str | None:
