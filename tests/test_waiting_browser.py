@@ -86,7 +86,7 @@ def test_the_place_and_estimate_change_as_the_request_ahead_is_claimed(haven, br
     assert queue_line(ahead.chat) == ""  # no longer waiting: the line is gone
     chat_path = f"/counselor/api/chats/{first.request_id}/typing"
     assert counselor.post(chat_path, {"typing": True})[0] == 200
-    ahead.chat.page.locator(".haven-typing--counselor").wait_for(state="visible")
+    ahead.chat.page.locator(".haven-counselor-typing").wait_for(state="visible")
     RESULTS.mkdir(parents=True, exist_ok=True)
     mine.chat.page.screenshot(path=str(RESULTS / "waiting-place.png"))
     assert not ahead.chat.errors and not mine.chat.errors, (ahead.chat.errors, mine.chat.errors)

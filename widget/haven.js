@@ -671,7 +671,7 @@
       el('span', { className: 'haven-dot' })
     ]);
     bind(ui.typing, 'typing', 'title');
-    ui.counselorTyping = el('div', { className: 'haven-typing haven-typing--counselor', hidden: '' }, [
+    ui.counselorTyping = el('div', { className: 'haven-counselor-typing', hidden: '' }, [
       el('span', { className: 'haven-dot', 'aria-hidden': 'true' }),
       el('span', { className: 'haven-dot', 'aria-hidden': 'true' }),
       el('span', { className: 'haven-dot', 'aria-hidden': 'true' }),
@@ -681,7 +681,7 @@
     ui.scroller = el('div', { className: 'haven-scroller' }, [intro, ui.log, ui.typing, ui.counselorTyping]);
 
     ui.status = el('p', { className: 'haven-status', role: 'status', hidden: '' });
-    ui.queue = el('p', { className: 'haven-status haven-queue', role: 'status', hidden: '' });
+    ui.queue = el('p', { className: 'haven-queue', role: 'status', hidden: '' });
 
     ui.input = el('textarea', {
       id: 'haven-input',
