@@ -184,7 +184,7 @@ class HandoffQueue:
         self.waits = RecentWaits(self.engine, self.metadata, clock)
 
     def create_schema(self) -> None:
-        """Creates both tables if they do not exist yet."""
+        """Creates the requests, audit and recent-waits tables if they do not exist yet."""
         create_tables(self.engine, self.metadata)
 
     # --- the young person's side ----------------------------------------------------------
