@@ -1,7 +1,8 @@
 """Asking for a person: files a handoff request and answers honestly (logic in
 `haven.handoff.queue`).
 
-`action_request_human` sets `handoff_status` ("online" or "offline") and `handoff_wait`; the rule
+`action_request_human` sets `handoff_status` ("online" or "offline") and `handoff_wait` (the
+estimated minutes, haven/handoff/waiting.py); the rule
 that follows (data/rules/crisis.yml) shows `utter_request_human`, whose variation depends on
 them, and asks whether the counselor may see a short summary. `action_handoff_consent` records
 the answer (affirm or deny) and the rule confirms it. Nothing typed goes into the request.
@@ -24,6 +25,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from haven.handoff.queue import ADDRESS_METADATA, REFUSED, REQUEST_CHANNEL, HandoffDesk
+from haven.handoff.waiting import estimate_for
 from haven.nlu.locale_finding import shared_finder
 from haven.services import Services
 
@@ -103,7 +105,9 @@ class ActionRequestHuman(Action):
             dispatcher.utter_message(response="utter_handoff_unavailable")
             return [SlotSet("handoff_status", None), FollowupAction("action_listen")]
         logger.info("A handoff request was filed (a counselor is %s).", status)
-        wait = str(desk().settings.usual_wait_minutes)
+        # From recent claims when there are enough, else handoff.yml's usual wait (waiting.py).
+        usual = desk().settings.usual_wait_minutes
+        wait = str(estimate_for(desk().queue, tracker.sender_id, usual).minutes)
         return [SlotSet("handoff_status", status), SlotSet("handoff_wait", wait)]
 
 

@@ -151,7 +151,28 @@
       if (chat.status !== 200) { close(); return; }
       document.getElementById('chat-summary').textContent = describe(chat.summary);
       chat.messages.forEach(show);
+      typingDots(chat.typing === true);
     });
+  }
+
+  // Typing dots both ways: shows whether the young person is typing (from the chat's state), and
+  // tells the young person's widget when the counselor types (at most every 3 s, off on send).
+  var typingSent = 0;
+  function typingDots(youngPersonTyping) {
+    var shown = document.getElementById('young-person-typing');
+    if (!shown) {
+      shown = el('p', t('young_person_typing'), 'hint');
+      shown.id = 'young-person-typing';
+      shown.setAttribute('aria-live', 'polite');
+      document.getElementById('messages').after(shown);
+      document.getElementById('text').addEventListener('input', function () {
+        if (!current || Date.now() - typingSent < 3000) { return; }
+        typingSent = Date.now();
+        api('POST', 'chats/' + encodeURIComponent(current) + '/typing', { typing: true });
+      });
+      document.getElementById('send').addEventListener('submit', function () { typingSent = 0; });
+    }
+    shown.hidden = !youngPersonTyping;
   }
 
   function close() {

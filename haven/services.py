@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # the parts are imported when first built, so a command line 
     from haven.packs.content import ContentPacks
     from haven.packs.render import Renderer
     from haven.storage.crypto import KeyRing
+    from haven.storage.helpfulness import HelpfulnessCounts
     from haven.storage.redis_clients import RedisClients
     from haven.web.rate_limits import MessageRateLimiter, RateLimits
     from haven.web.widget_protocol import ConversationTokens
@@ -162,6 +163,23 @@ class Services:
         if self.redis is None:
             raise StorageConfigError(f"HAVEN_REDIS_URL is not set: {needed_for}")
         return self.redis
+
+    @cached_property
+    def helpfulness(self) -> HelpfulnessCounts:
+        """The three counts of "did this help?" in the configured database."""
+        from haven.storage.helpfulness import HelpfulnessCounts
+
+        counts = HelpfulnessCounts(self.storage.db_url)
+        counts.create_schema()
+        return counts
+
+    def count_helpfulness(self, answer: str) -> None:
+        """One answer to "did this help?": in the database (kept across restarts) and in this
+        process's `/metrics`. Blocking (one SQL statement): call it off the event loop."""
+        from haven.metrics import counts
+
+        self.helpfulness.add(answer)
+        counts.helped_answer(answer)
 
     @cached_property
     def metrics_endpoint(self) -> MetricsEndpoint:

@@ -287,6 +287,9 @@
     }
     // A counselor's message (during a handoff) is labelled as coming from a person.
     var counselor = message.from === 'counselor';
+    if (counselor) {
+      showCounselorTyping(false);
+    }
     var bubble = counselor
       ? el('div', { className: 'haven-msg haven-msg--bot haven-msg--counselor' }, [
           bind(el('span', { className: 'haven-who' }), 'counselor_said')
@@ -326,6 +329,63 @@
     return bubble;
   }
 
+  // While waiting for a counselor: the place in the queue and the estimated wait, in words the
+  // server sends in the young person's language; hidden once the request is no longer waiting.
+  function showWaiting(update) {
+    var text = update && typeof update.text === 'string' && update.place ? update.text : '';
+    ui.queue.textContent = text;
+    ui.queue.hidden = !text;
+  }
+
+  // The counselor's typing dots; they go when the message comes, or after a while without news.
+  var counselorTypingTimer = null;
+  function showCounselorTyping(typing) {
+    window.clearTimeout(counselorTypingTimer);
+    ui.counselorTyping.hidden = !typing;
+    if (typing) {
+      counselorTypingTimer = window.setTimeout(function () { showCounselorTyping(false); }, 8000);
+      scrollToEnd();
+    }
+  }
+
+  // Tells a counselor who has the chat that the young person is typing (at most every 3 s).
+  var typingSent = 0;
+  function tellTyping() {
+    if (!ready || !socket || !socket.connected || Date.now() - typingSent < 3000) {
+      return;
+    }
+    typingSent = Date.now();
+    socket.emit('typing', { typing: true });
+  }
+
+  // "Did this help?": one optional tap, counted by the server and nothing else kept.
+  function askHelpful(question) {
+    if (!question || typeof question.question !== 'string' || !question.answers) {
+      return;
+    }
+    var bubble = el('div', { className: 'haven-msg haven-msg--bot haven-helpful' }, [srOnly('bot_said')]);
+    bubble.appendChild(el('p', { text: question.question }));
+    var group = el('div', { className: 'haven-replies', role: 'group' });
+    bind(group, 'suggested_replies', 'aria-label');
+    ['yes', 'a_bit', 'no'].forEach(function (answer) {
+      if (typeof question.answers[answer] !== 'string') {
+        return;
+      }
+      var choice = el('button', { type: 'button', className: 'haven-reply', text: question.answers[answer] });
+      choice.setAttribute('data-answer', answer);
+      choice.addEventListener('click', function () {
+        if (socket && socket.connected) {
+          socket.emit('helpful', { answer: answer });
+        }
+        group.replaceWith(el('p', { text: question.thanks || '' }));
+      });
+      group.appendChild(choice);
+    });
+    bubble.appendChild(group);
+    ui.log.appendChild(bubble);
+    scrollToEnd();
+  }
+
   var CONNECTION_STATUSES = ['offline', 'connecting', 'reconnected'];
 
   function setStatus(key) {
@@ -363,6 +423,7 @@
       return;
     }
     var item = { message: message.slice(0, MAX_MESSAGE_CHARS), seq: null, bubble: null };
+    typingSent = 0;
     if (shownText !== null) {
       item.bubble = addUserBubble(shownText === undefined ? message : shownText);
     }
@@ -414,6 +475,9 @@
       // The start of a long reply stays in view; the greeting leaves the first screen in view.
       if (first && !item.quiet) {
         scrollToShow(first);
+      }
+      if (reply && reply.helpful) {
+        askHelpful(reply.helpful);
       }
       sendNext();
     });
@@ -493,6 +557,11 @@
       addBotMessage(message);
     });
     socket.on('transcript_request', sendTranscript);
+    socket.on('waiting', showWaiting);
+    socket.on('typing', function (update) {
+      showCounselorTyping(!!(update && update.typing === true));
+    });
+    socket.on('helpful', askHelpful);
     window.addEventListener('offline', function () {
       setStatus('offline');
       socket.disconnect();
@@ -521,6 +590,8 @@
     ui.log.textContent = '';
     transcript = [];
     ui.input.value = '';
+    showWaiting(null);
+    showCounselorTyping(false);
     setStatus('cleared');
     if (socket && socket.connected) {
       requestSession(); // without an id or token: the server starts a new conversation
@@ -600,9 +671,17 @@
       el('span', { className: 'haven-dot' })
     ]);
     bind(ui.typing, 'typing', 'title');
-    ui.scroller = el('div', { className: 'haven-scroller' }, [intro, ui.log, ui.typing]);
+    ui.counselorTyping = el('div', { className: 'haven-counselor-typing', hidden: '' }, [
+      el('span', { className: 'haven-dot', 'aria-hidden': 'true' }),
+      el('span', { className: 'haven-dot', 'aria-hidden': 'true' }),
+      el('span', { className: 'haven-dot', 'aria-hidden': 'true' }),
+      bind(el('span', { className: 'haven-sr' }), 'counselor_typing')
+    ]);
+    bind(ui.counselorTyping, 'counselor_typing', 'title');
+    ui.scroller = el('div', { className: 'haven-scroller' }, [intro, ui.log, ui.typing, ui.counselorTyping]);
 
     ui.status = el('p', { className: 'haven-status', role: 'status', hidden: '' });
+    ui.queue = el('p', { className: 'haven-queue', role: 'status', hidden: '' });
 
     ui.input = el('textarea', {
       id: 'haven-input',
@@ -632,6 +711,7 @@
       }
     });
     ui.input.addEventListener('input', resizeInput);
+    ui.input.addEventListener('input', tellTyping);
     ui.input.addEventListener('focus', function () {
       window.setTimeout(scrollToEnd, 300); // after the on-screen keyboard has opened
     });
@@ -648,7 +728,7 @@
       el('div', { className: 'haven-language-box' }, [languageLabel, select])
     ]);
 
-    [header, ui.scroller, ui.status, form, actions].forEach(function (part) {
+    [header, ui.scroller, ui.status, ui.queue, form, actions].forEach(function (part) {
       root.appendChild(part);
     });
     container.appendChild(root);

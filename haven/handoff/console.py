@@ -10,6 +10,7 @@
 | `GET /counselor/api/chats/<id>`         | a chat of mine: its messages after `?after=N`        |
 | `POST /counselor/api/claim`             | claim a waiting request `{id}`                       |
 | `POST /counselor/api/chats/<id>/send`   | send `{text}` to the young person                    |
+| `POST /counselor/api/chats/<id>/typing` | `{typing}`: the counselor's typing dots in the widget |
 | `GET /counselor/api/chats/<id>/resources` | the region's help lines, in the chat's language   |
 | `POST /counselor/api/chats/<id>/hand_back`, `/end` | back to the bot, or end                   |
 
@@ -75,6 +76,7 @@ from haven.handoff.queue import (
     purge_periodically,
 )
 from haven.handoff.relay import NOTICE, HandoffRelay, LiveChat
+from haven.handoff.waiting import Locale, WaitingNotices
 from haven.packs.channel_messages import load_channel_messages
 from haven.packs.console_texts import load_console_texts
 from haven.packs.language_packs import DEFAULT_LANGUAGE
@@ -534,8 +536,20 @@ class CounselorConsole:
                 "summary": found.summary(self.queue.clock()),
                 "live": chat is not None,
                 "messages": chat.after(after) if chat else [],
+                "typing": bool(chat and chat.young_person_typing()),
             }
         )
+
+    async def typing(self, request: Request, request_id: str) -> HTTPResponse:
+        """Shows (`{typing: true}`) or hides the counselor's typing dots to the young person."""
+        session, body = await self._api_post(request)
+        if session is None:
+            return _json({"error": "refused"}, 403)
+        found = self._mine(request_id, session)
+        if found is None or self.relay.live(found.conversation_id) is None:
+            return _json({"error": "not found"}, 404)
+        await self.relay.typing_from_counselor(found.conversation_id, body.get("typing") is True)
+        return _json({"ok": True})
 
     async def send(self, request: Request, request_id: str) -> HTTPResponse:
         """Sends a counselor's message to the young person."""
@@ -606,7 +620,12 @@ class CounselorConsole:
         chat = self.relay.by_request(request.request_id)
         if chat is not None:
             chat.add(NOTICE, key)
-        await self.relay.to_young_person(request.conversation_id, {"text": text})
+        # `notice` lets the web chat ask "did this help?" after an end (haven/handoff/waiting.py).
+        await self.relay.to_young_person(request.conversation_id, {"text": text, "notice": key})
+        if key == "handoff_joined":  # what the counselor keeps private, and when they cannot
+            locale = Locale(metadata.get("language"), metadata.get("region"))
+            confidential = WaitingNotices().text("confidential", locale)
+            await self.relay.to_young_person(request.conversation_id, {"text": confidential})
 
     # --- routes ---------------------------------------------------------------------------
 
@@ -680,6 +699,12 @@ class CounselorConsole:
             "/counselor/api/chats/<request_id>/resources",
             methods=["GET"],
             name="counselor_resources",
+        )
+        add(
+            guarded(self.typing),
+            "/counselor/api/chats/<request_id>/typing",
+            methods=["POST"],
+            name="counselor_typing",
         )
         for action in ("hand_back", "end"):
 

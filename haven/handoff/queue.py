@@ -18,6 +18,9 @@ does not come back), `leave` takes the request out of the queue at once. What st
 `keep_minutes` after, is a row with the request id and the status "left" only (no conversation
 hash, nothing about the young person), so a counselor who tries to claim it is told they left.
 
+Each claim also records how long the request waited, as two numbers with nothing that could tell
+whose it was (`RecentWaits`, haven/handoff/waiting.py), for the young people's estimated wait.
+
 The audit trail (`haven_handoff_audit`) is encrypted too: counselor, action, request id, time.
 Key checks and rotation cover both tables (`sealed_handoff_tables`,
 haven/storage/encrypted_tables.py). A row the configured keys cannot open (its key was retired
@@ -39,6 +42,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from haven.handoff.waiting import RecentWaits
 from haven.logs.throttle import SummarizedLog
 from haven.metrics import counts
 from haven.settings import StorageConfigError
@@ -177,9 +181,11 @@ class HandoffQueue:
         self.metadata = sa.MetaData()
         self.sealed, self.sealed_audit = sealed_handoff_tables(self.metadata)
         self.table, self.audit_table = self.sealed.table, self.sealed_audit.table
+        # How long claimed requests waited, numbers only, for the estimate (handoff/waiting.py).
+        self.waits = RecentWaits(self.engine, self.metadata, clock)
 
     def create_schema(self) -> None:
-        """Creates both tables if they do not exist yet."""
+        """Creates the requests, audit and recent-waits tables if they do not exist yet."""
         create_tables(self.engine, self.metadata)
 
     # --- the young person's side ----------------------------------------------------------
@@ -297,9 +303,11 @@ class HandoffQueue:
 
     # --- the counselor's side -------------------------------------------------------------
 
-    def waiting(self) -> list[HandoffRequest]:
-        """Waiting requests: risk first, then the longest waiting first."""
-        self.purge_expired()
+    def waiting(self, purge: bool = True) -> list[HandoffRequest]:
+        """Waiting requests: risk first, then the longest waiting first (`purge`: expired ones
+        deleted first; the queue watcher reads without writing, and purges only when one is due)."""
+        if purge:
+            self.purge_expired()
         requests = [r for r in self._all(WAITING)]
         return sorted(requests, key=lambda r: (not r.risk, r.requested_at))
 
@@ -334,6 +342,7 @@ class HandoffQueue:
             )
         self.record(counselor, "claim", request_id)
         counts.handoff_claimed(self.clock() - claimed.requested_at)
+        self.waits.add(self.clock() - claimed.requested_at)
         return claimed
 
     def end(self, request_id: str, counselor: str, action: str = "end") -> HandoffRequest:

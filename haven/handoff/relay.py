@@ -14,6 +14,14 @@ If the young person agreed to share, the counselor also sees this chat's earlier
 relay asks the widget for them (`ask_for_transcript`), and the widget sends what its page holds
 in memory (`transcript_from_young_person`, at most `MAX_TRANSCRIPT_MESSAGES` of
 `MAX_TRANSCRIPT_CHARS` each). They are held like the live messages: in memory, for this chat only.
+
+Typing dots go both ways and are never messages: the young person's widget says when they type
+(`typing_from_young_person`, shown to the counselor for `TYPING_SECONDS` unless renewed), and the
+counselor's console does the same (`typing_from_counselor`, pushed to the widget as `TYPING`).
+
+The relay also tells the web chat channel when the queue may have changed (`on_queue_change`):
+a claim (a chat opened, here or, through Redis, on any process) or `queue_changed` (a young person
+left the queue), so waiting young people hear of their new place at once (haven/handoff/waiting.py).
 """
 
 from __future__ import annotations
@@ -43,6 +51,10 @@ TRANSCRIPT_REQUEST = "transcript_request"
 WHERE_TIMEOUT_SECONDS = 1.0
 REDIS_TIMEOUT_SECONDS = 5.0
 """How long a publish may wait for Redis (the listener reads with its own one-second timeout)."""
+TYPING = "typing"
+"""`kind` of a pushed message that shows or hides the counselor's typing dots in the widget."""
+TYPING_SECONDS = 6.0
+"""How long the young person's typing dots stay on the console after they last typed."""
 
 Push = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -81,6 +93,11 @@ class LiveChat:
     next_number: int = 1
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     transcript_received: bool = False
+    young_person_typing_until: float = 0.0
+
+    def young_person_typing(self) -> bool:
+        """Whether the young person typed in the last `TYPING_SECONDS` (and did not send yet)."""
+        return time.time() < self.young_person_typing_until
 
     def add(self, sender: str, text: str, **extra: Any) -> dict[str, Any]:
         """Appends a message (numbered, so the console asks only for newer ones)."""
@@ -105,6 +122,9 @@ class HandoffRelay:
         self.push_to_young_person: Push | None = None
         # Set by the web chat channel: whether this process holds a socket of the conversation.
         self.connected_here: Callable[[str], bool] | None = None
+        # Set by the web chat channel: the queue may have changed (the conversation claimed, if
+        # known), so waiting young people are told their new place.
+        self.on_queue_change: Callable[[str | None], None] | None = None
 
     async def start(self) -> None:
         """Starts whatever the relay needs on the server's event loop (nothing in-process)."""
@@ -112,6 +132,15 @@ class HandoffRelay:
     async def open(self, chat: LiveChat) -> None:
         """From now on the young person's messages go to this chat, not to the bot."""
         self._chats[chat.conversation_id] = chat
+        self._queue_changed_here(chat.conversation_id)
+
+    async def queue_changed(self) -> None:
+        """A request left the queue (the young person left): every process looks again."""
+        self._queue_changed_here(None)
+
+    def _queue_changed_here(self, claimed: str | None) -> None:
+        if self.on_queue_change is not None:
+            self.on_queue_change(claimed)
 
     async def close(self, conversation_id: str) -> None:
         """The chat ended: messages go to the bot again, and what was said is dropped."""
@@ -136,8 +165,23 @@ class HandoffRelay:
         chat = self._chats.get(conversation_id)
         if chat is None:
             return False
+        chat.young_person_typing_until = 0.0
         chat.add(YOUNG_PERSON, text, risk=mentions_crisis(text))
         return True
+
+    async def typing_from_young_person(self, conversation_id: str, typing: bool) -> bool:
+        """The young person is typing (or stopped); False if no counselor has this conversation."""
+        chat = self._chats.get(conversation_id)
+        if chat is None:
+            return False
+        chat.young_person_typing_until = time.time() + TYPING_SECONDS if typing else 0.0
+        chat.changed.set()
+        chat.changed = asyncio.Event()
+        return True
+
+    async def typing_from_counselor(self, conversation_id: str, typing: bool) -> None:
+        """Shows (or hides) the counselor's typing dots in the young person's widget."""
+        await self.to_young_person(conversation_id, {"kind": TYPING, "typing": bool(typing)})
 
     async def from_counselor(self, conversation_id: str, text: str) -> None:
         """Sends a counselor's message to the young person's widget."""
@@ -239,6 +283,20 @@ class RedisHandoffRelay(HandoffRelay):
         await self._publish({"kind": "young", "conversation": conversation_id, "text": text})
         return True
 
+    async def queue_changed(self) -> None:
+        """Tells every process (this one too, through the channel) to look at the queue again."""
+        await self._publish({"kind": "queue"})
+
+    async def typing_from_young_person(self, conversation_id: str, typing: bool) -> bool:
+        """Here if the counselor is here, otherwise published to the process that has them."""
+        if await super().typing_from_young_person(conversation_id, typing):
+            return True
+        if conversation_id not in self._elsewhere:
+            return False
+        event = {"kind": "typing", "conversation": conversation_id, "typing": bool(typing)}
+        await self._publish(event)
+        return True
+
     async def young_person_left(self, conversation_id: str) -> None:
         """Tells the counselor's process, wherever it is."""
         await super().young_person_left(conversation_id)
@@ -299,8 +357,14 @@ class RedisHandoffRelay(HandoffRelay):
     async def _handle(self, event: dict[str, Any]) -> None:
         kind, conversation_id = event.get("kind"), str(event.get("conversation"))
         local = self._chats.get(conversation_id)
-        if kind == "open" and local is None:
-            self._elsewhere.add(conversation_id)
+        if kind == "open":
+            if local is None:
+                self._elsewhere.add(conversation_id)
+                self._queue_changed_here(conversation_id)  # claimed on another process
+        elif kind == "queue":
+            self._queue_changed_here(None)
+        elif kind == "typing" and local is not None:
+            await super().typing_from_young_person(conversation_id, bool(event.get("typing")))
         elif kind == "close":
             self._elsewhere.discard(conversation_id)
         elif kind == "young" and local is not None:

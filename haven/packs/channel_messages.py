@@ -28,6 +28,25 @@ CHANNEL_MESSAGES = (
 )
 """What the channel says itself: `channel:` in content/languages/<language>/language.yml."""
 
+NOTICES: dict[str, frozenset[str]] = {
+    "queue_next": frozenset(),
+    "queue_place": frozenset({"place"}),
+    "wait_estimate": frozenset({"minutes"}),
+    "wait_usual": frozenset({"minutes"}),
+    "wait_nobody_online": frozenset(),
+    "request_expired": frozenset(),
+    "counselors_offline": frozenset(),
+    "meanwhile_button": frozenset(),
+    "confidential": frozenset(),
+    "helpful_question": frozenset(),
+    "helpful_yes": frozenset(),
+    "helpful_a_bit": frozenset(),
+    "helpful_no": frozenset(),
+    "helpful_thanks": frozenset(),
+}
+"""What the web chat says about waiting for a counselor and after a chat (haven/handoff/waiting.py):
+`notices:` in language.yml, each with the numbers it may use besides the region's help lines."""
+
 
 @lru_cache(maxsize=1)
 def renderer_and_finder() -> tuple[Renderer, LocaleFinder]:

@@ -31,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from haven.nlu.crisis_patterns import normalise
+from haven.packs.channel_messages import NOTICES
 from haven.packs.console_texts import check_console_texts
 from haven.packs.content import (
     CONTENT_DIR,
@@ -158,6 +159,27 @@ def _check_against_domain(packs: ContentPacks, domain: dict, domain_file: Path) 
                             f"`channel.{key}`: unknown placeholder {{{name}}}",
                         )
                     )
+        found += _check_notices(language, english)
+    return found
+
+
+def _check_notices(language: Language, english: Language) -> list[Problem]:
+    """`notices:` has every text the web chat needs (in English; other languages may fall back),
+    and only the placeholders each may use: help lines, and the numbers of a wait."""
+    found = []
+    where = (language.path or CONTENT_DIR) / "language.yml"
+    notices = language.phrase("notices") or {}
+    if language is english:
+        for key in NOTICES:
+            if not isinstance(notices.get(key), str) or not notices[key].strip():
+                found.append(Problem(where, 1, f"`notices.{key}` is missing"))
+    for key, text in notices.items():
+        if key not in NOTICES:
+            found.append(Problem(where, 1, f"`notices.{key}` is not a notice Haven sends"))
+            continue
+        for name in PLACEHOLDER.findall(str(text)):
+            if name not in REGION_PLACEHOLDERS | NOTICES[key]:
+                found.append(Problem(where, 1, f"`notices.{key}`: unknown placeholder {{{name}}}"))
     return found
 
 

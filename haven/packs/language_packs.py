@@ -81,6 +81,7 @@ LANGUAGE_OPTIONAL = (
     "labels",
     "tools",
     "channel",
+    "notices",
     "facts",
     "questions",
     "checks",

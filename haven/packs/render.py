@@ -142,6 +142,27 @@ class Renderer:
         facts = _Facts(self, pack, self.region(region), adult=False)
         return fill(pack.phrase("channel", key), facts.get)
 
+    def notice(
+        self,
+        key: str,
+        *,
+        language: str | None,
+        region: str | None,
+        values: Mapping[str, Any] | None = None,
+        adult: bool = False,
+    ) -> str:
+        """A text of `notices:` in language.yml (what the web chat says about a wait, a request
+        that ended, a counselor who joined), with the region's help lines and `values` (numbers
+        such as `{place}` and `{minutes}`). Help lines for under 18s unless `adult`."""
+        pack = self.language(language)
+        facts = _Facts(self, pack, self.region(region), adult=adult)
+        given = {name: str(value) for name, value in (values or {}).items()}
+
+        def value(name: str) -> str | None:
+            return facts.get(name) if name in REGION_PLACEHOLDERS else given.get(name)
+
+        return fill(str(pack.phrase("notices", key) or ""), value)
+
     def entry_name(self, entry: HelpEntry, *, language: str | None) -> str:
         """How a reply in `language` names an entry inside a sentence ("contact <name>")."""
         return _Facts(self, self.language(language), self.region(None), adult=False).name_of(entry)

@@ -19,6 +19,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from haven.handoff.queue import REQUEST_CHANNEL
+from haven.handoff.waiting import ASK_HELPFUL, ASK_HELPFUL_AFTER
 from haven.metrics import counts
 from haven.nlu.locale_finding import effective_language, effective_region
 from haven.packs.content import CONTENT_DIR, ContentError, Problem
@@ -69,9 +71,17 @@ class ContentPackNLG(NaturalLanguageGenerator):
         """The message for `utter_action`, or None (Rasa logs it) if no pack has it."""
         counts.response_sent(utter_action)  # crisis replies are counted for the NGO
         slots = tracker.current_slot_values()
-        return self.renderer.render(
+        message = self.renderer.render(
             utter_action,
             language=effective_language(slots, self.packs),
             region=effective_region(slots, self.packs),
             slots=slots,
         )
+        if (
+            message is not None
+            and utter_action in ASK_HELPFUL_AFTER
+            and tracker.get_latest_input_channel() == REQUEST_CHANNEL
+        ):
+            # The web chat then asks "did this help?" (haven/rasa_edge/widget_channel.py).
+            message["custom"] = {ASK_HELPFUL: True}
+        return message

@@ -5,7 +5,10 @@ what of Rasa's output reaches the browser, allowed origins), are in haven/web/wi
 whose docstring is the reference for the events and their payloads. This module is the adapter:
 Socket.IO on Sanic, the conversation's lock and the reply sent again after a lost
 acknowledgement, the counselor relay, leaving the handoff queue, and each message handed to Rasa
-through the turn ladder it shares with the REST channel (haven/rasa_edge/turns.py).
+through the turn ladder it shares with the REST channel (haven/rasa_edge/turns.py). It also runs the
+process's `QueueWatcher` (haven/handoff/waiting.py), which tells waiting young people their place
+and estimated wait, and when a request ended with nobody; carries the typing dots; and asks
+"did this help?" after a chat with a counselor and at the end of the plan.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import sys
 import warnings
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -30,7 +34,17 @@ from socketio import AsyncServer
 
 from haven.handoff.console import conversation_locale
 from haven.handoff.queue import ADDRESS_METADATA
-from haven.handoff.relay import TRANSCRIPT_REQUEST, HandoffRelay
+from haven.handoff.relay import TRANSCRIPT_REQUEST, TYPING, HandoffRelay
+from haven.handoff.waiting import (
+    ASK_HELPFUL,
+    ASK_HELPFUL_NOTICES,
+    HELPFUL_ANSWERS,
+    WATCH_SECONDS,
+    Locale,
+    QueueWatcher,
+    WaitingNotices,
+    desk_availability,
+)
 from haven.metrics import counts
 from haven.nlu.crisis_patterns import mentions_crisis
 from haven.packs.channel_messages import load_channel_messages
@@ -48,6 +62,7 @@ from haven.web.rest_checks import (
 from haven.web.security_headers import install_security_headers
 from haven.web.widget_protocol import (
     NEW_CONVERSATIONS_PER_MINUTE,
+    REMEMBERED_REPLIES,
     ConversationTokens,
     origin_checker,
     parse_widget_message,
@@ -101,6 +116,7 @@ class HavenWidgetInput(InputChannel):
         handoff_queue: Any = None,
         leave_grace_seconds: float | None = None,
         services: Services | None = None,
+        watch_seconds: float = WATCH_SECONDS,
     ) -> None:
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
         # What the channel shares with the process's other adapters: the relay (the console's),
@@ -111,6 +127,11 @@ class HavenWidgetInput(InputChannel):
         self.handoff_queue = handoff_queue
         self.leave_grace_seconds = leave_grace_seconds
         self._leaving: dict[str, asyncio.Task[None]] = {}
+        self.watch_seconds = watch_seconds
+        self.watcher: QueueWatcher | None = None
+        self._watching: asyncio.Task[None] | None = None
+        # Conversations asked "did this help?" and not answered yet (one count per question).
+        self._asked_helpful: OrderedDict[str, bool] = OrderedDict()
         self.app: Sanic | None = None
         self.allowed_origins = list(allowed_origins)
         self.limiter = limiter or self.services.message_limiter
@@ -182,11 +203,19 @@ class HavenWidgetInput(InputChannel):
         async def push(conversation_id: str, message: dict[str, Any]) -> None:
             if message.get("kind") == TRANSCRIPT_REQUEST:
                 await sio.emit(TRANSCRIPT_REQUEST, {}, room=conversation_id)
+            elif message.get("kind") == TYPING:
+                await sio.emit(
+                    TYPING, {"typing": bool(message.get("typing"))}, room=conversation_id
+                )
             else:
+                notice = message.pop("notice", None)
                 await sio.emit("bot_uttered", message, room=conversation_id)
+                if notice in ASK_HELPFUL_NOTICES and self._connected_here(conversation_id):
+                    await self._ask_helpful_after_push(conversation_id)
 
         self.relay.push_to_young_person = push
         self.relay.connected_here = self._connected_here
+        self.relay.on_queue_change = self._queue_changed
         channel = _WidgetBlueprint(self, sio, "/socket.io", "haven_widget", __name__)
         if self.counselor_console:  # the old option (deprecated): the console comes along
             channel.ctx.console = CounselorConsoleInput(relay=self.relay, services=self.services)
@@ -234,6 +263,33 @@ class HavenWidgetInput(InputChannel):
             )
             return {"ok": sent}
 
+        @sio.on("typing")
+        async def typing(sid: str, data: Any = None) -> None:
+            # The young person's typing dots, for the counselor who has the chat (if any).
+            conversation_id = (await sio.get_session(sid)).get("conversation")
+            if conversation_id and isinstance(data, dict):
+                await self.relay.typing_from_young_person(
+                    conversation_id, data.get("typing") is True
+                )
+
+        @sio.on("helpful")
+        async def helpful(sid: str, data: Any = None) -> dict[str, Any]:
+            # One optional tap after "did this help?": counted, nothing else kept.
+            conversation_id = (await sio.get_session(sid)).get("conversation")
+            answer = data.get("answer") if isinstance(data, dict) else None
+            if answer not in HELPFUL_ANSWERS or not conversation_id:
+                return {"ok": False}
+            if self._asked_helpful.pop(conversation_id, None) is None:
+                return {"ok": False}  # not asked, or already answered: counted once
+            try:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, self.services.count_helpfulness, answer
+                )
+            except Exception as error:
+                logger.error("Counting a 'did this help?' answer failed: %s", type(error).__name__)
+                return {"ok": False}
+            return {"ok": True}
+
         @sio.on("session_request")
         async def session_request(sid: str, data: Any = None) -> dict[str, Any]:
             claimed = data if isinstance(data, dict) else {}
@@ -250,6 +306,8 @@ class HavenWidgetInput(InputChannel):
                 await sio.leave_room(sid, previous)
                 await self._leave_now(previous)
             self._stop_leave_timer(conversation_id)
+            if self.watcher is not None:
+                self.watcher.tell_again(conversation_id)  # back after a reload
             session["conversation"] = conversation_id
             await sio.save_session(sid, session)
             await sio.enter_room(sid, conversation_id)
@@ -326,7 +384,65 @@ class HavenWidgetInput(InputChannel):
                 # Not remembered: the same message sent again later is handled then.
                 return {"ok": True, "seq": seq, "messages": reply}
             self.replies.remember(conversation_id, fingerprint, reply)
+        if self.watcher is not None:
+            self.watcher.poke()  # the turn may have filed a request: tell its place at once
+        if any((m.get("custom") or {}).get(ASK_HELPFUL) for m in turn.messages):
+            locale = await conversation_locale(self.app, conversation_id, metadata)
+            return {
+                "ok": True,
+                "seq": seq,
+                "messages": reply,
+                "helpful": self._helpful_question(conversation_id, locale),
+            }
         return {"ok": True, "seq": seq, "messages": reply}
+
+    # --- waiting, and "did this help?" ------------------------------------------------------
+
+    def _queue_changed(self, claimed: str | None) -> None:
+        if self.watcher is not None:
+            self.watcher.poke(claimed)
+
+    async def _start_watching(self) -> None:
+        """Starts the queue watcher of this process, when a console (so a queue) is served."""
+        console = served_console(self.app)
+        queue = self._handoff_queue()
+        if queue is None or console is None or self._watching is not None:
+            return
+        settings = self.services.settings.handoff
+        sio = self.sio
+        assert sio is not None  # noqa: S101 (started after the blueprint made it)
+
+        async def send(conversation_id: str, event: str, payload: dict[str, Any]) -> None:
+            await sio.emit(event, payload, room=conversation_id)
+
+        self.watcher = QueueWatcher(
+            queue,
+            desk_availability(queue, console.accounts, settings),
+            settings.usual_wait_minutes,
+            holds=self._connected_here,
+            send=send,
+            every_seconds=self.watch_seconds,
+        )
+        self._watching = asyncio.get_running_loop().create_task(self.watcher.run())
+
+    async def _stop_watching(self) -> None:
+        if self._watching is not None:
+            self._watching.cancel()
+            self._watching = None
+
+    def _helpful_question(self, conversation_id: str, locale: dict[str, str]) -> dict[str, Any]:
+        """The "did this help?" texts, remembering the question so one answer is counted."""
+        self._asked_helpful[conversation_id] = True
+        self._asked_helpful.move_to_end(conversation_id)
+        while len(self._asked_helpful) > REMEMBERED_REPLIES:
+            self._asked_helpful.popitem(last=False)
+        return WaitingNotices().helpful(Locale(locale.get("language"), locale.get("region")))
+
+    async def _ask_helpful_after_push(self, conversation_id: str) -> None:
+        assert self.sio is not None  # noqa: S101 (only called from the blueprint's push)
+        locale = await conversation_locale(self.app, conversation_id)
+        question = self._helpful_question(conversation_id, locale)
+        await self.sio.emit("helpful", question, room=conversation_id)
 
     def _failed(self, data: Any) -> dict[str, Any]:
         """The acknowledgement of a message whose handling failed: the kind error reply (with
@@ -373,6 +489,7 @@ class HavenWidgetInput(InputChannel):
             return
         if left:
             logger.info("A young person left while waiting; their request left the queue.")
+            await self.relay.queue_changed()  # everyone behind them moves up
 
     def _leave_later(self, conversation_id: str) -> None:
         """After a disconnect: leaves unless the young person is back within the grace time."""
@@ -432,6 +549,16 @@ class _WidgetBlueprint(SocketBlueprint):
     def register(self, app: Sanic, options: dict[str, Any]) -> None:
         """Attaches Socket.IO and the widget's routes to the app, then the channel's own."""
         self.ctx.channel.app = app
+        channel = self.ctx.channel
+
+        async def start_watching(_app: Sanic, _loop: Any) -> None:
+            await channel._start_watching()
+
+        async def stop_watching(_app: Sanic, _loop: Any) -> None:
+            await channel._stop_watching()
+
+        app.register_listener(start_watching, "after_server_start")
+        app.register_listener(stop_watching, "before_server_stop")
         install_security_headers(app)
         self.ctx.site.register(app)
         if self.ctx.console is not None:

@@ -28,7 +28,8 @@ Socket.IO events (namespace `/`, path `/socket.io`):
   `{session_id, token, resumed}`, or `{ok: false, error: "too_fast"}` when the address started
   more than `NEW_CONVERSATIONS_PER_MINUTE` new conversations in a minute (resuming is not limited).
 - `user_uttered`, browser sends `{message, seq, metadata: {language?}}`; acknowledged with
-  `{ok: true, seq, messages}`, or `{ok: false, error}` ("no_session", "bad_request").
+  `{ok: true, seq, messages}` (plus `helpful`, below, at the end of the plan), or
+  `{ok: false, error}` ("no_session", "bad_request").
 - `bot_uttered`, server to browser: one message outside a reply; `{"from": "counselor"}` marks a
   counselor's.
 - `leave`, browser sends (quick exit): the young person is gone; a request for a counselor that
@@ -40,6 +41,20 @@ Socket.IO events (namespace `/`, path `/socket.io`):
   agreed to share: the browser answers with `transcript`, `{messages: [{from, text}]}`, this
   page's messages from its memory. They go to the counselor's console through the relay, and only
   if the young person said yes; never to the database or a log.
+- `waiting`, server to browser, while the young person waits for a counselor and whenever that
+  changes (a request ahead claimed or gone, the counselors offline; haven/handoff/waiting.py):
+  `{place, minutes, estimated, text}`: their place (1 is next), the estimated minutes (null when
+  no counselor can come now), whether the estimate comes from recent claims (else it is the usual
+  wait of handoff.yml), and the sentence to show, in their language. `{place: null}` once the
+  request no longer waits (claimed, left, expired). A request that expired, or the counselors
+  going offline, also comes as a `bot_uttered` message with the region's crisis lines.
+- `typing`: browser sends `{typing: true}` while the young person types (at most every 3 s),
+  shown to the counselor who has the chat, if any; server sends `{typing: bool}` while the
+  counselor types (the widget hides it with their message, or after 8 s without news).
+- `helpful`, server to browser after a chat with a counselor ends (or in the acknowledgement at
+  the end of the plan): `{question, answers: {yes, a_bit, no}, thanks}`; the browser may answer
+  once with `helpful`, `{answer: "yes" | "a_bit" | "no"}`, acknowledged `{ok}`. Only a count per
+  answer is kept (haven/storage/helpfulness.py); an answer nobody asked for is refused.
 
 While a counselor has the conversation (haven/handoff/relay.py, haven/handoff/console.py), the
 young person's messages go to the counselor instead of the bot, and are acknowledged with no

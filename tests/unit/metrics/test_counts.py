@@ -332,3 +332,15 @@ def test_the_action_server_serves_metrics_with_the_token_not_the_action_secret(m
     assert asyncio.run(secret_check("s3cret-" + "x" * 40)(unsent)) is None
     assert app.ctx.haven_metrics.answer(request()).status == 401
     assert app.ctx.haven_metrics.answer(request(**bearer())).status == 200
+
+
+def test_an_answer_to_did_this_help_is_kept_in_the_database_and_counted_for_metrics(tmp_path):
+    from haven.services import Services
+
+    services = Services.from_environ(
+        {"HAVEN_DATA_DIR": str(tmp_path), "HAVEN_KEYS": generate_key_line("k1")}
+    )
+    moves = Moves()
+    services.count_helpfulness("a_bit")
+    assert services.helpfulness.counts() == {"yes": 0, "a_bit": 1, "no": 0}
+    assert moves.of("haven_helped_answers_total", answer="a_bit") == 1

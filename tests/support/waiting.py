@@ -1,0 +1,47 @@
+"""What the waiting tests of two tiers share (tests/unit/handoff/test_widget_waiting.py,
+tests/browser/test_waiting.py): the web chat without a model, started with a counselor online, and
+recent claims seeded as the waits table keeps them."""
+
+import time
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+
+from haven.handoff.queue import HandoffQueue
+from haven.storage.crypto import KeyRing
+from tests.support.counselor_console import Browser, serve
+
+GRACE_SECONDS = 30.0
+SLOW_WATCH_SECONDS = 120.0  # longer than any test: what arrives was pushed, not polled
+FAST_WATCH_SECONDS = 1.0
+KEEP_SECONDS = 3.0
+
+
+def running(data, watch_seconds, **extra_env):
+    log = (data / "server.log").open("w")
+    process, port, env = serve(
+        data,
+        "tests.support.widget_app",
+        GRACE_SECONDS,
+        watch_seconds,
+        counselors=("ana",),
+        output=log,
+        **extra_env,
+    )
+    queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
+    counselor = Browser(port)
+    assert counselor.login("ana")[0].status == 303  # ana is online: a counselor can come
+    return SimpleNamespace(port=port, queue=queue, env=env, counselor=counselor), process, log
+
+
+def seed_claims(queue, every_seconds, waited_seconds, count=3):
+    """Recent claims as the table keeps them, the last one now."""
+    now = int(time.time())
+    with queue.engine.begin() as connection:
+        connection.execute(sa.delete(queue.waits.table))
+        for i in reversed(range(count)):
+            connection.execute(
+                sa.insert(queue.waits.table).values(
+                    claimed_at=now - i * every_seconds, waited_seconds=waited_seconds
+                )
+            )
