@@ -224,6 +224,9 @@ class HandoffSettings:
     new_requests_per_address: int = 5
     new_requests_overall: int = 30
     new_requests_window_minutes: float = 10.0
+    # The counselor console (haven/handoff/status.py, haven/handoff/live.py).
+    chats_per_counselor: int = 2
+    end_tags: tuple[str, ...] = ()
 
     @classmethod
     def load(
@@ -285,6 +288,8 @@ class HandoffSettings:
             new_requests_per_address=_whole(limits, "per_address", path.name),
             new_requests_overall=_whole(limits, "overall", path.name),
             new_requests_window_minutes=_window_minutes(limits["window_minutes"], path.name),
+            chats_per_counselor=_chats_per_counselor(data.get("chats_per_counselor", 2), path.name),
+            end_tags=_end_tags(data.get("end_tags") or [], path.name),
         )
 
     def on_duty(self, when: float) -> bool:
@@ -306,6 +311,23 @@ def _whole(options: Mapping[str, Any], key: str, file_name: str) -> int:
             f"{file_name}: new_requests.{key} must be a whole number, 1 or more."
         )
     return value
+
+
+def _chats_per_counselor(value: Any, file_name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
+        raise StorageConfigError(f"{file_name}: chats_per_counselor must be a whole number, 1-20.")
+    return value
+
+
+def _end_tags(value: Any, file_name: str) -> tuple[str, ...]:
+    """End-of-chat tags: short names a counselor picks from (never free text)."""
+    if not isinstance(value, list) or not all(
+        isinstance(tag, str) and re.fullmatch(r"[a-z][a-z0-9_]{0,39}", tag) for tag in value
+    ):
+        raise StorageConfigError(
+            f"{file_name}: end_tags must be a list of short names like money_demand."
+        )
+    return tuple(dict.fromkeys(value))
 
 
 def _window_minutes(value: Any, file_name: str) -> float:

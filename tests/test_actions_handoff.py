@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.handoff as handoff_actions
 from haven.handoff.queue import ADDRESS_METADATA, HandoffDesk, HandoffQueue
+from haven.handoff.status import CounselorDesk
 from haven.settings import HandoffSettings
 from haven.storage.crypto import KeyRing, generate_key_line
 
@@ -28,7 +29,13 @@ def make_desk(tmp_path, monkeypatch):
         ring = KeyRing.parse(generate_key_line("k1"))
         queue = HandoffQueue(f"sqlite:///{tmp_path / 'h.db'}", ring, clock=lambda: NOW)
         queue.create_schema()
-        desk = HandoffDesk(queue, Accounts(online), settings or HandoffSettings(), lambda: NOW)
+        counselors = CounselorDesk(f"sqlite:///{tmp_path / 'h.db'}", clock=lambda: NOW)
+        counselors.create_schema()
+        if online:  # ana's console is connected and she is available
+            counselors.seen("ana")
+        desk = HandoffDesk(
+            queue, Accounts(online), settings or HandoffSettings(), lambda: NOW, desk=counselors
+        )
         monkeypatch.setattr(handoff_actions, "_DESK", desk)
         return desk
 

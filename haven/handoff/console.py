@@ -10,7 +10,11 @@
 | `POST /counselor/api/claim`             | claim a waiting request `{id}`                       |
 | `POST /counselor/api/chats/<id>/send`   | send `{text}` to the young person                    |
 | `GET /counselor/api/chats/<id>/resources` | the region's help lines, in the chat's language   |
-| `POST /counselor/api/chats/<id>/hand_back`, `/end` | back to the bot, or end                   |
+| `POST /counselor/api/chats/<id>/hand_back`, `/end` | back to the bot, or end (`{tags}`)       |
+| `/counselor/socket.io/`                 | the live console: queue and chats pushed (live.py)   |
+
+Status, take next, transfer, support and a supervisor's join are in haven/handoff/desk_routes.py;
+a supervisor (haven/handoff/status.py) may also read any live chat (`GET .../chats/<id>`).
 
 Closed by default: the server listens on loopback only, and the console also refuses any request
 that does not come from a loopback address unless `HAVEN_COUNSELOR_REMOTE=1` (behind a proxy
@@ -55,6 +59,8 @@ from haven.handoff.counselors import (
     console_state,
     login_input_ok,
 )
+from haven.handoff.desk_routes import DeskRoutes
+from haven.handoff.live import ConsoleLive, live_for_environment
 from haven.handoff.queue import (
     HandoffError,
     HandoffQueue,
@@ -63,6 +69,8 @@ from haven.handoff.queue import (
     purge_periodically,
 )
 from haven.handoff.relay import NOTICE, HandoffRelay, LiveChat
+from haven.handoff.status import CounselorDesk
+from haven.handoff.tags import UnknownTag, checked_end_tags, count_end_tags
 from haven.packs.channel_messages import load_channel_messages
 from haven.packs.console_texts import load_console_texts
 from haven.packs.language_packs import DEFAULT_LANGUAGE
@@ -75,6 +83,7 @@ from haven.web.widget_site import COMMON_HEADERS
 logger = logging.getLogger(__name__)
 
 CONSOLE_DIR = PROJECT_ROOT / "console"
+WIDGET_VENDOR = PROJECT_ROOT / "widget" / "vendor"
 COOKIE = "haven_counselor"
 MAX_TEXT = 4000
 FIELD = re.compile(r"\{\{(\w+)\}\}|\{(\w+)\}")
@@ -151,8 +160,16 @@ class CounselorConsole:
         secure_cookie: bool | None = None,
         language: str = DEFAULT_LANGUAGE,
         pause_bot: PauseBot = no_bot_to_pause,
+        desk: CounselorDesk | None = None,
+        end_tags: tuple[str, ...] = (),
+        live: Callable[[CounselorConsole], ConsoleLive] = live_for_environment,
     ) -> None:
         self.relay = relay
+        if desk is None:
+            desk = CounselorDesk(queue.engine.url.render_as_string(hide_password=False))
+            desk.create_schema()
+        self.desk = desk
+        self.end_tags = end_tags
         self.pause_bot = pause_bot
         self.queue = queue
         self.accounts = accounts
@@ -170,6 +187,17 @@ class CounselorConsole:
         self.texts = load_console_texts(language)
         self.renderer: Renderer | None = None
         self._purger: asyncio.Task[None] | None = None
+        self.live = live(self)
+        self.desk_routes = DeskRoutes(self)
+
+    @staticmethod
+    def reply(body: Any, status: int = 200) -> HTTPResponse:
+        """A JSON answer with the console's headers (for haven/handoff/desk_routes.py)."""
+        return _json(body, status)
+
+    def live_changed(self) -> None:
+        """Something consoles show changed here: push it now (not at the next watch)."""
+        self.live.changed()
 
     @classmethod
     def default(
@@ -188,6 +216,8 @@ class CounselorConsole:
         ).digest()
         settings = HandoffSettings.load()
         sessions, limiter = console_state(settings.session_minutes, hash_key)
+        desk = CounselorDesk(StorageSettings.load().db_url, settings.chats_per_counselor)
+        desk.create_schema()
         return cls(
             relay,
             queue,
@@ -196,6 +226,8 @@ class CounselorConsole:
             limiter,
             language=settings.console_language,
             pause_bot=pause_bot,
+            desk=desk,
+            end_tags=settings.end_tags,
         )
 
     # --- checks ---------------------------------------------------------------------------
@@ -320,17 +352,7 @@ class CounselorConsole:
         session = self._session(request)
         if session is None:
             return _json({"error": "login"}, 401)
-        now = self.queue.clock()
-        return _json(
-            {
-                "counselor": session.counselor,
-                "queue": [r.summary(now) for r in self.queue.waiting()],
-                "chats": [
-                    {**r.summary(now), "live": self.relay.live(r.conversation_id) is not None}
-                    for r in self.queue.chats_of(session.counselor)
-                ],
-            }
-        )
+        return _json(self.live.state_for(session.counselor))
 
     async def claim(self, request: Request) -> HTTPResponse:
         """Claims a waiting request, pauses the bot and tells the young person."""
@@ -343,13 +365,18 @@ class CounselorConsole:
             return _json({"error": "left", "message": self.texts["claim_left"]}, 410)
         except HandoffError:
             return _json({"error": "gone", "message": self.texts["claim_gone"]}, 409)
-        await self.relay.open(_live(claimed, session.counselor))
-        await self.pause_bot(request.app, claimed.conversation_id, True)
-        await self._notice(request.app, claimed, "handoff_joined")
+        await self.opened(request.app, claimed, session.counselor)
+        return _json({"id": claimed.request_id})
+
+    async def opened(self, app: Any, claimed: HandoffRequest, counselor: str) -> None:
+        """After a claim: the chat opens here, the bot pauses, the young person is told."""
+        await self.relay.open(_live(claimed, counselor))
+        await self.pause_bot(app, claimed.conversation_id, True)
+        await self._notice(app, claimed, "handoff_joined")
         if claimed.share_summary:
             # The young person said yes: their widget sends this chat's earlier messages.
             await self.relay.ask_for_transcript(claimed.conversation_id)
-        return _json({"id": claimed.request_id})
+        self.live_changed()
 
     async def chat(self, request: Request, request_id: str) -> HTTPResponse:
         """The live messages of one of my chats.
@@ -361,11 +388,14 @@ class CounselorConsole:
         if session is None:
             return _json({"error": "login"}, 401)
         found = self._mine(request_id, session)
+        watching = found is None and self.desk.entry(session.counselor).supervisor
+        if watching:  # a supervisor reads any live chat held here (read-only until they join)
+            found = self._live_chat(request_id)
         if found is None:
             return _json({"error": "not found"}, 404)
         chat = self.relay.by_request(request_id)
-        if chat is None:
-            chat = _live(found, session.counselor)
+        if chat is None and not watching:
+            chat = _live(found, found.claimed_by or session.counselor)
             await self.relay.open(chat)
         try:
             after = int(request.args.get("after", "0"))
@@ -374,6 +404,8 @@ class CounselorConsole:
         return _json(
             {
                 "summary": found.summary(self.queue.clock()),
+                "counselor": found.claimed_by,
+                "can_write": found.with_counselor(session.counselor),
                 "live": chat is not None,
                 "messages": chat.after(after) if chat else [],
             }
@@ -416,13 +448,19 @@ class CounselorConsole:
 
     async def finish(self, request: Request, request_id: str, action: str) -> HTTPResponse:
         """Hands the chat back to the bot ("hand_back") or ends it ("end"); the bot resumes."""
-        session, _ = self._api_post(request)
+        session, body = self._api_post(request)
         if session is None:
             return _json({"error": "refused"}, 403)
         try:
-            ended = self.queue.end(request_id, session.counselor, action)
+            tags = checked_end_tags(body.get("tags"), self.end_tags)
+        except UnknownTag as error:
+            return _json({"error": "tags", "message": str(error)}, 400)
+        try:
+            ended = self.queue.end(request_id, session.counselor, action, tags)
         except HandoffError:
             return _json({"error": "not found"}, 404)
+        count_end_tags(tags)
+        self.live_changed()
         await self.relay.close(ended.conversation_id)
         await self.pause_bot(request.app, ended.conversation_id, False)
         await self._notice(
@@ -433,6 +471,12 @@ class CounselorConsole:
     def _api_post(self, request: Request) -> tuple[ConsoleSession | None, dict[str, Any]]:
         body = request.json if isinstance(request.json, dict) else {}
         return self._post_session(request, request.headers.get("x-csrf-token")), body
+
+    def _live_chat(self, request_id: str) -> HandoffRequest | None:
+        try:
+            return self.queue.live_chat(request_id)
+        except HandoffError:
+            return None
 
     def _mine(self, request_id: str, session: ConsoleSession) -> HandoffRequest | None:
         try:
@@ -478,8 +522,10 @@ class CounselorConsole:
         def asset(name: str) -> Any:
             def serve(request: Request) -> HTTPResponse:
                 content_type = "text/javascript" if name.endswith(".js") else "text/css"
+                # socket.io-client is the widget's vendored copy (widget/vendor/, `make vendor`).
+                folder = WIDGET_VENDOR if name == "socket.io.min.js" else CONSOLE_DIR
                 return response.raw(
-                    (CONSOLE_DIR / name).read_bytes(),
+                    (folder / name).read_bytes(),
                     content_type=f"{content_type}; charset=utf-8",
                     headers=PAGE_HEADERS,
                 )
@@ -499,8 +545,11 @@ class CounselorConsole:
         app.register_listener(stop_purger, "before_server_stop")
         add = app.add_route
         add(guarded(self.page), "/counselor", methods=["GET"], name="counselor_page")
-        for name in ("console.js", "console.css"):
+        for name in ("console.js", "live.js", "console.css", "socket.io.min.js"):
             add(guarded(asset(name)), f"/counselor/{name}", methods=["GET"], name=name)
+        self.live.attach(app)
+        for path, handler in self.desk_routes.routes():
+            add(guarded(handler), path, methods=["POST"], name=f"counselor_{handler.__name__}")
         add(guarded(self.login), "/counselor/login", methods=["POST"], name="counselor_login")
         add(guarded(self.logout), "/counselor/logout", methods=["POST"], name="counselor_logout")
         add(guarded(self.state), "/counselor/api/state", methods=["GET"], name="counselor_state")

@@ -78,6 +78,8 @@ class LiveChat:
     next_number: int = 1
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     transcript_received: bool = False
+    listener: Callable[[LiveChat, dict[str, Any]], None] | None = None
+    """Told of each message as it is added (the live console pushes it to the counselor)."""
 
     def add(self, sender: str, text: str, **extra: Any) -> dict[str, Any]:
         """Appends a message (numbered, so the console asks only for newer ones)."""
@@ -87,6 +89,8 @@ class LiveChat:
         del self.messages[:-MAX_MESSAGES]
         self.changed.set()
         self.changed = asyncio.Event()
+        if self.listener is not None:
+            self.listener(self, message)
         return message
 
     def after(self, number: int) -> list[dict[str, Any]]:
@@ -102,12 +106,15 @@ class HandoffRelay:
         self.push_to_young_person: Push | None = None
         # Set by the web chat channel: whether this process holds a socket of the conversation.
         self.connected_here: Callable[[str], bool] | None = None
+        # Set by the live console (haven/handoff/live.py): each chat's messages as they come.
+        self.on_message: Callable[[LiveChat, dict[str, Any]], None] | None = None
 
     async def start(self) -> None:
         """Starts whatever the relay needs on the server's event loop (nothing in-process)."""
 
     async def open(self, chat: LiveChat) -> None:
         """From now on the young person's messages go to this chat, not to the bot."""
+        chat.listener = self.on_message
         self._chats[chat.conversation_id] = chat
 
     async def close(self, conversation_id: str) -> None:
