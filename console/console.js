@@ -140,7 +140,8 @@
     Object.keys(panels).forEach(function (id) {
       var mine = next.chats.some(function (c) { return c.id === id; });
       var watched = (next.live || []).some(function (c) { return c.id === id; });
-      if (!mine && !watched) { closePanel(id); return; }
+      // A panel opened a moment ago may not be in this state yet: only one that was closes.
+      if (mine || watched) { panels[id].listed = true; } else if (panels[id].listed) { closePanel(id); return; }
       fillTransfer(panels[id]);
     });
   }
@@ -194,7 +195,7 @@
     if (panels[id]) { panels[id].node.querySelector('.text').focus(); return; }
     panelCount += 1;
     var node = document.getElementById('panel-template').content.firstElementChild.cloneNode(true);
-    var panel = { id: id, node: node, last: 0, canWrite: false };
+    var panel = { id: id, node: node, last: 0, canWrite: false, listed: false };
     var textId = 'text-' + panelCount;
     var toId = 'to-' + panelCount;
     var titleId = 'chat-title-' + panelCount;
