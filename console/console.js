@@ -202,6 +202,8 @@
     node.dataset.id = id;
     node.setAttribute('aria-labelledby', titleId);
     node.querySelector('.chat-title').id = titleId;
+    // Each panel a name of its own (side by side, screen readers tell them apart).
+    node.querySelector('.chat-title').prepend(document.createTextNode(t('chat_title') + ' ' + panelCount + ' '));
     node.querySelector('.text').id = textId;
     node.querySelector('.text-label').setAttribute('for', textId);
     node.querySelector('.to').id = toId;
