@@ -4,13 +4,18 @@ closed like the console, and the queue pushed as it changes, with no browser pol
 import asyncio
 import http.client
 import json
+import subprocess
+import sys
 import time
 
 import pytest
 import socketio
 
+from haven.handoff.queue import HandoffQueue
 from haven.handoff.status import CounselorDesk
-from tests.test_counselor_console import Browser, ask, console_with_queue
+from haven.storage.crypto import KeyRing
+from tests.running_haven import PROJECT
+from tests.test_counselor_console import PASSWORD, Browser, ask, console_with_queue, serve
 
 SOCKET_PATH = "/counselor/socket.io"
 
@@ -18,6 +23,22 @@ SOCKET_PATH = "/counselor/socket.io"
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
     yield from console_with_queue(tmp_path_factory.mktemp("live"))
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory):
+    """A console with ana and ben, counselors, and sam, a supervisor (made by the CLI)."""
+    process, port, env = serve(tmp_path_factory.mktemp("team"), "tests.console_app")
+    subprocess.run(
+        [sys.executable, "-m", "haven.handoff.cli", "add", "sam", "--supervisor"],
+        cwd=PROJECT,
+        env={**env, "HAVEN_COUNSELOR_PASSWORD": PASSWORD},
+        check=True,
+        capture_output=True,
+    )
+    yield port, HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
+    process.terminate()
+    process.wait(timeout=10)
 
 
 async def connect(port, cookie="", origin=None):
@@ -141,3 +162,61 @@ def test_a_closed_console_no_longer_counts_as_a_counselor_who_can_take_a_chat(co
         await close(client)
 
     asyncio.run(scenario())
+
+
+def test_team_routes_check_who_asks(team):
+    port, queue = team
+    ana, ben, sam = Browser(port), Browser(port), Browser(port)
+    for browser, name in ((ana, "ana"), (ben, "ben"), (sam, "sam")):
+        browser.login(name)
+    first = ask(queue, "team-1", risk=True)
+    ask(queue, "team-2")
+    ask(queue, "team-3")
+    assert ana.post("/counselor/api/take_next", csrf=False)[0] == 403
+    status, taken = ana.post("/counselor/api/take_next")
+    assert status == 200 and taken["id"] == first.request_id
+    assert ana.post("/counselor/api/take_next")[0] == 200
+    status, full = ana.post("/counselor/api/take_next")  # two chats: handoff.yml's number
+    assert status == 409 and "as many chats" in full["message"]
+    chat = f"/counselor/api/chats/{first.request_id}"
+
+    # Only ana reads and writes her chat; sam, a supervisor, reads it, and writes once joined.
+    assert ben.request("GET", chat)[0].status == 404
+    assert ben.post(f"{chat}/send", {"text": "hi"})[0] == 404
+    assert ben.post(f"{chat}/join")[0] == 403  # not a supervisor
+    reply, body = sam.request("GET", chat)
+    assert reply.status == 200 and json.loads(body)["can_write"] is False
+    assert sam.post(f"{chat}/send", {"text": "hi"})[0] == 404
+    assert sam.post(f"{chat}/end")[0] == 404
+    assert sam.post(f"{chat}/join")[0] == 200
+    assert json.loads(sam.request("GET", chat)[1])["can_write"] is True
+    assert sam.post(f"{chat}/send", {"text": "I am here too"})[0] == 200
+    assert sam.post(f"{chat}/transfer", {"to": "ben"})[0] == 404  # only ana gives it away
+
+    # A transfer goes only to a colleague whose console is connected now.
+    status, refused = ana.post(f"{chat}/transfer", {"to": "ben"})
+    assert status == 400 and "not open" in refused["message"]
+    assert ana.post(f"{chat}/transfer", {"to": ["ben"]})[0] == 400
+
+    async def transfer_to_connected_ben():
+        client, states, _ = await connect(port, ben.cookie)
+        await until(lambda: states)
+        assert ana.post(f"{chat}/transfer", {"to": "ben"})[0] == 200
+        await until(lambda: any(c["id"] == first.request_id for c in states[-1]["chats"]))
+        await close(client)
+
+    asyncio.run(transfer_to_connected_ben())
+    assert ana.request("GET", chat)[0].status == 404
+    assert ben.request("GET", chat)[0].status == 200
+
+    # Status: one of three words; end-of-chat tags: only those of handoff.yml.
+    assert ben.post("/counselor/api/status", {"status": "asleep"})[0] == 400
+    assert ben.post("/counselor/api/status", {"status": "busy"}) == (200, {"status": "busy"})
+    status, _ = ben.post(f"{chat}/end", {"tags": ["the boy's name was tom"]})
+    assert status == 400 and ben.request("GET", chat)[0].status == 200
+    assert ben.post(f"{chat}/end", {"tags": ["money_demand", "crisis_support"]})[0] == 200
+    ended = [line for line in queue.audit_trail() if line["action"] == "end"]
+    assert ended[-1]["tags"] == ["money_demand", "crisis_support"]
+    assert ("ben", "status_busy") in [
+        (line["counselor"], line["action"]) for line in queue.audit_trail()
+    ]

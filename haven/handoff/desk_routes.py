@@ -86,6 +86,9 @@ class DeskRoutes:
             return self.console.reply({"error": "refused"}, 403)
         to = body.get("to")
         now = console.queue.clock()
+        own = console._live_chat(request_id)
+        if own is None or own.claimed_by != session.counselor:
+            return self.console.reply({"error": "not found"}, 404)
         if not isinstance(to, str) or not console.desk.entry(to).connected(now):
             return self.console.reply(
                 {"error": "colleague", "message": console.texts["transfer_nobody"]}, 400
