@@ -206,6 +206,8 @@
     node.querySelector('.chat-title').prepend(document.createTextNode(t('chat_title') + ' ' + panelCount + ' '));
     node.querySelector('.text').id = textId;
     node.querySelector('.text-label').setAttribute('for', textId);
+    node.querySelector('.canned').id = 'canned-' + panelCount;
+    node.querySelector('.canned-label').setAttribute('for', 'canned-' + panelCount);
     node.querySelector('.to').id = toId;
     node.querySelector('.to-label').setAttribute('for', toId);
     var tags = node.querySelector('.tags');
@@ -247,6 +249,14 @@
         box.value = (box.value ? box.value + '\n\n' : '') + (reply.text || '');
         box.focus();
       });
+    });
+    node.querySelector('.insert-canned').addEventListener('click', function () {
+      var select = node.querySelector('.canned');
+      var chosen = (panel.canned || [])[select.selectedIndex];
+      if (!chosen) { return; }
+      var box = node.querySelector('.text');
+      box.value = (box.value ? box.value + '\n\n' : '') + chosen.text;
+      box.focus();
     });
     node.querySelector('.support').addEventListener('click', function () {
       api('POST', chatPath(id, 'support')).then(function (reply) {
@@ -302,7 +312,23 @@
         node.querySelector(part).hidden = !mine || (part === '.tags' && !node.querySelector('.tags input'));
       });
       fillTransfer(panel);
+      if (panel.canWrite && !panel.canned) { loadCanned(panel); }
       chat.messages.forEach(function (message) { show(panel, message); });
+    });
+  }
+
+  // Canned responses in the young person's language, help lines filled for their region.
+  function loadCanned(panel) {
+    panel.canned = [];
+    api('GET', chatPath(panel.id, 'canned')).then(function (reply) {
+      panel.canned = reply.canned || [];
+      var select = panel.node.querySelector('.canned');
+      select.replaceChildren();
+      panel.canned.forEach(function (entry) {
+        var option = el('option', entry.label);
+        option.value = entry.key;
+        select.appendChild(option);
+      });
     });
   }
 

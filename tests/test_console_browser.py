@@ -12,6 +12,7 @@ import pytest
 from haven.handoff.queue import HandoffQueue
 from haven.storage.crypto import KeyRing
 from tests.running_haven import PROJECT
+from tests.test_canned import region_facts
 from tests.test_counselor_console import PASSWORD, ask, serve
 from tests.test_widget_browser import DESKTOP, RESULTS, Chat, browser  # noqa: F401 - fixture
 
@@ -133,6 +134,15 @@ def test_take_next_transfer_support_and_a_supervisor_who_reads_and_joins(console
     ben.page.locator("#console-alert", has_text="ana gave you a chat.").wait_for()
     ben_panel = ben.page.locator(f".chat-panel[data-id='{at_risk.request_id}']")
     ben_panel.locator(".messages li.notice", has_text="transferred").wait_for()
+
+    # A canned response, the region's help lines in it, goes into ben's message box.
+    ben_panel.locator(".canned option", has_text="Crisis lines of their region").wait_for(
+        state="attached"
+    )
+    ben_panel.locator(".canned").select_option(label="Crisis lines of their region")
+    ben_panel.get_by_role("button", name="Insert", exact=True).click()
+    assert region_facts("uk")["emergency"]["call"] in ben_panel.locator(".text").input_value()
+    ben_panel.locator(".text").fill("")
 
     # Ben asks for support: the supervisor is alerted and sees the chat flagged.
     ben_panel.get_by_role("button", name="Need support").click()

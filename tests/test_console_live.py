@@ -15,6 +15,7 @@ from haven.handoff.queue import HandoffQueue
 from haven.handoff.status import CounselorDesk
 from haven.storage.crypto import KeyRing
 from tests.running_haven import PROJECT
+from tests.test_canned import region_facts
 from tests.test_counselor_console import PASSWORD, Browser, ask, console_with_queue, serve
 
 SOCKET_PATH = "/counselor/socket.io"
@@ -179,6 +180,14 @@ def test_team_routes_check_who_asks(team):
     status, full = ana.post("/counselor/api/take_next")  # two chats: handoff.yml's number
     assert status == 409 and "as many chats" in full["message"]
     chat = f"/counselor/api/chats/{first.request_id}"
+
+    # Canned responses, the help lines filled for the young person's region (uk here).
+    canned = {
+        e["key"]: e["text"] for e in json.loads(ana.request("GET", f"{chat}/canned")[1])["canned"]
+    }
+    assert region_facts("uk")["emergency"]["call"] in canned["crisis_lines"]
+    assert "{" not in "".join(canned.values())
+    assert ben.request("GET", f"{chat}/canned")[0].status == 404
 
     # Only ana reads and writes her chat; sam, a supervisor, reads it, and writes once joined.
     assert ben.request("GET", chat)[0].status == 404

@@ -10,6 +10,7 @@
 | `POST /counselor/api/claim`             | claim a waiting request `{id}`                       |
 | `POST /counselor/api/chats/<id>/send`   | send `{text}` to the young person                    |
 | `GET /counselor/api/chats/<id>/resources` | the region's help lines, in the chat's language   |
+| `GET /counselor/api/chats/<id>/canned`  | canned responses, in its language, for its region    |
 | `POST /counselor/api/chats/<id>/hand_back`, `/end` | back to the bot, or end (`{tags}`)       |
 | `/counselor/socket.io/`                 | the live console: queue and chats pushed (live.py)   |
 
@@ -427,24 +428,59 @@ class CounselorConsole:
 
     async def resources(self, request: Request, request_id: str) -> HTTPResponse:
         """The crisis lines and helplines of the young person's region, in their language."""
+        found = await self._chat_locale(request, request_id)
+        if found is None:
+            return _json({"error": "not found"}, 404)
+        renderer, locale, _ = found
+        lines = renderer.render(
+            "utter_crisis", language=locale.get("language"), region=locale.get("region"), slots={}
+        )
+        return _json({"text": lines["text"] if lines else ""})
+
+    async def canned(self, request: Request, request_id: str) -> HTTPResponse:
+        """The canned responses in the chat's language, help lines filled for its region
+        (haven/packs/canned.py): `{"canned": [{key, label, text}]}`."""
+        from haven.packs.canned import load_canned
+
+        found = await self._chat_locale(request, request_id)
+        if found is None:
+            return _json({"error": "not found"}, 404)
+        renderer, locale, chat = found
+        language, region = locale.get("language"), locale.get("region")
+        slots = {"age_band": chat.age_band}
+        return _json(
+            {
+                "canned": [
+                    {
+                        "key": entry.key,
+                        "label": entry.label,
+                        "text": renderer.fill_text(
+                            entry.text, language=language, region=region, slots=slots
+                        ),
+                    }
+                    for entry in load_canned(language)
+                ]
+            }
+        )
+
+    async def _chat_locale(
+        self, request: Request, request_id: str
+    ) -> tuple[Renderer, dict[str, str], HandoffRequest] | None:
+        """The renderer, the young person's language and region, and the chat: for one of my
+        chats only."""
         session = self._session(request)
         found = self._mine(request_id, session) if session else None
         if found is None:
-            return _json({"error": "not found"}, 404)
+            return None
         from haven.packs.content import content
         from haven.packs.render import Renderer
 
         if self.renderer is None:
             self.renderer = Renderer(content())
         locale = await conversation_locale(
-            request.app,
-            found.conversation_id,
-            {"language": found.language, "region": found.region},
+            request.app, found.conversation_id, {"language": found.language, "region": found.region}
         )
-        lines = self.renderer.render(
-            "utter_crisis", language=locale.get("language"), region=locale.get("region"), slots={}
-        )
-        return _json({"text": lines["text"] if lines else ""})
+        return self.renderer, locale, found
 
     async def finish(self, request: Request, request_id: str, action: str) -> HTTPResponse:
         """Hands the chat back to the bot ("hand_back") or ends it ("end"); the bot resumes."""
@@ -571,6 +607,12 @@ class CounselorConsole:
             "/counselor/api/chats/<request_id>/resources",
             methods=["GET"],
             name="counselor_resources",
+        )
+        add(
+            guarded(self.canned),
+            "/counselor/api/chats/<request_id>/canned",
+            methods=["GET"],
+            name="counselor_canned",
         )
         for action in ("hand_back", "end"):
 
