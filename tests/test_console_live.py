@@ -188,6 +188,11 @@ def test_team_routes_check_who_asks(team):
     assert region_facts("uk")["emergency"]["call"] in canned["crisis_lines"]
     assert "{" not in "".join(canned.values())
     assert ben.request("GET", f"{chat}/canned")[0].status == 404
+    reply, body = ana.request("GET", f"{chat}/resources")
+    assert (
+        reply.status == 200 and region_facts("uk")["emergency"]["call"] in json.loads(body)["text"]
+    )
+    assert ben.request("GET", f"{chat}/resources")[0].status == 404
 
     # Only ana reads and writes her chat; sam, a supervisor, reads it, and writes once joined.
     assert ben.request("GET", chat)[0].status == 404
