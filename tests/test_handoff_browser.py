@@ -76,8 +76,13 @@ def test_young_person_and_counselor_talk_then_haven_takes_over_again(haven, brow
     assert console.locator(".chat-panel .messages li.young_person").inner_text() == (
         "Young person: thank you for coming <b>really</b>"
     )
+    # Unread until the counselor is in that chat: on the panel and on the chat's card.
+    assert console.locator(".chat-panel .badge").inner_text() == "1 new"
+    console.locator("#chats li .unread", has_text="1 new").wait_for()
 
     console.fill(".chat-panel .text", "Hi, I'm Ana. You did the right thing asking.")
+    assert console.locator(".chat-panel .badge").inner_text() == ""  # read
+    assert console.locator("#chats li .unread").count() == 0
     console.click(".chat-panel .send button[type=submit]")
     counselor_message = young.page.locator(".haven-msg--counselor")
     counselor_message.wait_for()
