@@ -145,6 +145,14 @@ class ConsoleLive:
         app.register_listener(stop, "before_server_stop")
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        try:
+            return await self._admit(sid, environ)
+        except Exception as error:  # the database or Redis is away: refused, the page retries
+            logger.error("A live console could not connect: %s", type(error).__name__)
+            return False
+
+    async def _admit(self, sid: str, environ: dict[str, Any]) -> bool:
+        """Whether this socket is a logged-in console reaching us as the console allows."""
         console = self.console
         request = environ.get("sanic.request")
         if request is None or console._refused(request) is not None:
@@ -187,14 +195,12 @@ class ConsoleLive:
 
     async def support_alert(self, request_id: str, counselor: str) -> None:
         """Tells every supervisor, on every process, that a counselor asks for support."""
-        await self.sio.emit("support", {"id": request_id, "counselor": counselor}, room=SUPERVISORS)
+        await self._emit("support", {"id": request_id, "counselor": counselor}, room=SUPERVISORS)
         self.changed()
 
     async def transferred(self, request_id: str, giver: str, to: str) -> None:
         """Tells the colleague (each of their consoles) that a chat is theirs now."""
-        await self.sio.emit(
-            "transferred", {"id": request_id, "from": giver}, room=counselor_room(to)
-        )
+        await self._emit("transferred", {"id": request_id, "from": giver}, room=counselor_room(to))
         self.changed()
 
     def _message_added(self, chat: LiveChat, message: dict[str, Any]) -> None:
@@ -214,7 +220,15 @@ class ConsoleLive:
             return
         data = {"id": request_id, "message": message}
         rooms = [counselor_room(found.claimed_by or ""), SUPERVISORS]
-        await self.sio.emit("message", data, room=rooms)
+        await self._emit("message", data, room=rooms)
+
+    async def _emit(self, event: str, data: Any, **where: Any) -> None:
+        """Emits, logging a failure by its kind only (Redis away a moment: the state is sent
+        again at the next change, and a console that missed a message asks for it)."""
+        try:
+            await self.sio.emit(event, data, **where)
+        except Exception as error:
+            logger.error("The live console could not send %s: %s", event, type(error).__name__)
 
     # --- the state of a console -----------------------------------------------------------
 
@@ -300,7 +314,7 @@ class ConsoleLive:
         for sid, viewer in list(self.viewers.items()):
             if viewer.counselor not in states:
                 states[viewer.counselor] = await _off_loop(self.state_for, viewer.counselor, seen)
-            await self.sio.emit("state", states[viewer.counselor], to=sid)
+            await self._emit("state", states[viewer.counselor], to=sid)
 
     async def _check_sessions(self) -> None:
         """Disconnects consoles whose session ended; marks the others' counselors seen."""
