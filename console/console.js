@@ -195,7 +195,7 @@
     if (panels[id]) { panels[id].node.querySelector('.text').focus(); return; }
     panelCount += 1;
     var node = document.getElementById('panel-template').content.firstElementChild.cloneNode(true);
-    var panel = { id: id, node: node, last: 0, canWrite: false, listed: false };
+    var panel = { id: id, node: node, last: 0, canWrite: false, mine: false, listed: false };
     var textId = 'text-' + panelCount;
     var toId = 'to-' + panelCount;
     var titleId = 'chat-title-' + panelCount;
@@ -292,7 +292,7 @@
     });
     select.value = chosen;
     if (select.selectedIndex < 0 && select.options.length) { select.selectedIndex = 0; }
-    panel.node.querySelector('.transfer').hidden = !panel.canWrite || !select.options.length;
+    panel.node.querySelector('.transfer').hidden = !panel.mine || !select.options.length;
   }
 
   function catchUp(panel) {
@@ -303,6 +303,7 @@
       var node = panel.node;
       var mine = state && state.counselor === chat.counselor;
       panel.canWrite = !!chat.can_write;
+      panel.mine = !!mine;
       node.querySelector('.chat-summary').textContent = (mine ? '' :
         t('with_counselor', { name: chat.counselor }) + ' · ') + describe(chat.summary);
       node.querySelector('.send').hidden = !panel.canWrite;

@@ -159,6 +159,8 @@ def test_take_next_transfer_support_and_a_supervisor_who_reads_and_joins(console
     assert sam.axe_violations() == []
     sam_panel.get_by_role("button", name="Join").click()
     sam_panel.locator(".send").wait_for()
+    for only_bens in (".transfer", ".end", ".hand-back", ".support"):
+        assert sam_panel.locator(only_bens).is_hidden()  # ben's chat: he ends or gives it
     sam_panel.locator(".text").fill("Ben, I'm here with you.")
     sam_panel.locator(".send button[type=submit]").click()
     ben_panel.locator(".messages li.counselor", has_text="I'm here with you").wait_for()
