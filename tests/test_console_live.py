@@ -206,6 +206,8 @@ def test_team_routes_check_who_asks(team):
     assert json.loads(sam.request("GET", chat)[1])["can_write"] is True
     assert sam.post(f"{chat}/send", {"text": "I am here too"})[0] == 200
     assert sam.post(f"{chat}/transfer", {"to": "ben"})[0] == 404  # only ana gives it away
+    assert sam.post(f"{chat}/end")[0] == 404  # and only she ends it
+    assert sam.post(f"{chat}/hand_back")[0] == 404
 
     # A transfer goes only to a colleague whose console is connected now.
     status, refused = ana.post(f"{chat}/transfer", {"to": "ben"})

@@ -399,8 +399,11 @@ class HandoffQueue:
         self, request_id: str, counselor: str, action: str = "end", tags: tuple[str, ...] = ()
     ) -> HandoffRequest:
         """Ends a counselor's chat (`action` is "end" or "hand_back") and deletes the request;
-        `tags` (names from handoff.yml's `end_tags`, checked by the caller) go in the audit line."""
+        `tags` (names from handoff.yml's `end_tags`, checked by the caller) go in the audit line.
+        Only the chat's own counselor ends it (a supervisor who joined does not)."""
         found = self.get_for(request_id, counselor)
+        if found.claimed_by != counselor:
+            raise HandoffError("No such chat.")
         table = self.table
         with Session(self.engine) as session, session.begin():
             session.execute(sa.delete(table).where(table.c.request_id == request_id))
