@@ -236,3 +236,22 @@ def test_team_routes_check_who_asks(team):
     assert ("ben", "status_busy") in [
         (line["counselor"], line["action"]) for line in queue.audit_trail()
     ]
+
+
+def test_logging_out_closes_the_live_socket(console):
+    port, _ = console
+    ben = Browser(port)
+    ben.login("ben")
+
+    async def scenario():
+        client, states, _ = await connect(port, ben.cookie)
+        await until(lambda: states)
+        reply, _ = ben.request("POST", "/counselor/logout", form={"csrf": ben.csrf})
+        assert reply.status == 303
+        await until(lambda: not client.connected, seconds=15)  # the session is gone
+        states.clear()
+        await asyncio.sleep(1)
+        assert states == []  # nothing more reaches it
+        await close(client)
+
+    asyncio.run(scenario())

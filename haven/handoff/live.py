@@ -15,7 +15,7 @@ It is a second `socketio.AsyncServer` at `/counselor/socket.io/`, apart from the
 person's socket ever shares a server with a counselor's. It is closed like the console: a
 connection from outside loopback is refused unless `HAVEN_COUNSELOR_REMOTE=1`, its `Origin` must
 be the console's own, and it needs a live console session (the HttpOnly cookie). Each console's
-session is checked again every `SEEN_EVERY_SECONDS`; a socket whose session ended (logout,
+session is checked again every `SESSION_CHECK_SECONDS`; a socket whose session ended (logout,
 expiry) is disconnected.
 
 Across server processes: with `HAVEN_REDIS_URL`, python-socketio's own `AsyncRedisManager`
@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from socketio import AsyncRedisManager, AsyncServer
 
 from haven.handoff.queue import HandoffError, HandoffRequest
-from haven.handoff.status import SEEN_EVERY_SECONDS, DeskEntry, open_chats_by_counselor
+from haven.handoff.status import DeskEntry, open_chats_by_counselor
 from haven.web.widget_protocol import origin_checker
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 PATH = "/counselor/socket.io/"
 REDIS_CHANNEL = "haven:console-live"
 WATCH_SECONDS = 0.5
+SESSION_CHECK_SECONDS = 10
+"""How often each socket's session is checked again (and its counselor marked seen)."""
 EVERYONE, SUPERVISORS = "counselors", "supervisors"
 
 
@@ -298,7 +300,7 @@ class ConsoleLive:
                 last = None
                 continue
             try:
-                if time.monotonic() - checked >= SEEN_EVERY_SECONDS:
+                if time.monotonic() - checked >= SESSION_CHECK_SECONDS:
                     checked = time.monotonic()
                     await self._check_sessions()
                 seen = await _off_loop(self.snapshot)

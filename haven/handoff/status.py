@@ -2,8 +2,8 @@
 they take at once, and the one answer the young person's side needs: can anyone take a chat now?
 
 A counselor sets their own status in the console. "Available" counts only while their console is
-connected: the live console (haven/handoff/live.py) marks them seen every `SEEN_EVERY_SECONDS`
-while a socket of theirs is open, and not seen once the last one closes, so a closed laptop stops
+connected: the live console (haven/handoff/live.py) marks them seen every few seconds while a
+socket of theirs is open, and not seen once the last one closes, so a closed laptop stops
 counting within `ONLINE_SECONDS`. The number of chats a counselor takes at once is theirs if an
 admin set one (`python -m haven.handoff.cli set NAME --chats N`), else `chats_per_counselor` of
 handoff.yml. A supervisor (`--supervisor`) sees every live chat read-only, may join one, and is
@@ -32,7 +32,6 @@ STATUSES = (AVAILABLE, BUSY, AWAY)
 COUNSELOR, SUPERVISOR = "counselor", "supervisor"
 ONLINE_SECONDS = 90
 """A counselor counts as connected this long after their console was last seen."""
-SEEN_EVERY_SECONDS = 30
 MAX_CHATS = 20
 
 
