@@ -202,6 +202,9 @@ def test_team_routes_check_who_asks(team):
     assert reply.status == 200 and json.loads(body)["can_write"] is False
     assert sam.post(f"{chat}/send", {"text": "hi"})[0] == 404
     assert sam.post(f"{chat}/end")[0] == 404
+    assert ("sam", "supervisor_view") in [
+        (a["counselor"], a["action"]) for a in queue.audit_trail()
+    ]
     assert sam.post(f"{chat}/join")[0] == 200
     assert json.loads(sam.request("GET", chat)[1])["can_write"] is True
     assert sam.post(f"{chat}/send", {"text": "I am here too"})[0] == 200

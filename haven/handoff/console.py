@@ -402,6 +402,8 @@ class CounselorConsole:
             after = int(request.args.get("after", "0"))
         except ValueError:
             after = 0
+        if watching and after == 0:  # a supervisor opened a colleague's chat to read it
+            self.queue.record(session.counselor, "supervisor_view", request_id)
         return _json(
             {
                 "summary": found.summary(self.queue.clock()),
