@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # the parts are imported when first built, so a command line 
     from haven.handoff.counselors import CounselorAccounts
     from haven.handoff.queue import HandoffDesk, HandoffQueue, NewRequestLimit
     from haven.handoff.relay import HandoffRelay
+    from haven.handoff.status import CounselorDesk
     from haven.metrics.endpoint import MetricsEndpoint
     from haven.packs.content import ContentPacks
     from haven.packs.render import Renderer
@@ -323,7 +324,17 @@ class Services:
             self.counselor_accounts,
             self.settings.handoff,
             new_requests=self.new_request_limit,
+            desk=self.counselor_desk,
         )
+
+    @cached_property
+    def counselor_desk(self) -> CounselorDesk:
+        """Each counselor's status, role and number of chats at once (haven/handoff/status.py)."""
+        from haven.handoff.status import CounselorDesk
+
+        desk = CounselorDesk(self.storage.db_url, self.settings.handoff.chats_per_counselor)
+        desk.create_schema()
+        return desk
 
     @cached_property
     def relay(self) -> HandoffRelay:
@@ -346,6 +357,9 @@ class Services:
         sessions, limiter = console_state(
             handoff.session_minutes, self.key_ring.login_limit_key(), client
         )
+        from haven.handoff.live import ConsoleLive
+
+        redis_url = self.settings.redis_url
         console = CounselorConsole(
             relay or self.relay,
             self.handoff_queue,
@@ -357,5 +371,10 @@ class Services:
             pause_bot=pause_bot or no_bot_to_pause,
             background=self.background,
             renderer=lambda: self.renderer,  # read when a counselor first asks for help lines
+            desk=self.counselor_desk,
+            end_tags=handoff.end_tags,
+            # Across processes through python-socketio's own Redis manager (pub/sub only), on
+            # the same HAVEN_REDIS_URL.
+            live=lambda made: ConsoleLive(made, redis_url=redis_url),
         )
         return console

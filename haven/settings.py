@@ -264,6 +264,9 @@ class HandoffSettings:
     new_requests_window_minutes: float = 10.0
     # The shortest password a counselor account may have (`password_min_chars`), 8 or more.
     password_min_chars: int = 12
+    # The counselor console (haven/handoff/status.py, haven/handoff/live.py).
+    chats_per_counselor: int = 2
+    end_tags: tuple[str, ...] = ()
 
     @classmethod
     def load(
@@ -326,6 +329,8 @@ class HandoffSettings:
             new_requests_overall=_whole(limits, "overall", path.name),
             new_requests_window_minutes=_window_minutes(limits["window_minutes"], path.name),
             password_min_chars=_password_min_chars(data.get("password_min_chars", 12), path.name),
+            chats_per_counselor=_chats_per_counselor(data.get("chats_per_counselor", 2), path.name),
+            end_tags=_end_tags(data.get("end_tags") or [], path.name),
         )
 
     def on_duty(self, when: float) -> bool:
@@ -356,6 +361,23 @@ def _password_min_chars(value: Any, file_name: str) -> int:
             f"{file_name}: password_min_chars must be a whole number from 8 to 1024."
         )
     return value
+
+
+def _chats_per_counselor(value: Any, file_name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
+        raise StorageConfigError(f"{file_name}: chats_per_counselor must be a whole number, 1-20.")
+    return value
+
+
+def _end_tags(value: Any, file_name: str) -> tuple[str, ...]:
+    """End-of-chat tags: short names a counselor picks from (never free text)."""
+    if not isinstance(value, list) or not all(
+        isinstance(tag, str) and re.fullmatch(r"[a-z][a-z0-9_]{0,39}", tag) for tag in value
+    ):
+        raise StorageConfigError(
+            f"{file_name}: end_tags must be a list of short names like money_demand."
+        )
+    return tuple(dict.fromkeys(value))
 
 
 def _window_minutes(value: Any, file_name: str) -> float:

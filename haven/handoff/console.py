@@ -12,7 +12,12 @@
 | `POST /counselor/api/chats/<id>/send`   | send `{text}` to the young person                    |
 | `POST /counselor/api/chats/<id>/typing` | `{typing}`: the counselor's typing dots in the widget |
 | `GET /counselor/api/chats/<id>/resources` | the region's help lines, in the chat's language   |
-| `POST /counselor/api/chats/<id>/hand_back`, `/end` | back to the bot, or end                   |
+| `GET /counselor/api/chats/<id>/canned`  | canned responses, in its language, for its region    |
+| `POST /counselor/api/chats/<id>/hand_back`, `/end` | back to the bot, or end (`{tags}`)       |
+| `/counselor/socket.io/`                 | the live console: queue and chats pushed (live.py)   |
+
+Status, take next, transfer, support and a supervisor's join are in haven/handoff/desk_routes.py;
+a supervisor (haven/handoff/status.py) may also read any live chat (`GET .../chats/<id>`).
 
 Closed by default: the server listens on loopback only, and the console also refuses any request
 that does not come from a loopback address unless `HAVEN_COUNSELOR_REMOTE=1` (behind a proxy
@@ -68,6 +73,8 @@ from haven.handoff.counselors import (
     LoginLimiter,
     login_input_ok,
 )
+from haven.handoff.desk_routes import DeskRoutes
+from haven.handoff.live import ConsoleLive
 from haven.handoff.queue import (
     HandoffError,
     HandoffQueue,
@@ -76,6 +83,8 @@ from haven.handoff.queue import (
     purge_periodically,
 )
 from haven.handoff.relay import NOTICE, HandoffRelay, LiveChat
+from haven.handoff.status import CounselorDesk
+from haven.handoff.tags import UnknownTag, checked_end_tags, count_end_tags
 from haven.handoff.waiting import Locale, WaitingNotices
 from haven.packs.channel_messages import load_channel_messages
 from haven.packs.console_texts import load_console_texts
@@ -91,6 +100,7 @@ from haven.web.widget_site import COMMON_HEADERS
 logger = logging.getLogger(__name__)
 
 CONSOLE_DIR = PROJECT_ROOT / "console"
+WIDGET_VENDOR = PROJECT_ROOT / "widget" / "vendor"
 COOKIE = "haven_counselor"
 MAX_TEXT = 4000
 FIELD = re.compile(r"\{\{(\w+)\}\}|\{(\w+)\}")
@@ -173,8 +183,16 @@ class CounselorConsole:
         pause_bot: PauseBot = no_bot_to_pause,
         background: BackgroundTasks | None = None,
         renderer: Callable[[], Renderer] | None = None,
+        desk: CounselorDesk | None = None,
+        end_tags: tuple[str, ...] = (),
+        live: Callable[[CounselorConsole], ConsoleLive] = ConsoleLive,
     ) -> None:
         self.relay = relay
+        if desk is None:
+            desk = CounselorDesk(queue.engine.url.render_as_string(hide_password=False))
+            desk.create_schema()
+        self.desk = desk
+        self.end_tags = end_tags
         self.pause_bot = pause_bot
         self.queue = queue
         self.accounts = accounts
@@ -193,11 +211,22 @@ class CounselorConsole:
         self.threads = ThreadPoolExecutor(
             max_workers=CONSOLE_THREADS, thread_name_prefix="haven-console"
         )
+        self.live = live(self)
+        self.desk_routes = DeskRoutes(self)
 
     async def _blocking(self, work: Callable[..., T], *arguments: Any) -> T:
         """Runs `work` on the console's threads, so the event loop goes on meanwhile."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.threads, functools.partial(work, *arguments))
+
+    @staticmethod
+    def reply(body: Any, status: int = 200) -> HTTPResponse:
+        """A JSON answer with the console's headers (for haven/handoff/desk_routes.py)."""
+        return _json(body, status)
+
+    def live_changed(self) -> None:
+        """Something consoles show changed here: push it now (not at the next watch)."""
+        self.live.changed()
 
     @classmethod
     def default(
@@ -480,17 +509,7 @@ class CounselorConsole:
         session = await self._session(request)
         if session is None:
             return _json({"error": "login"}, 401)
-        now = self.queue.clock()
-        return _json(
-            {
-                "counselor": session.counselor,
-                "queue": [r.summary(now) for r in self.queue.waiting()],
-                "chats": [
-                    {**r.summary(now), "live": self.relay.live(r.conversation_id) is not None}
-                    for r in self.queue.chats_of(session.counselor)
-                ],
-            }
-        )
+        return _json(self.live.state_for(session.counselor))
 
     async def claim(self, request: Request) -> HTTPResponse:
         """Claims a waiting request, pauses the bot and tells the young person."""
@@ -503,13 +522,18 @@ class CounselorConsole:
             return _json({"error": "left", "message": self.texts["claim_left"]}, 410)
         except HandoffError:
             return _json({"error": "gone", "message": self.texts["claim_gone"]}, 409)
-        await self.relay.open(_live(claimed, session.counselor))
-        await self.pause_bot(request.app, claimed.conversation_id, True)
-        await self._notice(request.app, claimed, "handoff_joined")
+        await self.opened(request.app, claimed, session.counselor)
+        return _json({"id": claimed.request_id})
+
+    async def opened(self, app: Any, claimed: HandoffRequest, counselor: str) -> None:
+        """After a claim: the chat opens here, the bot pauses, the young person is told."""
+        await self.relay.open(_live(claimed, counselor))
+        await self.pause_bot(app, claimed.conversation_id, True)
+        await self._notice(app, claimed, "handoff_joined")
         if claimed.share_summary:
             # The young person said yes: their widget sends this chat's earlier messages.
             await self.relay.ask_for_transcript(claimed.conversation_id)
-        return _json({"id": claimed.request_id})
+        self.live_changed()
 
     async def chat(self, request: Request, request_id: str) -> HTTPResponse:
         """The live messages of one of my chats.
@@ -521,19 +545,26 @@ class CounselorConsole:
         if session is None:
             return _json({"error": "login"}, 401)
         found = self._mine(request_id, session)
+        watching = found is None and self.desk.entry(session.counselor).supervisor
+        if watching:  # a supervisor reads any live chat held here (read-only until they join)
+            found = self._live_chat(request_id)
         if found is None:
             return _json({"error": "not found"}, 404)
         chat = self.relay.by_request(request_id)
-        if chat is None:
-            chat = _live(found, session.counselor)
+        if chat is None and not watching:
+            chat = _live(found, found.claimed_by or session.counselor)
             await self.relay.open(chat)
         try:
             after = int(request.args.get("after", "0"))
         except ValueError:
             after = 0
+        if watching and after == 0:  # a supervisor opened a colleague's chat to read it
+            self.queue.record(session.counselor, "supervisor_view", request_id)
         return _json(
             {
                 "summary": found.summary(self.queue.clock()),
+                "counselor": found.claimed_by,
+                "can_write": found.with_counselor(session.counselor),
                 "live": chat is not None,
                 "messages": chat.after(after) if chat else [],
                 "typing": bool(chat and chat.young_person_typing()),
@@ -567,34 +598,75 @@ class CounselorConsole:
 
     async def resources(self, request: Request, request_id: str) -> HTTPResponse:
         """The crisis lines and helplines of the young person's region, in their language."""
+        found = await self._chat_locale(request, request_id)
+        if found is None:
+            return _json({"error": "not found"}, 404)
+        renderer, locale, _ = found
+        lines = renderer.render(
+            "utter_crisis", language=locale.get("language"), region=locale.get("region"), slots={}
+        )
+        return _json({"text": lines["text"] if lines else ""})
+
+    async def canned(self, request: Request, request_id: str) -> HTTPResponse:
+        """The canned responses in the chat's language, help lines filled for its region
+        (haven/packs/canned.py): `{"canned": [{key, label, text}]}`."""
+        from haven.packs.canned import load_canned
+
+        found = await self._chat_locale(request, request_id)
+        if found is None:
+            return _json({"error": "not found"}, 404)
+        renderer, locale, chat = found
+        language, region = locale.get("language"), locale.get("region")
+        slots = {"age_band": chat.age_band}
+        return _json(
+            {
+                "canned": [
+                    {
+                        "key": entry.key,
+                        "label": entry.label,
+                        "text": renderer.fill_text(
+                            entry.text, language=language, region=region, slots=slots
+                        ),
+                    }
+                    for entry in load_canned(language)
+                ]
+            }
+        )
+
+    async def _chat_locale(
+        self, request: Request, request_id: str
+    ) -> tuple[Renderer, dict[str, str], HandoffRequest] | None:
+        """The renderer, the young person's language and region, and the chat: for one of my
+        chats only."""
         session = await self._session(request)
         found = self._mine(request_id, session) if session else None
         if found is None:
-            return _json({"error": "not found"}, 404)
+            return None
         from haven.packs.content import content
         from haven.packs.render import Renderer
 
         if self.renderer is None:
             self.renderer = self._make_renderer() if self._make_renderer else Renderer(content())
         locale = await conversation_locale(
-            request.app,
-            found.conversation_id,
-            {"language": found.language, "region": found.region},
+            request.app, found.conversation_id, {"language": found.language, "region": found.region}
         )
-        lines = self.renderer.render(
-            "utter_crisis", language=locale.get("language"), region=locale.get("region"), slots={}
-        )
-        return _json({"text": lines["text"] if lines else ""})
+        return self.renderer, locale, found
 
     async def finish(self, request: Request, request_id: str, action: str) -> HTTPResponse:
         """Hands the chat back to the bot ("hand_back") or ends it ("end"); the bot resumes."""
-        session, _ = await self._api_post(request)
+        session, body = await self._api_post(request)
         if session is None:
             return _json({"error": "refused"}, 403)
         try:
-            ended = self.queue.end(request_id, session.counselor, action)
+            tags = checked_end_tags(body.get("tags"), self.end_tags)
+        except UnknownTag as error:
+            return _json({"error": "tags", "message": str(error)}, 400)
+        try:
+            ended = self.queue.end(request_id, session.counselor, action, tags)
         except HandoffError:
             return _json({"error": "not found"}, 404)
+        count_end_tags(tags)
+        self.live_changed()
         await self.relay.close(ended.conversation_id)
         await self.pause_bot(request.app, ended.conversation_id, False)
         await self._notice(
@@ -605,6 +677,12 @@ class CounselorConsole:
     async def _api_post(self, request: Request) -> tuple[ConsoleSession | None, dict[str, Any]]:
         body = request.json if isinstance(request.json, dict) else {}
         return await self._post_session(request, request.headers.get("x-csrf-token")), body
+
+    def _live_chat(self, request_id: str) -> HandoffRequest | None:
+        try:
+            return self.queue.live_chat(request_id)
+        except HandoffError:
+            return None
 
     def _mine(self, request_id: str, session: ConsoleSession) -> HandoffRequest | None:
         try:
@@ -655,8 +733,10 @@ class CounselorConsole:
         def asset(name: str) -> Any:
             def serve(request: Request) -> HTTPResponse:
                 content_type = "text/javascript" if name.endswith(".js") else "text/css"
+                # socket.io-client is the widget's vendored copy (widget/vendor/, `make vendor`).
+                folder = WIDGET_VENDOR if name == "socket.io.min.js" else CONSOLE_DIR
                 return response.raw(
-                    (CONSOLE_DIR / name).read_bytes(),
+                    (folder / name).read_bytes(),
                     content_type=f"{content_type}; charset=utf-8",
                     headers=PAGE_HEADERS,
                 )
@@ -675,8 +755,11 @@ class CounselorConsole:
         app.register_listener(stop_purger, "before_server_stop")
         add = app.add_route
         add(guarded(self.page), "/counselor", methods=["GET"], name="counselor_page")
-        for name in ("console.js", "console.css"):
+        for name in ("console.js", "live.js", "console.css", "socket.io.min.js"):
             add(guarded(asset(name)), f"/counselor/{name}", methods=["GET"], name=name)
+        self.live.attach(app)
+        for path, handler in self.desk_routes.routes():
+            add(guarded(handler), path, methods=["POST"], name=f"counselor_{handler.__name__}")
         add(guarded(self.login), "/counselor/login", methods=["POST"], name="counselor_login")
         add(guarded(self.logout), "/counselor/logout", methods=["POST"], name="counselor_logout")
         add(guarded(self.password), "/counselor/password", methods=["GET", "POST"])
@@ -705,6 +788,12 @@ class CounselorConsole:
             "/counselor/api/chats/<request_id>/typing",
             methods=["POST"],
             name="counselor_typing",
+        )
+        add(
+            guarded(self.canned),
+            "/counselor/api/chats/<request_id>/canned",
+            methods=["GET"],
+            name="counselor_canned",
         )
         for action in ("hand_back", "end"):
 

@@ -89,6 +89,13 @@ class HandoffRequest:
     status: str = WAITING
     claimed_by: str | None = None
     share_summary: bool | None = None
+    joined: list[str] = field(default_factory=list)
+    """Supervisors who joined the chat (they may write in it too)."""
+    needs_support: bool = False
+
+    def with_counselor(self, name: str) -> bool:
+        """Whether `name` holds this chat or joined it."""
+        return self.status == CLAIMED and (self.claimed_by == name or name in self.joined)
 
     def waiting_minutes(self, now: float) -> int:
         """Whole minutes since the request was made."""
@@ -315,14 +322,66 @@ class HandoffQueue:
         """The requests this counselor has claimed and not ended."""
         return [r for r in self._all(CLAIMED) if r.claimed_by == counselor]
 
+    def claimed(self) -> list[HandoffRequest]:
+        """Every chat a counselor has now (what a supervisor sees), the longest first."""
+        return sorted(self._all(CLAIMED), key=lambda r: r.requested_at)
+
     def get_for(self, request_id: str, counselor: str) -> HandoffRequest:
-        """A claimed request of this counselor; `HandoffError` for anyone else's or none."""
+        """A claimed request this counselor holds or joined; `HandoffError` for any other."""
         found = self._get(request_id)
-        if found is None or found.status != CLAIMED or found.claimed_by != counselor:
+        if found is None or not found.with_counselor(counselor):
             raise HandoffError("No such chat.")
         return found
 
-    def claim(self, request_id: str, counselor: str) -> HandoffRequest:
+    def live_chat(self, request_id: str) -> HandoffRequest:
+        """Any claimed request (for a supervisor's read-only view); `HandoffError` if none."""
+        found = self._get(request_id)
+        if found is None or found.status != CLAIMED:
+            raise HandoffError("No such chat.")
+        return found
+
+    def take_next(self, counselor: str) -> HandoffRequest | None:
+        """Claims the most urgent waiting request (at risk first, then the longest waiting);
+        None when nobody is waiting. One taken by someone else a moment before is skipped."""
+        for waiting in self.waiting():
+            try:
+                return self.claim(waiting.request_id, counselor, action="take_next")
+            except HandoffError:
+                continue
+        return None
+
+    def transfer(self, request_id: str, counselor: str, to: str) -> HandoffRequest:
+        """Gives one of this counselor's chats to a colleague (recorded with both names)."""
+        found = self._get(request_id)
+        if found is None or found.status != CLAIMED or found.claimed_by != counselor:
+            raise HandoffError("No such chat.")
+        if to == counselor:
+            raise HandoffError("This chat is already yours.")
+        moved = replace(
+            found, claimed_by=to, joined=[n for n in found.joined if n != to], needs_support=False
+        )
+        self._save(moved)
+        self.record(counselor, "transfer", request_id, to=to)
+        return moved
+
+    def join(self, request_id: str, supervisor: str) -> HandoffRequest:
+        """A supervisor joins a live chat: from now on they may write in it too."""
+        found = self.live_chat(request_id)
+        if found.with_counselor(supervisor):
+            return found
+        joined = replace(found, joined=[*found.joined, supervisor])
+        self._save(joined)
+        self.record(supervisor, "supervisor_join", request_id)
+        return joined
+
+    def flag_support(self, request_id: str, counselor: str) -> HandoffRequest:
+        """The counselor asks a supervisor for support with this chat."""
+        flagged = replace(self.get_for(request_id, counselor), needs_support=True)
+        self._save(flagged)
+        self.record(counselor, "need_support", request_id)
+        return flagged
+
+    def claim(self, request_id: str, counselor: str, action: str = "claim") -> HandoffRequest:
         """Gives a waiting request to a counselor; `YoungPersonLeft` if the young person left,
         `HandoffError` if it is gone, expired or taken."""
         self.purge_expired()
@@ -340,26 +399,36 @@ class HandoffQueue:
             session.execute(
                 sa.update(table).where(table.c.id == row.id).values(**self._values(claimed))
             )
-        self.record(counselor, "claim", request_id)
+        self.record(counselor, action, request_id)
         counts.handoff_claimed(self.clock() - claimed.requested_at)
         self.waits.add(self.clock() - claimed.requested_at)
         return claimed
 
-    def end(self, request_id: str, counselor: str, action: str = "end") -> HandoffRequest:
-        """Ends a counselor's chat (`action` is "end" or "hand_back") and deletes the request."""
+    def end(
+        self, request_id: str, counselor: str, action: str = "end", tags: tuple[str, ...] = ()
+    ) -> HandoffRequest:
+        """Ends a counselor's chat (`action` is "end" or "hand_back") and deletes the request;
+        `tags` (names from handoff.yml's `end_tags`, checked by the caller) go in the audit line.
+        Only the chat's own counselor ends it (a supervisor who joined does not)."""
         found = self.get_for(request_id, counselor)
+        if found.claimed_by != counselor:
+            raise HandoffError("No such chat.")
         table = self.table
         with Session(self.engine) as session, session.begin():
             session.execute(sa.delete(table).where(table.c.request_id == request_id))
-        self.record(counselor, action, request_id)
+        self.record(counselor, action, request_id, **({"tags": list(tags)} if tags else {}))
         return replace(found, status=ENDED)
 
     # --- audit trail ----------------------------------------------------------------------
 
-    def record(self, counselor: str | None, action: str, request_id: str | None = None) -> None:
-        """Adds an encrypted line to the audit trail (`counselor` None: the young person's side)."""
+    def record(
+        self, counselor: str | None, action: str, request_id: str | None = None, **detail: Any
+    ) -> None:
+        """Adds an encrypted line to the audit trail (`counselor` None: the young person's side);
+        `detail` is what the action needs besides (a transfer's colleague, end-of-chat tags)."""
         now = self.clock()
         body = {"counselor": counselor, "action": action, "request": request_id, "at": now}
+        body.update(detail)
         sealed = self.sealed_audit.sealed_values(self.key_ring, body, _AUDIT_AAD)
         with Session(self.engine) as session, session.begin():
             session.execute(sa.insert(self.audit_table).values(created_at=int(now), **sealed))
@@ -554,8 +623,8 @@ class HandoffDesk:
     """Files a young person's request and says whether a counselor can come now.
 
     A counselor can come when it is within the hours of `handoff.yml` and at least one counselor
-    has the console open. Either way the request is kept (for `keep_minutes` while waiting).
-    A new request over `NewRequestLimit` is not filed.
+    can take a chat now (`counselor_can_take_chat_now`). Either way the request is kept (for
+    `keep_minutes` while waiting). A new request over `NewRequestLimit` is not filed.
     """
 
     def __init__(
@@ -565,16 +634,29 @@ class HandoffDesk:
         settings: Any,
         clock: Callable[[], float] = time.time,
         new_requests: NewRequestLimit | None = None,
+        desk: Any = None,
     ) -> None:
         self.queue = queue
         self.accounts = accounts
+        if desk is None:
+            from haven.handoff.status import CounselorDesk
+
+            url = queue.engine.url.render_as_string(hide_password=False)
+            desk = CounselorDesk(url, getattr(settings, "chats_per_counselor", 2))
+            desk.create_schema()
+        self.desk = desk
         self.settings = settings
         self.clock = clock
         self.new_requests = new_requests or NewRequestLimit.in_memory(settings)
 
     def counselor_available(self) -> bool:
-        """Within duty hours and someone logged in."""
-        return self.settings.on_duty(self.clock()) and self.accounts.anyone_online()
+        """Within duty hours and a counselor can take a chat now (haven/handoff/status.py:
+        available, their console connected, under their number of chats)."""
+        from haven.handoff.status import counselor_can_take_chat_now
+
+        return self.settings.on_duty(self.clock()) and counselor_can_take_chat_now(
+            self.desk, self.queue
+        )
 
     def ask(self, conversation_id: str, address: str, **details: Any) -> str:
         """Files (or refreshes) the request with `HandoffQueue.request`'s details (language,

@@ -99,6 +99,9 @@ class LiveChat:
         """Whether the young person typed in the last `TYPING_SECONDS` (and did not send yet)."""
         return time.time() < self.young_person_typing_until
 
+    listener: Callable[[LiveChat, dict[str, Any]], None] | None = None
+    """Told of each message as it is added (the live console pushes it to the counselor)."""
+
     def add(self, sender: str, text: str, **extra: Any) -> dict[str, Any]:
         """Appends a message (numbered, so the console asks only for newer ones)."""
         message = {"n": self.next_number, "from": sender, "text": text, "at": time.time(), **extra}
@@ -107,6 +110,8 @@ class LiveChat:
         del self.messages[:-MAX_MESSAGES]
         self.changed.set()
         self.changed = asyncio.Event()
+        if self.listener is not None:
+            self.listener(self, message)
         return message
 
     def after(self, number: int) -> list[dict[str, Any]]:
@@ -125,12 +130,15 @@ class HandoffRelay:
         # Set by the web chat channel: the queue may have changed (the conversation claimed, if
         # known), so waiting young people are told their new place.
         self.on_queue_change: Callable[[str | None], None] | None = None
+        # Set by the live console (haven/handoff/live.py): each chat's messages as they come.
+        self.on_message: Callable[[LiveChat, dict[str, Any]], None] | None = None
 
     async def start(self) -> None:
         """Starts whatever the relay needs on the server's event loop (nothing in-process)."""
 
     async def open(self, chat: LiveChat) -> None:
         """From now on the young person's messages go to this chat, not to the bot."""
+        chat.listener = self.on_message
         self._chats[chat.conversation_id] = chat
         self._queue_changed_here(chat.conversation_id)
 
@@ -177,6 +185,8 @@ class HandoffRelay:
         chat.young_person_typing_until = time.time() + TYPING_SECONDS if typing else 0.0
         chat.changed.set()
         chat.changed = asyncio.Event()
+        if chat.listener is not None:  # the live console shows the dots at once
+            chat.listener(chat, {"kind": TYPING, "typing": bool(typing)})
         return True
 
     async def typing_from_counselor(self, conversation_id: str, typing: bool) -> None:

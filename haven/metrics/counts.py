@@ -41,17 +41,17 @@ CRISIS_REPLIES = {"utter_crisis": "direct", "utter_safety_check": "gentle"}
 CRISIS_KINDS = ("direct", "gentle")
 HELPED_ANSWERS = ("yes", "a_bit", "no")
 """The answers to "did this help?"."""
-END_OF_CHAT_TAGS = (
-    "sextortion",
-    "other_online_harm",
-    "crisis",
-    "referred_to_police",
-    "referred_to_helpline",
-    "takedown",
-    "no_reply",
-    "other",
-)
-"""What a counselor may tag a chat with when it ends: a fixed list, never free text."""
+
+
+def _end_tags_of_handoff_yml() -> tuple[str, ...]:
+    from haven.settings import HandoffSettings
+
+    return HandoffSettings.load(environ={}).end_tags  # the file only: the tags have no override
+
+
+END_OF_CHAT_TAGS = _end_tags_of_handoff_yml()
+"""What a counselor may tag a chat with when it ends: handoff.yml's `end_tags`, a fixed list
+the NGO chooses, never free text."""
 WAIT_BUCKETS_SECONDS = (60.0, 300.0, 900.0, 1800.0, 3600.0, float("inf"))
 """Coarse: within a minute, 5, 15 and 30 minutes, an hour, longer."""
 

@@ -12,7 +12,8 @@ that every figure of speech in a `crisis.yml` is tested and describes no crisis 
 every phone number against the numbering data of its country (haven/packs/phone_check.py), renders
 every reply in every language, region and age band and reads it as a user would
 (haven/packs/reply_check.py), and checks the counselor console's texts (`console.yml`) against
-English.
+English, its canned responses (`canned.yml`, each filled for every region) and the words of
+handoff.yml's end-of-chat tags.
 
 `--sources` prints instead the table of docs/sources.md: one row per fact of every pack, with
 where it was checked, when, and whether it is verified (`make sources` rewrites that file, and a
@@ -31,6 +32,7 @@ from pathlib import Path
 import yaml
 
 from haven.nlu.crisis_patterns import normalise
+from haven.packs.canned import check_canned, check_canned_rendering, check_end_tag_texts
 from haven.packs.channel_messages import NOTICES
 from haven.packs.console_texts import check_console_texts
 from haven.packs.content import (
@@ -50,6 +52,7 @@ from haven.packs.pack_reader import ProblemReport
 from haven.packs.phone_check import check_phone_numbers
 from haven.packs.render import OTHER_PLACEHOLDERS, PLACEHOLDER, REGION_PLACEHOLDERS
 from haven.packs.reply_check import check_replies
+from haven.settings import HandoffSettings
 
 DOMAIN_FILE = PROJECT_DIR / "domain.yml"
 PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?\Z")
@@ -94,6 +97,10 @@ def check(content_dir: Path = CONTENT_DIR, domain_file: Path = DOMAIN_FILE) -> C
             problems += check_replies(packs)
     console = ProblemReport()
     check_console_texts(content_dir, console)
+    check_canned(content_dir, console)
+    if DEFAULT_LANGUAGE in packs.languages and not packs.errors:
+        check_canned_rendering(packs, content_dir, console)
+    check_end_tag_texts(HandoffSettings.load().end_tags, content_dir, console)
     problems += console.problems
     return CheckResult(packs, problems)
 

@@ -136,6 +136,20 @@ class Renderer:
             message["buttons"] = [{"title": t, "payload": p} for t, p in buttons]
         return message
 
+    def fill_text(
+        self,
+        text: str,
+        *,
+        language: str | None,
+        region: str | None,
+        slots: Mapping[str, Any] | None = None,
+    ) -> str:
+        """`text` (not a response of the packs: a counselor's canned response) with its region
+        placeholders filled from the help directory of `region`, as `render` fills them."""
+        pack = self.language(language)
+        facts = _Facts(self, pack, self.region(region), adult=is_adult(slots or {}))
+        return fill(text, lambda name: pack.name if name == "language_name" else facts.get(name))
+
     def channel_message(self, key: str, *, language: str | None, region: str | None) -> str:
         """What the chat channel says itself (`channel:` in language.yml)."""
         pack = self.language(language)

@@ -1,16 +1,21 @@
 """A handoff across two Rasa servers (PostgreSQL, Redis): the young person's web chat is on one,
 the counselor's console on the other; their messages, and the earlier chat the young person agreed
-to share, cross through Redis pub/sub, and the counselor's login works on either server."""
+to share, cross through Redis pub/sub, and the counselor's login works on either server. The
+counselor's live socket is on the young person's server: the request filed there reaches it within
+a second, and the young person's messages, held by the chat on the console's server, come back to
+it through python-socketio's Redis manager."""
 
 import asyncio
 import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 from tests.integration.test_handoff_server import wait_for, young_person
+from tests.support.console_live import close, connect, until
 from tests.support.counselor_console import PASSWORD, Browser
 from tests.support.running_haven import PROJECT, disconnect
 
@@ -33,13 +38,18 @@ def test_counselor_and_young_person_on_different_servers(two_servers):
     assert elsewhere.request("GET", "/counselor/api/state")[0].status == 200
 
     async def scenario():
+        live, states, live_messages = await connect(widget_server.rasa_port, counselor.cookie)
+        await until(lambda: states)  # ana's console is connected: she can take a chat
         client, pushed = await young_person(widget_server)
         asked = []
         client.on("transcript_request", lambda *_: asked.append(True))
         said = await client.call(
             "user_uttered", {"message": "/request_human", "seq": 1}, timeout=60
         )
+        filed = time.monotonic()  # the action server filed it before this answer
         assert "and it can be longer" in said["messages"][0]["text"]  # ana is online elsewhere
+        await until(lambda: states[-1]["queue"], seconds=1.0)
+        assert time.monotonic() - filed < 1.0
         await client.call("user_uttered", {"message": "/affirm", "seq": 4}, timeout=60)
         state = json.loads(counselor.request("GET", "/counselor/api/state")[1])
         (waiting,) = state["queue"]
@@ -66,6 +76,11 @@ def test_counselor_and_young_person_on_different_servers(two_servers):
             return [m["text"] for m in chat["messages"] if m["from"] == "young_person"]
 
         assert await wait_for(young_messages) == ["hello from far away"]
+        # Held by the chat on the console's server, pushed to ana's socket on this one.
+        await until(
+            lambda: any(m["message"]["text"] == "hello from far away" for m in live_messages)
+        )
+        assert {m["id"] for m in live_messages} == {claimed["id"]}
         assert counselor.post(f"{chat_path}/send", {"text": "hello back"})[0] == 200
         await wait_for(lambda: any(m.get("from") == "counselor" for m in pushed))
         assert counselor.post(f"{chat_path}/hand_back")[0] == 200
@@ -73,5 +88,6 @@ def test_counselor_and_young_person_on_different_servers(two_servers):
         said = await client.call("user_uttered", {"message": "/show_menu", "seq": 3}, timeout=60)
         assert said["messages"]  # the bot, on the other server, answers again
         await disconnect(client)
+        await close(live)
 
     asyncio.run(scenario())

@@ -82,6 +82,10 @@ def test_a_counselor_takes_over_and_hands_back(haven):
     assert counselor.login("ana")[0].status == 303
 
     async def scenario():
+        from tests.test_console_live import close, connect, until
+
+        live, states, _ = await connect(haven.rasa_port, counselor.cookie)
+        await until(lambda: states)  # ana's console is open: she can take a chat
         client, pushed = await young_person(haven)
         await client.call("user_uttered", {"message": AUSTRALIA, "seq": 10}, timeout=60)
         said = await client.call(
@@ -126,6 +130,7 @@ def test_a_counselor_takes_over_and_hands_back(haven):
         said = await client.call("user_uttered", {"message": "/show_menu", "seq": 14}, timeout=60)
         assert said["messages"], "the bot answers again"
         await disconnect(client)
+        await close(live)
 
     asyncio.run(scenario())
     stored = b"".join(p.read_bytes() for p in (haven.tmp / "data").glob("haven.db*"))

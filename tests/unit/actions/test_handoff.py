@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.handoff as handoff_actions
 from haven.handoff.queue import ADDRESS_METADATA, HandoffDesk, HandoffQueue
+from haven.handoff.status import CounselorDesk
 from haven.services import Services
 from haven.settings import HandoffSettings
 from haven.storage.crypto import KeyRing, generate_key_line
@@ -29,7 +30,13 @@ def make_desk(tmp_path, monkeypatch):
         ring = KeyRing.parse(generate_key_line("k1"))
         queue = HandoffQueue(f"sqlite:///{tmp_path / 'h.db'}", ring, clock=lambda: NOW)
         queue.create_schema()
-        desk = HandoffDesk(queue, Accounts(online), settings or HandoffSettings(), lambda: NOW)
+        counselors = CounselorDesk(f"sqlite:///{tmp_path / 'h.db'}", clock=lambda: NOW)
+        counselors.create_schema()
+        if online:  # ana's console is connected and she is available
+            counselors.seen("ana")
+        desk = HandoffDesk(
+            queue, Accounts(online), settings or HandoffSettings(), lambda: NOW, desk=counselors
+        )
         services = Services.from_environ({})
         services.__dict__["handoff_desk"] = desk  # what the composition root would have built
         monkeypatch.setattr(Services, "_process", services)

@@ -113,3 +113,31 @@ def test_a_new_password_from_the_command_line(env, monkeypatch, capsys):
     assert counselor_cli.main(["password", "ana"]) == 1
     assert "at least 12 characters" in capsys.readouterr().err
     assert counselor_cli.main(["password", "nobody"]) == 1
+
+
+def test_a_supervisor_and_a_number_of_chats_are_set_and_listed(env, capsys):
+    assert counselor_cli.main(["add", "sam", "--supervisor", "--chats", "4"]) == 0
+    assert counselor_cli.main(["add", "ana"]) == 0
+    capsys.readouterr()
+    assert counselor_cli.main(["list"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["ana", "sam  supervisor  4 chats at once"]
+    assert counselor_cli.main(["set", "sam", "--counselor", "--chats", "0"]) == 0
+    assert capsys.readouterr().out.strip() == "sam"
+    assert counselor_cli.main(["set", "nobody", "--supervisor"]) == 1
+    assert "no counselor called 'nobody'" in capsys.readouterr().err
+    assert counselor_cli.main(["set", "ana", "--chats", "99"]) == 1
+    assert "from 1 to 20" in capsys.readouterr().err
+
+
+def test_the_audit_trail_shows_a_transfer_and_end_tags(env, capsys):
+    queue = default_queue()
+    request = queue.request(
+        "conv-3", language="en", region=None, age_band=None, steps_done=[], risk=False
+    )
+    queue.claim(request.request_id, "ana")
+    queue.transfer(request.request_id, "ana", "ben")
+    queue.end(request.request_id, "ben", "end", ("money_demand", "just_talking"))
+    assert counselor_cli.main(["audit"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "transfer" in lines[1] and lines[1].endswith("to=ben")
+    assert lines[2].endswith("tags=money_demand,just_talking")

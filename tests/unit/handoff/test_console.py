@@ -319,12 +319,14 @@ def test_pack_texts_cannot_add_html_to_the_console(tmp_path, monkeypatch):
     )
     sessions = ConsoleSessions(idle_minutes=60)
     accounts = SimpleNamespace(touch=lambda *args, **kwargs: None, session_stamp=lambda name: "s")
-    console = CounselorConsole(None, SimpleNamespace(clock=time.time), accounts, sessions)
+    console = CounselorConsole(
+        None, SimpleNamespace(clock=time.time), accounts, sessions, desk=SimpleNamespace()
+    )
     token, _ = sessions.start("ana", "s")
     request = SimpleNamespace(cookies={COOKIE: token})
     page = asyncio.run(console.page(request)).body.decode()
     assert "<script>alert" not in page and "<b " not in page
-    assert page.count("</script>") == 2  # the texts' and console.js's own
+    assert page.count("</script>") == 4  # the texts' and the three scripts' own
     assert console_texts_of(page)["console_title"] == evil  # the script still gets the text
 
 

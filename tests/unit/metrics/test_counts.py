@@ -205,7 +205,7 @@ def test_a_conversation_starts_when_the_store_has_nothing_for_it(tmp_path):
 def test_did_this_help_and_end_tags_count_only_their_fixed_values():
     moves = Moves()
     assert counts.helped_answer("yes") and counts.helped_answer("a_bit")
-    assert counts.end_of_chat_tag("sextortion")
+    assert counts.end_of_chat_tag("money_demand")  # one of handoff.yml's end_tags
     for unknown in ("maybe", "YES", "", TYPED, "<script>", None, 3):
         assert not counts.helped_answer(unknown)  # type: ignore[arg-type]
         assert not counts.end_of_chat_tag(unknown)  # type: ignore[arg-type]
@@ -213,7 +213,7 @@ def test_did_this_help_and_end_tags_count_only_their_fixed_values():
     assert not counts.crisis_reply("urgent") and not counts.crisis_reply(TYPED)
     assert moves.of("haven_helped_answers_total", answer="yes") == 1
     assert moves.of("haven_helped_answers_total", answer="a_bit") == 1
-    assert moves.of("haven_end_of_chat_tags_total", tag="sextortion") == 1
+    assert moves.of("haven_end_of_chat_tags_total", tag="money_demand") == 1
     assert len(moves.moved()) == 3  # nothing else moved, and no series was added
     assert set(samples()) == set(moves.before)  # the same series as before the calls
 
@@ -231,7 +231,7 @@ def test_the_output_has_counts_only_nothing_that_identifies_anyone(queue, clock)
     )
     assert str(int(clock.now)) not in text and "1700000" not in text  # no time of day
     # Every series is there from the start, at zero: a new one appearing would tell something.
-    assert 'haven_end_of_chat_tags_total{tag="other"}' in text
+    assert 'haven_end_of_chat_tags_total{tag="just_talking"}' in text
     assert 'haven_plan_steps_reached_total{step="8"}' in text
 
 
