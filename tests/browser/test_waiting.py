@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 def haven(tmp_path_factory):
     found, process, log = running(tmp_path_factory.mktemp("waiting-browser"), 120.0)
     yield found
+    found.online.__exit__()
     process.terminate()
     process.wait(timeout=10)
     log.close()
@@ -32,6 +33,7 @@ def haven_keeping_briefly(tmp_path_factory):
         tmp_path_factory.mktemp("expiring-browser"), 1.0, HAVEN_HANDOFF_KEEP_MINUTES="0.05"
     )
     yield found
+    found.online.__exit__()
     process.terminate()
     process.wait(timeout=10)
     log.close()

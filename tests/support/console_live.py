@@ -4,6 +4,7 @@ cookie, the raw handshake, a quick close, and waiting until something arrives.""
 import asyncio
 import http.client
 import json
+import threading
 import time
 
 import socketio
@@ -67,3 +68,41 @@ async def until(check, seconds=5.0):
             return found
         await asyncio.sleep(0.05)
     raise AssertionError("not within the time")
+
+
+class CounselorOnline:
+    """A counselor's live console socket kept open in a thread of its own, for tests that need a
+    counselor who can take a chat now (status available and console connected,
+    haven/handoff/status.py) while the test itself is synchronous or runs its own event loop."""
+
+    def __init__(self, port: int, cookie: str) -> None:
+        self.port, self.cookie = port, cookie
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "CounselorOnline":
+        self._thread.start()
+        if not self._ready.wait(15) or self._failed is not None:
+            raise AssertionError(f"the counselor's console did not connect: {self._failed!r}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+    def _run(self) -> None:
+        async def hold() -> None:
+            try:
+                client, _, _ = await connect(self.port, self.cookie)
+            except BaseException as error:  # noqa: BLE001 - reported by __enter__
+                self._failed = error
+                self._ready.set()
+                return
+            self._ready.set()
+            while not self._stop.is_set():
+                await asyncio.sleep(0.1)
+            await close(client)
+
+        asyncio.run(hold())

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from haven.handoff.queue import HandoffQueue
 from haven.storage.crypto import KeyRing
+from tests.support.console_live import CounselorOnline
 from tests.support.counselor_console import Browser, serve
 
 GRACE_SECONDS = 30.0
@@ -30,8 +31,10 @@ def running(data, watch_seconds, **extra_env):
     )
     queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
     counselor = Browser(port)
-    assert counselor.login("ana")[0].status == 303  # ana is online: a counselor can come
-    return SimpleNamespace(port=port, queue=queue, env=env, counselor=counselor), process, log
+    assert counselor.login("ana")[0].status == 303
+    online = CounselorOnline(port, counselor.cookie).__enter__()  # ana can take a chat now
+    found = SimpleNamespace(port=port, queue=queue, env=env, counselor=counselor, online=online)
+    return found, process, log
 
 
 def seed_claims(queue, every_seconds, waited_seconds, count=3):

@@ -25,6 +25,7 @@ from tests.unit.handoff.test_widget_handoff import until
 def haven(tmp_path_factory):
     found, process, log = running(tmp_path_factory.mktemp("waiting"), SLOW_WATCH_SECONDS)
     yield found
+    found.online.__exit__()
     process.terminate()
     process.wait(timeout=10)
     log.close()
@@ -39,6 +40,7 @@ def haven_keeping_briefly(tmp_path_factory):
         HAVEN_HANDOFF_KEEP_MINUTES=str(KEEP_SECONDS / 60),
     )
     yield found
+    found.online.__exit__()
     process.terminate()
     process.wait(timeout=10)
     log.close()
