@@ -52,6 +52,7 @@ class Language:
     path: Path | None = None
     crisis_figures: tuple[str, ...] = ()  # figures of speech that are not a crisis
     reviewed: bool = True  # `reviewed: false` in language.yml: no native speaker has read it yet
+    reviewed_line: int = 1  # where language.yml says so, for `make check-content`
 
     def phrase(self, *keys: str) -> Any:
         """A phrase from language.yml, e.g. phrase("contact", "call")."""
@@ -207,6 +208,7 @@ def read_language(folder: Path, report: ProblemReport) -> Language | None:
         path=folder,
         crisis_figures=crisis.crisis_figures,
         reviewed=top.flag("reviewed", True),
+        reviewed_line=top.line("reviewed"),
     )
 
 
