@@ -252,7 +252,8 @@ def test_canada_answers_in_french_or_english_as_the_young_person_writes(renderer
         (
             "fr",
             "fr",
-            "3018 (e-Enfance) : appelle le 3018, ou écris-leur sur leur chat en ligne — ouvert tous les jours, de 9 h à 23 h",
+            "3018 (e-Enfance) : appelle le 3018, ou écris-leur sur leur chat en ligne"
+            " — ouvert tous les jours, de 9 h à 23 h",
         ),
         ("br", "pt", "SaferNet: entre em new.safernet.org.br/denuncie"),
         (
