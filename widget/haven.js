@@ -104,6 +104,10 @@
 
   var strings = null;
   var language = 'en';
+  // Whether someone chose the language (the page's data-language, the menu, or earlier in this
+  // tab): only then is it sent with each message, and it wins over what the message looks like.
+  // Otherwise Haven reads the language from the message itself.
+  var languageChosen = Boolean(data.language);
   var socket = null;
   var exited = false;
   var ready = false; // connected and the server confirmed our conversation
@@ -445,7 +449,7 @@
     var attempt = { item: item };
     inflight = attempt;
     updateTyping();
-    var body = { message: item.message, seq: item.seq, metadata: { language: language } };
+    var body = { message: item.message, seq: item.seq, metadata: languageChosen ? { language: language } : {} };
     socket.timeout(ACK_TIMEOUT_MS).emit('user_uttered', body, function (error, reply) {
       if (inflight !== attempt) {
         return; // the connection dropped meanwhile; the message is sent again on reconnecting
@@ -582,7 +586,9 @@
 
   function clearChat() {
     store.clear();
-    store.set('language', language);
+    if (languageChosen) {
+      store.set('language', language);
+    }
     outbox = [];
     inflight = null;
     ready = false;
@@ -644,6 +650,7 @@
     });
     select.addEventListener('change', function () {
       language = select.value;
+      languageChosen = true;
       store.set('language', language);
       applyLanguage();
     });
@@ -772,8 +779,10 @@
       return;
     }
     strings = window.HavenStrings;
-    var wanted = store.get('language') || config.language;
+    var stored = store.get('language');
+    var wanted = stored || config.language;
     language = strings[wanted] ? wanted : 'en';
+    languageChosen = languageChosen || Boolean(stored && strings[stored]);
     var container = document.getElementById(config.target);
     if (!container) {
       container = el('div', { id: config.target });

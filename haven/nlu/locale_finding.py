@@ -207,17 +207,19 @@ class LocaleFinder:
         """Entity values for one message: `language`, `region` (choices) and their hints."""
         text = text or ""
         typed = not text.startswith("/")  # a button's payload says nothing about language
+        written_in = self.detect_language(text) if typed else None
         found = {
             "language": self.requested_language(text, intent) if typed else None,
-            "language_hint": self.language_from_metadata(metadata)
-            or (self.detect_language(text) if typed else None),
-            "region": self._region_said(text, intent) if typed else None,
+            "language_hint": self.language_from_metadata(metadata) or written_in,
+            "region": self._region_said(text, intent, written_in) if typed else None,
             "region_hint": self.region_from_metadata(metadata),
         }
         return {entity: value for entity, value in found.items() if value}
 
-    def _region_said(self, text: str, intent: str | None) -> str | None:
-        mentions = self.places.mentions(text)
+    def _region_said(self, text: str, intent: str | None, written_in: str | None) -> str | None:
+        # The negations of the language the message is written in, when it is clear: "no" is
+        # "not" in Spanish but "in the" in Portuguese ("moro no Brasil").
+        mentions = self.places.mentions(text, written_in)
         chosen = [mention.region for mention in mentions if not mention.negated]
         if chosen:
             return chosen[-1]

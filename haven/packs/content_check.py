@@ -3,8 +3,11 @@
     python -m haven.packs.content_check [--content DIR] [--domain FILE] [--sources]
 
 Prints each problem as `file:line: error|warning: message`, then the entries marked
-`verified: false` and the texts that fall back to English, and ends with one line such as
-`12 regions, 2 languages, 51 entries (7 unverified)`. Exits 1 when there is any error.
+`verified: false`, the language packs marked `reviewed: false` (written without a native speaker)
+and the texts that fall back to English, and ends with one line such as
+`12 regions, 2 languages, 51 entries (7 unverified)`, followed by the packs not yet reviewed.
+Exits 1 when there is any error; an unreviewed pack is listed, never an error, so that a new
+language can ship while it waits for its review.
 
 Beyond what `haven.packs.content` checks file by file, this checks the packs against the domain
 (every response, button payload and placeholder), the crisis patterns against their examples, checks
@@ -73,11 +76,16 @@ class CheckResult:
         entries = self.packs.entries()
         unverified = sum(not entry.verified for entry in entries)
         crisis_only = ", ".join(sorted(self.packs.crisis_only))
+        unreviewed = ", ".join(sorted(code for code in _unreviewed_packs(self.packs)))
         return (
-            f"{_count(len(self.packs.regions), 'region')}, "
-            f"{_count(len(self.packs.languages), 'language')}, "
-            f"{_count(len(entries), 'entry', 'entries')} ({unverified} unverified)"
-        ) + (f"; crisis patterns only, no pack yet: {crisis_only}" if crisis_only else "")
+            (
+                f"{_count(len(self.packs.regions), 'region')}, "
+                f"{_count(len(self.packs.languages), 'language')}, "
+                f"{_count(len(entries), 'entry', 'entries')} ({unverified} unverified)"
+            )
+            + (f"; not reviewed by a native speaker: {unreviewed}" if unreviewed else "")
+            + (f"; crisis patterns only, no pack yet: {crisis_only}" if crisis_only else "")
+        )
 
 
 def _count(number: int, one: str, many: str | None = None) -> str:
@@ -270,6 +278,21 @@ def _unverified(packs: ContentPacks) -> list[str]:
     return lines
 
 
+def _unreviewed_packs(packs: ContentPacks) -> dict[str, Language]:
+    """The language packs whose `language.yml` says `reviewed: false`."""
+    return {code: pack for code, pack in packs.languages.items() if not pack.reviewed}
+
+
+def _unreviewed(packs: ContentPacks) -> list[str]:
+    """One line per pack not yet read by a native speaker, where its `reviewed: false` is."""
+    lines = []
+    for code, pack in sorted(_unreviewed_packs(packs).items()):
+        path = (pack.path or CONTENT_DIR / "languages" / code) / "language.yml"
+        where = Problem(path, pack.reviewed_line, "").where
+        lines.append(f"  {where}: {pack.name} ({code})")
+    return lines
+
+
 SOURCES_HEADER = """# Where every fact comes from
 
 Generated from `content/` by `make sources` (`python -m haven.packs.content_check --sources`); do
@@ -376,6 +399,13 @@ def main(argv: list[str] | None = None) -> int:
             "\nNot verified (seen only on secondary pages; please confirm with the organisation):"
         )
         print("\n".join(unverified))
+    unreviewed = _unreviewed(result.packs)
+    if unreviewed:
+        print(
+            "\nNot reviewed by a native speaker (written without one; once one has read every "
+            "file, set `reviewed: true`):"
+        )
+        print("\n".join(unreviewed))
     fallbacks = [p for p in result.problems if p.severity == "warning"]
     if fallbacks:
         print("\nWarnings (texts that fall back to English, entries to check again):")

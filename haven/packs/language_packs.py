@@ -51,6 +51,8 @@ class Language:
     fallbacks: list[str] = field(default_factory=list)  # what came from English
     path: Path | None = None
     crisis_figures: tuple[str, ...] = ()  # figures of speech that are not a crisis
+    reviewed: bool = True  # `reviewed: false` in language.yml: no native speaker has read it yet
+    reviewed_line: int = 1  # where language.yml says so, for `make check-content`
 
     def phrase(self, *keys: str) -> Any:
         """A phrase from language.yml, e.g. phrase("contact", "call")."""
@@ -74,6 +76,7 @@ class CrisisFile:
 
 LANGUAGE_FIELDS = ("schema", "language", "name", "switch_words", "detect_words", "contact")
 LANGUAGE_OPTIONAL = (
+    "reviewed",
     "detect_letters",
     "region_names",
     "region_elsewhere",
@@ -192,7 +195,9 @@ def read_language(folder: Path, report: ProblemReport) -> Language | None:
     crisis = read_crisis_file(crisis_path, code, report)
     if not top.ok or not responses_top.ok:
         return None
-    phrases = {k: v for k, v in top.data.items() if k not in ("schema", "language", "name")}
+    phrases = {
+        k: v for k, v in top.data.items() if k not in ("schema", "language", "name", "reviewed")
+    }
     return Language(
         code=code,
         name=top.text("name") or code,
@@ -203,6 +208,8 @@ def read_language(folder: Path, report: ProblemReport) -> Language | None:
         not_crisis_examples=crisis.not_crisis_examples,
         path=folder,
         crisis_figures=crisis.crisis_figures,
+        reviewed=top.flag("reviewed", True),
+        reviewed_line=top.line("reviewed"),
     )
 
 

@@ -188,29 +188,55 @@ def test_a_language_choice_outlasts_the_channels_hint(agent):
     assert "Paso 1" in chat.say("/ask_what_to_do")
 
 
+OPENING = {
+    "de": "Ich bin echt froh, dass du es mir gesagt hast",
+    "fr": "Je suis vraiment content que tu me l'aies dit",
+    "pt": "Que bom que você me contou",
+    "nl": "Ik ben echt blij dat je het me vertelt",
+}
+
+
 @pytest.mark.parametrize(
-    ("region", "message", "lines"),
+    ("region", "message", "language", "lines"),
     [
-        ("DE", "ich will nicht mehr leben", ["112", "116 111"]),
-        ("FR", "j'ai envie de mourir", ["112", "119"]),
-        ("BR", "quero morrer", ["190"]),
-        ("NL", "ik wil dood", ["112"]),
+        ("DE", "ich will nicht mehr leben", "de", ["ruf 112 an", "116 111"]),
+        ("FR", "j'ai envie de mourir", "fr", ["appelle le 112", "appelle le 119"]),
+        ("BR", "quero morrer", "pt", ["ligue para 190", "188"]),
+        ("NL", "ik wil dood", "nl", ["bel 112", "113"]),
+        ("CA", "je veux mourir", "fr", ["appelle le 911", "TEXTO"]),
         # the indirect ways (a bridge, self-harm, a knife, pills), which the patterns now know
-        ("DE", "ich stehe auf der Brücke", ["112", "116 111"]),
-        ("FR", "je me scarifie encore", ["112", "119"]),
-        ("BR", "vou me jogar da ponte", ["190"]),
-        ("NL", "ik snij mezelf elke dag", ["112"]),
-        (None, "ich will mich umbringen", []),
+        ("DE", "ich stehe auf der Brücke", "de", ["ruf 112 an", "116 111"]),
+        ("FR", "je me scarifie encore", "fr", ["appelle le 112", "appelle le 119"]),
+        ("BR", "vou me jogar da ponte", "pt", ["ligue para 190"]),
+        ("NL", "ik snij mezelf elke dag", "nl", ["bel 112"]),
+        (None, "ich will mich umbringen", "de", []),
     ],
 )
-def test_a_crisis_in_a_language_without_a_pack_gets_the_crisis_reply(agent, region, message, lines):
-    # German, French, Portuguese and Dutch have crisis patterns but no pack yet: the reply is the
-    # crisis reply in a language Haven has, with the lines of the region the page names.
+def test_a_crisis_in_a_new_language_gets_the_crisis_reply_in_it(
+    agent, region, message, language, lines
+):
+    # The classifier does not know German, French, Portuguese or Dutch yet; the crisis patterns
+    # do, the message says its language, and the page its country: the crisis reply comes from
+    # that language's pack with the region's lines in it.
     chat = Chat(agent, {"region": region} if region else None)
     reply = chat.say(message)
-    assert "glad you told me" in reply or "Me alegra mucho" in reply
+    assert OPENING[language] in reply, reply
     assert all(line in reply for line in lines), reply
-    assert "didn't quite get that" not in reply and "no te entend" not in reply
+    assert "didn't quite get that" not in reply and "glad you told me" not in reply
+
+
+@pytest.mark.parametrize("language", ["pt", "fr", "de", "nl"])
+def test_a_language_chosen_on_the_page_holds_for_every_reply(agent, language):
+    # The widget's data-language or menu: metadata on every message, the greeting and buttons
+    # included; a message the classifier cannot place gets "I didn't get that" in that language.
+    chat = Chat(agent, {"language": language})
+    greeting = chat.say("/greet")
+    assert "Haven" in greeting and "I'm Haven" not in greeting, greeting
+    step = chat.say("/ask_what_to_do")
+    first_step = {"pt": "Passo 1", "fr": "Étape 1", "de": "Schritt 1", "nl": "Stap 1"}[language]
+    assert first_step in step, step
+    crisis = chat.say("i want to kill myself")
+    assert OPENING[language] in crisis, crisis
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,11 @@ pipeline) wraps that step:
   the pipeline's reading, which this component set to `crisis`;
 - a payload's entities are kept only when their value is a known code of the content packs
   (`LocaleFinder.known_entity`: a language or a region), so typed free text never reaches a slot,
-  the store or a counselor's summary; any other entity is dropped.
+  the store or a counselor's summary; any other entity is dropped;
+- the hints the pipeline read from the channel's metadata (`language_hint`, `region_hint`, from
+  `LocaleHints`) stay, unless the payload names its own: Rasa would drop them, and the widget's
+  first message ("/greet") and its buttons would then come in English on a page set to another
+  language.
 
 Buttons' payloads ("/step_done", '/tell_region{"region": "uk"}') work as before.
 """
@@ -56,6 +60,8 @@ from haven.nlu.locale_finding import shared_finder
 from haven.rasa_edge import patches
 
 CRISIS_INTENT = "crisis"
+CHANNEL_HINTS = frozenset({"language_hint", "region_hint"})
+"""Entities `LocaleHints` reads from the channel's metadata, kept on a payload too."""
 FALLBACK_INTENT = "nlu_fallback"
 _UNPACK_PAYLOADS = RegexMessageHandler.process
 
@@ -151,7 +157,14 @@ def checked_payload(typed: Message, read: Message) -> Message:
     if mentions_crisis(typed.get(TEXT)):
         _force_crisis_intent(typed)
         return typed
-    read.set(ENTITIES, known_entities(read.get(ENTITIES) or []), add_to_output=True)
+    kept = known_entities(read.get(ENTITIES) or [])
+    named = {entity.get(ENTITY_ATTRIBUTE_TYPE) for entity in kept}
+    hints = [
+        entity
+        for entity in typed.get(ENTITIES) or []
+        if entity.get(ENTITY_ATTRIBUTE_TYPE) in CHANNEL_HINTS - named
+    ]
+    read.set(ENTITIES, kept + known_entities(hints), add_to_output=True)
     return read
 
 

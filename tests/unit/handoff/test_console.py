@@ -336,7 +336,7 @@ def test_the_console_language_is_a_setting_with_a_clear_error(tmp_path):
     assert HandoffSettings.load(tmp_path / "none.yml", {}).console_language == "en"
     (tmp_path / "handoff.yml").write_text("console_language: es\n", encoding="utf-8")
     assert HandoffSettings.load(tmp_path / "handoff.yml", {}).console_language == "es"
-    for wrong in ("fr", "../en", "EN"):
+    for wrong in ("it", "../en", "EN"):  # "it": no Italian folder
         with pytest.raises(StorageConfigError, match="console_language"):
             HandoffSettings.load(tmp_path / "none.yml", {"HAVEN_CONSOLE_LANGUAGE": wrong})
 

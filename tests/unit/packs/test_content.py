@@ -174,6 +174,20 @@ BLAME = {
         r"|\bno (deber[ií]as|tendr[ií]as que) haber\b"
         r"|\bc[oó]mo pudiste\b"
     ),
+    "pt": re.compile(
+        r"\bpor ?qu[eê] (voc[eê] )?(fez|mandou|enviou|confiou)\b"
+        r"|\bn[aã]o deveria ter (mandado|feito|enviado|confiado)\b"
+        r"|\bcomo (voc[eê] )?p[oô]de\b"
+    ),
+    "fr": re.compile(
+        r"\bpourquoi (tu as|as-tu|t'as) (envoy|fait|parl|fait confiance)"
+        r"|\btu n'aurais (pas|jamais) d[uû]\b"
+        r"|\bcomment as-tu pu\b|\bcomment t'as pu\b"
+    ),
+    "de": re.compile(
+        r"\bwarum hast du\b|\bdu h[aä]ttest (nicht|nie|niemals)\b|\bwie konntest du\b"
+    ),
+    "nl": re.compile(r"\bwaarom heb je\b|\bje had (niet|nooit) moeten\b|\bhoe kon je\b"),
 }
 
 
@@ -191,15 +205,35 @@ def test_nothing_the_bot_says_blames_the_young_person(packs, renderer):
 KEEP_VERBS = {
     "en": re.compile(r"\b(screenshot|save|keep|forward|send|upload|share)\b"),
     "es": re.compile(r"\b(captura|guard|reenv|mand|envi|sub|compart)\w*"),
+    "pt": re.compile(r"\b(print|guard|salv|repass|mand|envi|compartilh)\w*"),
+    "fr": re.compile(r"\b(captur|gard|transf[eé]r|envoi|envoy|d[eé]pos|partag|enregistr)\w*"),
+    "de": re.compile(r"\b(screenshot|speicher|sicher|schick|weiterleit|leite|teil|lad|hochlad)\w*"),
+    "nl": re.compile(r"\b(screenshot|bewaar|opsla|sla|doorstuur|stuur|upload|deel|delen)\w*"),
 }
 THE_IMAGE = {
     "en": re.compile(r"\b(picture|image|photo|video|nude)s?\b"),
     "es": re.compile(r"\b(foto|imagen|video|nude|pack)s?\b"),
+    "pt": re.compile(r"\b(foto|fotos|imagem|imagens|v[ií]deos?|nudes?)\b"),
+    "fr": re.compile(r"\b(photo|image|vid[eé]o|nude)s?\b"),
+    "de": re.compile(r"\b(bild|bilder|foto|fotos|videos?|nacktbild\w*)\b"),
+    "nl": re.compile(r"\b(foto|video|naaktfoto)\w*"),
 }
-ITSELF = {"en": "itself", "es": "misma"}
+# "the picture itself": "zelf" with its space, so that "jezelf" (yourself) does not count.
+ITSELF = {
+    "en": "itself",
+    "es": "misma",
+    "pt": "em si",
+    "fr": "elle-même",
+    "de": "selbst",
+    "nl": " zelf",
+}
 NEGATION = {
     "en": re.compile(r"\b(never|don't|do not|not|no need|don't need|won't|doesn't)\b"),
     "es": re.compile(r"\b(nunca|no|jam[aá]s|ni)\b"),
+    "pt": re.compile(r"\b(nunca|n[aã]o|nem|jamais)\b"),
+    "fr": re.compile(r"\bne\b|\bn'|\b(jamais|pas|sans)\b"),
+    "de": re.compile(r"\b(nie|niemals|nicht|kein\w*|ohne)\b"),
+    "nl": re.compile(r"\b(nooit|niet|geen|zonder)\b"),
 }
 
 
@@ -307,7 +341,8 @@ def test_an_adult_in_crisis_is_not_sent_to_a_childrens_line(packs, renderer, reg
         crisis = renderer.render(
             "utter_crisis", language=language, region=region, slots={"age_band": "adult"}
         )["text"]
-        assert "24/7" in crisis or "24 horas" in crisis, (language, region)
+        always = packs.languages[language].phrase("contact", "always")  # "24/7", "24 horas"
+        assert always in crisis, (language, region)
 
 
 @pytest.mark.parametrize("region", ["uk", "ie", "au", "ca"])
@@ -327,10 +362,20 @@ def test_the_childrens_lines_stay_for_children(renderer, region):
     "key", ["utter_step_block_report", "utter_step_tell_adult", "utter_already_posted"]
 )
 def test_adults_are_never_told_to_act_as_minors(packs, renderer, key):
+    # What a minor is told about their own age and their trusted adult, in each language ("when
+    # you were under 18", said to an adult about old pictures, is not that).
+    minor_words = {
+        "en": ("under 18", "trusted adult"),
+        "es": ("menos de 18", "adulto de confianza"),
+        "pt": ("você tem menos de 18", "adulto de confiança"),
+        "fr": ("tu as moins de 18", "adulte de confiance"),
+        "de": ("du unter 18 bist", "Erwachsenen, dem du vertraust"),
+        "nl": ("je jonger bent dan 18", "volwassene die je vertrouwt"),
+    }
     for language in packs.languages:
         adult = renderer.render(key, language=language, region="us", slots={"age_band": "adult"})
         minor = renderer.render(key, language=language, region="us", slots={"age_band": "minor"})
-        for words in ("under 18", "trusted adult", "menos de 18", "adulto de confianza"):
+        for words in minor_words[language]:
             if words in minor["text"] and "taken when you were under 18" not in adult["text"]:
                 assert words not in adult["text"], (language, key, words)
         assert adult["text"] != minor["text"], (language, key)
@@ -365,6 +410,13 @@ def test_the_most_common_case_is_named_without_blame(packs, renderer):
     words = {
         "en": ("probably not who they said", "doesn't make you stupid"),
         "es": ("no sea quien decía", "no te hace tonto"),
+        "pt": ("provavelmente não é quem disse ser", "não faz de você burro"),
+        "fr": (
+            "n'est sûrement pas celle qu'elle prétend être",
+            "ne fait pas de toi quelqu'un de bête",
+        ),
+        "de": ("wahrscheinlich nicht die, die sie vorgibt", "heißt nicht, dass du dumm bist"),
+        "nl": ("waarschijnlijk niet wie hij zei", "betekent niet dat je dom bent"),
     }
     for language in packs.languages:
         for age_band in AGES:
@@ -379,6 +431,10 @@ def test_threats_to_meet_or_go_live_get_never_go(packs, renderer):
     words = {
         "en": ("meet up", "go live", "never go"),
         "es": ("en persona", "en vivo", "nunca vayas"),
+        "pt": ("encontrar pessoalmente", "ao vivo", "nunca vá"),
+        "fr": ("te voir en vrai", "en direct", "n'y va jamais"),
+        "de": ("treffen", "live", "geh niemals hin"),
+        "nl": ("afspreken", "live", "ga nooit"),
     }
     for language in packs.languages:
         for key in ("utter_help_dont_pay", "utter_knows_school_family"):
@@ -396,7 +452,14 @@ def test_reporting_says_what_happens_next(renderer):
 
 
 def test_step_8_turns_on_two_step_login(packs, renderer):
-    for language, words in (("en", "two-step login"), ("es", "inicio de sesión en dos pasos")):
+    for language, words in (
+        ("en", "two-step login"),
+        ("es", "inicio de sesión en dos pasos"),
+        ("pt", "verificação em duas etapas"),
+        ("fr", "validation en deux étapes"),
+        ("de", "Anmeldung in zwei Schritten"),
+        ("nl", "inloggen in twee stappen"),
+    ):
         for key in ("utter_step_secure_accounts", "utter_help_secure_accounts"):
             assert words in renderer.render(key, language=language, region="us")["text"]
 

@@ -12,6 +12,7 @@ from tests.support import PROJECT
 
 SUMMARY = re.compile(
     r"^\d+ regions, \d+ languages, \d+ entries \(\d+ unverified\)"
+    r"(; not reviewed by a native speaker: [a-z, ]+)?"
     r"(; crisis patterns only, no pack yet: [a-z, ]+)?$"
 )
 
@@ -46,14 +47,45 @@ def test_the_shipped_packs_pass_with_a_summary_line(capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert SUMMARY.match(last), last
     regions = len(list((PROJECT / "content" / "regions").glob("*.yml")))
-    assert last.startswith(f"{regions} regions, 2 languages")
-    assert last.endswith("crisis patterns only, no pack yet: de, fr, nl, pt")
+    languages = sorted(p.name for p in (PROJECT / "content" / "languages").iterdir())
+    assert last.startswith(f"{regions} regions, {len(languages)} languages"), last
+    unreviewed = [
+        code
+        for code in languages
+        if "\nreviewed: false"
+        in (PROJECT / "content" / "languages" / code / "language.yml").read_text(encoding="utf-8")
+    ]
+    assert unreviewed, "the new packs ship unreviewed until an NGO reviews them"
+    assert last.endswith(f"not reviewed by a native speaker: {', '.join(unreviewed)}"), last
+
+
+def test_packs_not_reviewed_by_a_native_speaker_are_listed_until_marked_reviewed(packs, capsys):
+    path = packs / "languages" / "pt" / "language.yml"
+    line = edit(path, "reviewed: false", "reviewed: false")
+    assert main(["--content", str(packs)]) == 0  # listed, never an error
+    out = capsys.readouterr().out
+    listing = out[out.index("Not reviewed by a native speaker") :].split("\n\n")[0]
+    assert f"{path}:{line}: Português (pt)" in listing
+    assert "(en)" not in listing and "(es)" not in listing
+    assert "not reviewed by a native speaker: de, fr, nl, pt" in out.strip().splitlines()[-1]
+
+    edit(path, "reviewed: false", "reviewed: true")  # an NGO's native speaker read it
+    assert main(["--content", str(packs)]) == 0
+    out = capsys.readouterr().out
+    assert "Português (pt)" not in out
+    assert "not reviewed by a native speaker: de, fr, nl" in out.strip().splitlines()[-1]
+
+    edit(path, "reviewed: true", "reviewed: soon")
+    assert_error(packs, f"{path}:{line}", "`reviewed` must be true or false")
 
 
 def test_a_crisis_only_language_is_checked_like_a_pack(packs):
-    # content/languages/de/ has only crisis.yml: its patterns must catch its examples and none
-    # of any language's non-examples.
+    # A folder with only crisis.yml (here German without its pack): its patterns must catch its
+    # examples and none of any language's non-examples.
+    for name in ("language.yml", "responses.yml", "console.yml"):
+        (packs / "languages" / "de" / name).unlink()
     crisis = packs / "languages" / "de" / "crisis.yml"
+    assert "crisis patterns only, no pack yet: de" in check(packs, PROJECT / "domain.yml").summary()
     edit(
         crisis, "  - ich will sterben\n", "  - ich will sterben\n  - das ist ein satz ohne gefahr\n"
     )
@@ -246,9 +278,9 @@ def test_repeating_the_emergency_number_is_a_line_open_24_7_and_is_named(packs):
 
 def test_hours_for_an_unknown_language_fail_and_a_missing_one_is_listed(packs):
     path = packs / "regions" / "de.yml"
-    line = edit(path, "      es: de lunes", "      fr: du lundi")
+    line = edit(path, "      es: de lunes", "      it: dal lunedì")
     result = check(packs, PROJECT / "domain.yml")
-    assert any("`hours.fr`: Haven has no `fr`" in str(e) for e in result.errors), result.errors
+    assert any("`hours.it`: Haven has no `it`" in str(e) for e in result.errors), result.errors
     warnings = [str(p) for p in result.problems if p.severity == "warning"]
     assert any("`hours` has no `es` text: it falls back to English" in w for w in warnings)
     assert line
@@ -259,9 +291,9 @@ def test_a_spanish_variant_for_a_language_haven_lacks_fails(packs):
     edit(
         path,
         "    in_language:\n      es:                      # Spanish-speaking",
-        "    in_language:\n      fr:                      # Spanish-speaking",
+        "    in_language:\n      it:                      # Spanish-speaking",
     )
-    assert any("`in_language.fr`: Haven has no `fr`" in e for e in errors(packs))
+    assert any("`in_language.it`: Haven has no `it`" in e for e in errors(packs))
 
 
 def test_sources_prints_one_row_per_fact(capsys):
@@ -301,7 +333,7 @@ def test_find_at_is_for_a_described_place(packs):
 
 def test_a_note_is_written_in_each_language_english_first(packs):
     path = packs / "regions" / "us.yml"
-    line = edit(path, "    note:\n      en:", "    note:\n      fr:")
+    line = edit(path, "    note:\n      en:", "    note:\n      it:")
     assert_error(packs, f"{path}:{line}", "`note` is a short text in each language")
 
 

@@ -60,7 +60,7 @@ def test_entries_only_for_one_age_group_are_shown_to_that_group(renderer):
 
 
 def test_a_language_without_a_pack_is_english(renderer):
-    text = renderer.render("utter_deny", language="fr", region=None)["text"]
+    text = renderer.render("utter_deny", language="it", region=None)["text"]
     assert text.startswith("That's okay")
 
 

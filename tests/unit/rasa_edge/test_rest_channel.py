@@ -41,7 +41,8 @@ def test_only_language_region_and_locale_metadata_are_kept():
         ({"language": "ES", "region": "GB"}, {"language": "es", "region": "uk"}),
         ({"locale": "es-MX"}, {"locale": "es-MX"}),  # both known: the locale as given
         ({"locale": "es-JP"}, {"language": "es"}),  # no pack for Japan: the language only
-        ({"locale": "fr-FR"}, {"region": "fr"}),  # no French pack: the region only
+        ({"locale": "fr-FR"}, {"locale": "fr-FR"}),  # a French pack and a region for France
+        ({"locale": "it-FR"}, {"region": "fr"}),  # no Italian pack: the region only
         ({"locale": "en-GB\n"}, {}),
         ({"locale": "en_gb"}, {"locale": "en-GB"}),
     ],

@@ -72,6 +72,37 @@ def test_a_payload_keeps_only_entities_with_known_codes(payload, entities, domai
     assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == entities
 
 
+@pytest.mark.parametrize(
+    ("payload", "entities"),
+    [
+        ("/greet", [("language_hint", "pt"), ("region_hint", "br")]),
+        ("/step_done", [("language_hint", "pt"), ("region_hint", "br")]),
+        ('/greet{"language_hint": "fr"}', [("language_hint", "fr"), ("region_hint", "br")]),
+        (
+            '/set_language{"language": "de"}',
+            [("language", "de"), ("language_hint", "pt"), ("region_hint", "br")],
+        ),
+    ],
+)
+def test_a_payload_keeps_the_hints_of_the_channels_metadata(payload, entities, domain):
+    # The widget's first message ("/greet") and its buttons carry the page's language: the
+    # pipeline (LocaleHints) read it from the metadata, and Rasa's payload step must not drop it.
+    from haven.nlu.locale_finding import shared_finder
+
+    net = CrisisSafetyNet.create({}, None, None, None)
+    message = Message({TEXT: payload})
+    message.set(INTENT, {"name": "greet", "confidence": 1.0}, add_to_output=True)
+    found = shared_finder().read(payload, {"language": "pt", "region": "BR"}, None)
+    message.set(
+        ENTITIES,
+        [{"entity": name, "value": value, "start": 0, "end": 0} for name, value in found.items()],
+        add_to_output=True,
+    )
+    net.process([message])
+    read = RegexMessageHandler.create({}, None, None, None).process([message], domain)[0]
+    assert [(e["entity"], e["value"]) for e in read.get(ENTITIES)] == entities
+
+
 def classified(text: str, intent: str, confidence: float) -> Message:
     """The message after the crisis net, when the classifier read it as `intent`."""
     message = Message({TEXT: text})
