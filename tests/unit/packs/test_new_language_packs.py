@@ -9,7 +9,6 @@ and the reply from `ContentPackNLG`, as Rasa calls it on a tracker.
 
 import asyncio
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -24,8 +23,8 @@ from haven.nlu.locale_finding import LocaleFinder, effective_language
 from haven.packs.content import content
 from haven.packs.render import Renderer
 from haven.web.widget_site import load_widget_strings
+from tests.support import PROJECT
 
-PROJECT = Path(__file__).resolve().parent.parent
 NEW = ("pt", "fr", "de", "nl")
 
 # How each pack opens its crisis reply, asks "are you safe?", and says it did not understand.

@@ -10,8 +10,8 @@ import pytest
 from haven.packs.content import content
 from haven.packs.render import Renderer
 from haven.web.widget_site import load_widget_strings
-from tests import test_widget_browser as widget_tests
-from tests.test_widget_browser import NEUTRAL, ngo_page, serve
+from tests.browser import test_widget as widget_tests
+from tests.browser.test_widget import NEUTRAL, ngo_page, serve
 
 # The same Haven, browser and tabs as tests/test_widget_browser.py (its fixtures, shared).
 haven = widget_tests.haven
