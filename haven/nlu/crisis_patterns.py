@@ -184,7 +184,9 @@ WEAK_SIGNAL_CONFIDENCE = 0.10
 `crisis` is among its top three guesses with at least this confidence: it then gets a gentle
 "are you safe?" with the crisis lines, never "I didn't get that". The crisis messages the issue
 "Understanding v2" found missed had crisis as their first guess, just under the fallback
-threshold (0.45); a gentle question is cheap when the guess was wrong."""
+threshold (then 0.45; now `CrisisSafetyNet`'s `check_below`, haven/rasa_edge/nlu/crisis_net.py,
+which also sends such a guess to this check); a gentle question is cheap when the guess was
+wrong."""
 
 
 def weak_crisis_signal(intent_ranking: list[dict] | None) -> bool:

@@ -12,6 +12,19 @@ first among the guesses, so the young person gets the gentle "are you safe right
 crisis lines (`haven.nlu.crisis_patterns.weak_crisis_signal`) and not the full crisis takeover. The
 issue "Understanding v2" found the classifier giving such messages `crisis` at 0.8 and more.
 
+Two more readings get that gentle check instead of what the classifier chose, so that a weak crisis
+signal never falls through (config.yml sets both; `DEFAULT_CONFIG` holds the same values):
+
+- `check_below`: a top guess weaker than this, with crisis among the top guesses
+  (`weak_crisis_signal`). The FallbackClassifier's own threshold is lower (Rasa's default, 0.3),
+  so a fairly sure "disclose_sextortion" at 0.4 is answered as that; but wherever a crisis signal
+  is present, a guess under 0.45 gets "are you safe?" as it did when the threshold was 0.45.
+- `turn_away_check`: an `out_of_scope` or `goodbye` (the replies that turn the young person away
+  or close the chat) with `crisis` at this confidence or more among the guesses, unless the
+  message is a known figure of speech. Everyday figures were added to the Spanish training
+  examples on 2026-12-01, and one French crisis message the classifier had read as crisis at
+  0.52 fell to `out_of_scope` at 0.59 with crisis 0.37 next to it; this rule catches that kind.
+
 One step of Rasa 3.6 runs after every pipeline: `RegexMessageHandler`, the fixed `nlu_target` of
 the default recipe, which replaces the reading of a message that starts like a button's payload
 ("/intent", "/intent@0.9", '/intent{"entity": "value"}') with the intent and entities it names,
@@ -55,7 +68,12 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from haven.nlu.crisis_patterns import figure_of_speech, load_patterns, mentions_crisis
+from haven.nlu.crisis_patterns import (
+    figure_of_speech,
+    load_patterns,
+    mentions_crisis,
+    weak_crisis_signal,
+)
 from haven.nlu.locale_finding import shared_finder
 from haven.rasa_edge import patches
 
@@ -63,6 +81,10 @@ CRISIS_INTENT = "crisis"
 CHANNEL_HINTS = frozenset({"language_hint", "region_hint"})
 """Entities `LocaleHints` reads from the channel's metadata, kept on a payload too."""
 FALLBACK_INTENT = "nlu_fallback"
+TURNING_AWAY = frozenset({"out_of_scope", "goodbye"})
+DEFAULT_CONFIG: dict[str, Any] = {"check_below": 0.45, "turn_away_check": 0.20}
+"""check_below: a top guess under this with a crisis signal gets the safety check;
+turn_away_check: the crisis confidence from which `out_of_scope` or `goodbye` gets it too."""
 _UNPACK_PAYLOADS = RegexMessageHandler.process
 
 
@@ -89,18 +111,49 @@ class CrisisSafetyNet(GraphComponent, IntentClassifier):
         patches.install()  # every adapter Rasa builds puts Haven's patches in place
         guard_payloads()
         load_patterns()
-        return cls()
+        return cls(config)
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        self.config = {**DEFAULT_CONFIG, **(config or {})}
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The thresholds of the safety check (see the module docstring)."""
+        return dict(DEFAULT_CONFIG)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Marks every message that mentions a crisis as the `crisis` intent, and downgrades the
-        classifier's `crisis` for a figure of speech to the gentle safety check."""
+        """Marks every message that mentions a crisis as the `crisis` intent, and gives the
+        gentle safety check to a figure of speech read as crisis and to a weak crisis signal."""
         for message in messages:
             text = message.get(TEXT)
             if mentions_crisis(text):
                 _force_crisis_intent(message)
             elif _intent_name(message) == CRISIS_INTENT and figure_of_speech(text):
                 _downgrade_to_safety_check(message)
+            elif self._weak_signal_left_standing(message, text):
+                _downgrade_to_safety_check(message)
         return messages
+
+    def _weak_signal_left_standing(self, message: Message, text: str | None) -> bool:
+        """A crisis signal under a weak guess, or under a reply that turns them away."""
+        intent = message.get(INTENT) or {}
+        name = intent.get(INTENT_NAME_KEY)
+        if name in (None, FALLBACK_INTENT):
+            return False
+        ranking = message.get(INTENT_RANKING_KEY) or [intent]
+        if float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < self.config["check_below"]:
+            return weak_crisis_signal(ranking)
+        if name not in TURNING_AWAY:
+            return False
+        crisis = max(
+            (
+                float(guess.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+                for guess in ranking
+                if guess.get(INTENT_NAME_KEY) == CRISIS_INTENT
+            ),
+            default=0.0,
+        )
+        return crisis >= self.config["turn_away_check"] and not figure_of_speech(text)
 
 
 def _intent_name(message: Message) -> str | None:
@@ -108,7 +161,8 @@ def _intent_name(message: Message) -> str | None:
 
 
 def _downgrade_to_safety_check(message: Message) -> None:
-    """`nlu_fallback` in front, the ranking (crisis first) kept: `weak_crisis_signal` holds."""
+    """`nlu_fallback` in front, the classifier's ranking kept after it, so `weak_crisis_signal`
+    holds (crisis is among its top three guesses)."""
     crisis = message.get(INTENT)
     fallback = {
         INTENT_NAME_KEY: FALLBACK_INTENT,

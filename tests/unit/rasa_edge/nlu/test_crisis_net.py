@@ -143,6 +143,62 @@ def test_a_figure_the_classifier_did_not_read_as_crisis_keeps_its_intent():
     assert message.get(INTENT)["name"] == "cant_tell_parents"
 
 
+def ranked(text: str, *guesses: tuple[str, float]) -> Message:
+    """The message after the crisis net, when the classifier ranked it so (best first)."""
+    message = Message({TEXT: text})
+    ranking = [{"name": name, "confidence": confidence} for name, confidence in guesses]
+    message.set(INTENT, ranking[0], add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+    CrisisSafetyNet.create({}, None, None, None).process([message])
+    return message
+
+
+@pytest.mark.parametrize(
+    "guesses",
+    [
+        # under check_below (0.45), the FallbackClassifier's old threshold, with crisis among
+        # the top three guesses: the check, as when the fallback threshold was 0.45
+        (("crisis", 0.38), ("feeling_upset", 0.3)),
+        (("disclose_sextortion", 0.4), ("ai_fake", 0.2), ("crisis", 0.15)),
+        # a reply that turns them away, with crisis at 0.2 or more next to it
+        (("out_of_scope", 0.59), ("crisis", 0.37)),
+        (("goodbye", 0.7), ("thanks", 0.05), ("crisis", 0.21)),
+    ],
+)
+def test_a_weak_crisis_signal_gets_the_check_whatever_the_classifier_put_first(guesses):
+    message = ranked("bought some razor blades for tonight", *guesses)
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+    assert weak_crisis_signal(message.get(INTENT_RANKING_KEY))  # "are you safe right now?"
+
+
+@pytest.mark.parametrize(
+    ("text", "guesses"),
+    [
+        # a fairly sure guess with no crisis among the guesses keeps its intent
+        ("he wants 200 bucks or hell post them", (("disclose_sextortion", 0.4), ("ai_fake", 0.3))),
+        # a sure guess other than out_of_scope or goodbye keeps it, crisis next to it or not
+        ("my mom will see them", (("cant_tell_parents", 0.6), ("crisis", 0.3))),
+        # out_of_scope with crisis under 0.2
+        ("whats the weather tomorrow", (("out_of_scope", 0.8), ("crisis", 0.19))),
+        # a known figure of speech answered as what it is
+        ("my laptop just died lol", (("out_of_scope", 0.55), ("crisis", 0.31))),
+        ("se me murió el cel, luego hablamos", (("goodbye", 0.6), ("crisis", 0.3))),
+    ],
+)
+def test_a_guess_without_a_weak_crisis_signal_keeps_its_intent(text, guesses):
+    assert ranked(text, *guesses).get(INTENT)["name"] == guesses[0][0]
+
+
+def test_the_thresholds_of_the_check_come_from_the_config():
+    net = CrisisSafetyNet.create({"check_below": 0.3, "turn_away_check": 0.5}, None, None, None)
+    message = Message({TEXT: "something"})
+    ranking = [{"name": "out_of_scope", "confidence": 0.4}, {"name": "crisis", "confidence": 0.4}]
+    message.set(INTENT, ranking[0], add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+    net.process([message])
+    assert message.get(INTENT)["name"] == "out_of_scope"
+
+
 def test_a_second_model_can_be_trained_in_the_process_after_the_guard_is_in_place():
     """Cross-validation (`make eval-nlu`) builds one model per fold in one process: after the
     first fold's crisis net guarded Rasa's payload step, the next fold's graph must still pass
