@@ -13,8 +13,11 @@ each asks `Services.for_process()` instead, and gets the same objects:
 - `redis`: the one Redis client factory of `HAVEN_REDIS_URL`, with timeouts and one default
   database (lock store, rate limits, console sessions and login limit, relay);
 - `packs`, `renderer`: content/, read and checked once (NLG, console);
-- `handoff_queue`, `counselor_accounts`, `handoff_desk`: the handoff requests and audit trail,
-  the accounts, handoff.yml (tracker store, console, actions/);
+- `handoff_queue`, `counselor_accounts`, `counselor_desk`, `handoff_desk`: the handoff requests
+  and audit trail, the accounts (with their second factors), each counselor's status and chats at
+  once, handoff.yml (tracker store, console, actions/);
+- `helpfulness`, `metrics_endpoint`: the "did this help?" counts, and this process's `/metrics`
+  (haven/metrics/);
 - `relay`: the live chats, in memory or through Redis pub/sub (web chat and console channels);
 - `message_limiter`, `new_request_limit`: the rate limits, in memory or in Redis;
 - `background`: the purgers, on the server's event loop (tracker store, console).
