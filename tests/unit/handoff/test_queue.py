@@ -14,14 +14,7 @@ from haven.handoff.queue import (
 )
 from haven.settings import HandoffSettings, StorageConfigError
 from haven.storage.crypto import KeyRing, generate_key_line
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import Clock
 
 
 @pytest.fixture

@@ -15,21 +15,14 @@ from haven.handoff.tags import UnknownTag, checked_end_tags, count_end_tags
 from haven.metrics import counts
 from haven.settings import HandoffSettings, StorageConfigError
 from haven.storage.crypto import KeyRing, generate_key_line
+from tests.support.clock import Clock
 
 NOW = 1_764_000_000.0  # a Monday, 16:00 UTC
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from haven.packs.channel_messages import NOTICES
 from haven.packs.content import content
 from haven.storage.crypto import KeyRing, generate_key_line
 from haven.storage.helpfulness import HelpfulnessCounts
+from tests.support.clock import Clock
 
 NOW = 1_700_000_000.0
 USUAL = 5
@@ -76,17 +77,9 @@ def test_the_estimate_is_whole_minutes_at_least_one_and_capped():
 # --- what a claim keeps -----------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from haven.metrics.endpoint import MetricsEndpoint
 from haven.settings import MetricsSettings
 from haven.storage.crypto import KeyRing, generate_key_line
 from tests.support import PROJECT
+from tests.support.clock import Clock
 from tests.support.metrics import TOKEN, TYPED, check_nothing_identifies
 
 
@@ -58,14 +59,6 @@ def samples() -> dict:
 
 
 # --- the counts, driven as the servers drive them --------------------------------------------
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
