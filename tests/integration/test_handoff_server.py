@@ -82,7 +82,7 @@ def test_a_counselor_takes_over_and_hands_back(haven):
     assert counselor.login("ana")[0].status == 303
 
     async def scenario():
-        from tests.test_console_live import close, connect, until
+        from tests.support.console_live import close, connect, until
 
         live, states, _ = await connect(haven.rasa_port, counselor.cookie)
         await until(lambda: states)  # ana's console is open: she can take a chat

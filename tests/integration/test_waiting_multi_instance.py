@@ -12,6 +12,7 @@ import pytest
 
 from tests.integration.test_handoff_server import wait_for, young_person
 from tests.support import PROJECT
+from tests.support.console_live import CounselorOnline
 from tests.support.counselor_console import PASSWORD, Browser
 from tests.support.running_haven import disconnect
 
@@ -39,6 +40,7 @@ def test_a_claim_on_one_server_moves_up_a_young_person_waiting_on_the_other(two_
     )
     counselor = Browser(console_server.rasa_port)
     assert counselor.login("cleo")[0].status == 303
+    online = CounselorOnline(console_server.rasa_port, counselor.cookie)  # cleo can take a chat
 
     async def scenario():
         first, first_pushed = await waiting_young_person(widget_server)
@@ -58,4 +60,5 @@ def test_a_claim_on_one_server_moves_up_a_young_person_waiting_on_the_other(two_
         await disconnect(first)
         await disconnect(second)
 
-    asyncio.run(scenario())
+    with online:
+        asyncio.run(scenario())
