@@ -90,7 +90,7 @@ def test_the_counts_follow_a_real_conversation_and_hold_nothing_of_it(haven):
     said = [texts(haven.say(sender, "hi")), texts(haven.say(sender, TYPED))]
     said.append(texts(haven.say(sender, "/step_done")))
     said.append(texts(haven.say(sender, "i just want to end it all")))
-    said.append(texts(haven.say(sender, "lmao im dead")))  # a figure of speech: the gentle check
+    said.append(texts(haven.say(sender, "im dead meat")))  # a figure of speech: the gentle check
     assert "Step 1" in said[1] and "Step 2" in said[2]
     assert said[3].startswith("I'm really glad you told me")
 
@@ -113,8 +113,9 @@ def test_the_counts_follow_a_real_conversation_and_hold_nothing_of_it(haven):
     moved = scrapes.moved()
     crisis_replies = sum(part.count("I'm really glad you told me") for part in said)
     gentle_checks = sum(part.count("I want to check that you're okay") for part in said)
-    # "lmao im dead" gets the gentle check from the trained model with CrisisSafetyNet
-    # (tests/test_nlu_safety_net.py); if a retrained model reads it otherwise, this says so.
+    # "im dead meat" gets the gentle check from the trained model with CrisisSafetyNet
+    # (as in tests/conversations/test_localized_conversations.py); if a retrained model reads
+    # it otherwise, this says so.
     assert gentle_checks == 1, f"no gentle safety check for a figure of speech: {said[-1]!r}"
     assert moved == {
         "haven_conversations_started_total": 2,  # the REST chat and the web chat
