@@ -19,24 +19,16 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def haven(tmp_path_factory):
-    found, process, log = running(tmp_path_factory.mktemp("waiting-browser"), 120.0)
-    yield found
-    found.online.__exit__()
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    with running(tmp_path_factory.mktemp("waiting-browser"), 120.0) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
 def haven_keeping_briefly(tmp_path_factory):
-    found, process, log = running(
+    with running(
         tmp_path_factory.mktemp("expiring-browser"), 1.0, HAVEN_HANDOFF_KEEP_MINUTES="0.05"
-    )
-    yield found
-    found.online.__exit__()
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    ) as found:
+        yield found
 
 
 def young_person(chromium, haven) -> SimpleNamespace:

@@ -2,6 +2,7 @@
 tests/browser/test_waiting.py): the web chat without a model, started with a counselor online, and
 recent claims seeded as the waits table keeps them."""
 
+import contextlib
 import time
 from types import SimpleNamespace
 
@@ -18,23 +19,29 @@ FAST_WATCH_SECONDS = 1.0
 KEEP_SECONDS = 3.0
 
 
+@contextlib.contextmanager
 def running(data, watch_seconds, **extra_env):
-    log = (data / "server.log").open("w")
-    process, port, env = serve(
-        data,
-        "tests.support.widget_app",
-        GRACE_SECONDS,
-        watch_seconds,
-        counselors=("ana",),
-        output=log,
-        **extra_env,
-    )
-    queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
-    counselor = Browser(port)
-    assert counselor.login("ana")[0].status == 303
-    online = CounselorOnline(port, counselor.cookie).__enter__()  # ana can take a chat now
-    found = SimpleNamespace(port=port, queue=queue, env=env, counselor=counselor, online=online)
-    return found, process, log
+    """The web chat without a model, with ana logged in and her live console open (so a counselor
+    can take a chat now); stopped, console and all, when the block ends."""
+    with (data / "server.log").open("w") as log:
+        process, port, env = serve(
+            data,
+            "tests.support.widget_app",
+            GRACE_SECONDS,
+            watch_seconds,
+            counselors=("ana",),
+            output=log,
+            **extra_env,
+        )
+        try:
+            queue = HandoffQueue(env["HAVEN_DB_URL"], KeyRing.parse(env["HAVEN_KEYS"]))
+            counselor = Browser(port)
+            assert counselor.login("ana")[0].status == 303
+            with CounselorOnline(port, counselor.cookie):
+                yield SimpleNamespace(port=port, queue=queue, env=env, counselor=counselor)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def seed_claims(queue, every_seconds, waited_seconds, count=3):

@@ -23,27 +23,19 @@ from tests.unit.handoff.test_widget_handoff import until
 
 @pytest.fixture(scope="module")
 def haven(tmp_path_factory):
-    found, process, log = running(tmp_path_factory.mktemp("waiting"), SLOW_WATCH_SECONDS)
-    yield found
-    found.online.__exit__()
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    with running(tmp_path_factory.mktemp("waiting"), SLOW_WATCH_SECONDS) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
 def haven_keeping_briefly(tmp_path_factory):
     """Requests expire after KEEP_SECONDS; the watcher looks every second."""
-    found, process, log = running(
+    with running(
         tmp_path_factory.mktemp("expiring"),
         FAST_WATCH_SECONDS,
         HAVEN_HANDOFF_KEEP_MINUTES=str(KEEP_SECONDS / 60),
-    )
-    yield found
-    found.online.__exit__()
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    ) as found:
+        yield found
 
 
 async def young_person(port):
