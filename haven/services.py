@@ -197,9 +197,11 @@ class Services:
 
     def packs_in(self, content_dir: Path | None = None) -> ContentPacks:
         """The content packs of `content_dir` (content/ by default), read and checked once."""
-        from haven.packs.content import CONTENT_DIR, content
+        from haven.packs.content import content
 
-        return content(Path(content_dir or CONTENT_DIR))
+        # `content()` itself for content/: the same cached packs as the channels' texts
+        # (haven/packs/channel_messages.py), not a second reading of every file.
+        return content() if content_dir is None else content(Path(content_dir))
 
     @cached_property
     def packs(self) -> ContentPacks:
@@ -368,13 +370,13 @@ class Services:
             self.handoff_queue,
             self.counselor_accounts,
             sessions,
-            limiter,
+            desk=self.counselor_desk,
+            renderer=lambda: self.renderer,  # read when a text first needs it
+            limiter=limiter,
             allow_remote=self.settings.counselor_remote,
             language=handoff.console_language,
             pause_bot=pause_bot or no_bot_to_pause,
             background=self.background,
-            renderer=lambda: self.renderer,  # read when a counselor first asks for help lines
-            desk=self.counselor_desk,
             end_tags=handoff.end_tags,
             # Across processes through python-socketio's own Redis manager (pub/sub only), on
             # the same HAVEN_REDIS_URL.

@@ -31,9 +31,11 @@ passwords and wrong codes count alike in the login limit. A session lasts while 
 stamp (`CounselorAccounts.session_stamp`) is unchanged: a new password, a second factor set up
 or removed, or the account removed ends it at its next request, in every process.
 
-Hashing, SQL and Redis block, so every call into the accounts, the sessions and the login limit
-runs on the console's own pool of `CONSOLE_THREADS` threads: the event loop that serves the young
-people's messages never waits for a login (tests/test_console_login.py measures it). The pool is
+Hashing, SQL and Redis block, so every call into the accounts, the sessions and the login limit,
+and the queue's SQL of a claim, take next, transfer, join and end, runs on the console's own pool
+of `CONSOLE_THREADS` threads: the event loop that serves the young people's messages never waits
+for a login or a claim (tests/unit/handoff/test_console_login.py measures it; test_desk_routes.py
+checks the team routes). The pool is
 bounded so that many logins at once cost at most that many Argon2id hashes of memory and CPU.
 
 Every text a counselor reads comes from `content/languages/<language>/console.yml`
@@ -176,21 +178,20 @@ class CounselorConsole:
         queue: HandoffQueue,
         accounts: CounselorAccounts,
         sessions: ConsoleSessions,
+        desk: CounselorDesk,
+        renderer: Callable[[], Renderer],
         limiter: LoginLimiter | None = None,
         allow_remote: bool = False,
         secure_cookie: bool | None = None,
         language: str = DEFAULT_LANGUAGE,
         pause_bot: PauseBot = no_bot_to_pause,
         background: BackgroundTasks | None = None,
-        renderer: Callable[[], Renderer] | None = None,
-        desk: CounselorDesk | None = None,
         end_tags: tuple[str, ...] = (),
         live: Callable[[CounselorConsole], ConsoleLive] = ConsoleLive,
     ) -> None:
+        """`desk` and `renderer` come from the composition root (`Services.counselor_desk`,
+        `Services.renderer`, read when a text first needs it)."""
         self.relay = relay
-        if desk is None:
-            desk = CounselorDesk(queue.engine.url.render_as_string(hide_password=False))
-            desk.create_schema()
         self.desk = desk
         self.end_tags = end_tags
         self.pause_bot = pause_bot
@@ -204,7 +205,7 @@ class CounselorConsole:
         self.secure_cookie = self.allow_remote if secure_cookie is None else secure_cookie
         self.language = language
         self.texts = load_console_texts(language)
-        self.renderer: Renderer | None = None
+        self._renderer: Renderer | None = None
         self._make_renderer = renderer
         # The purger runs with the process's other background tasks (haven/services.py).
         self.background = background or BackgroundTasks()
@@ -218,6 +219,18 @@ class CounselorConsole:
         """Runs `work` on the console's threads, so the event loop goes on meanwhile."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.threads, functools.partial(work, *arguments))
+
+    @property
+    def renderer(self) -> Renderer:
+        """Responses and notices in a language with a region's help lines (made on first use)."""
+        if self._renderer is None:
+            self._renderer = self._make_renderer()
+        return self._renderer
+
+    @property
+    def notices(self) -> WaitingNotices:
+        """The texts of waiting and of a chat with a counselor (haven/handoff/waiting.py)."""
+        return WaitingNotices(self.renderer)
 
     @staticmethod
     def reply(body: Any, status: int = 200) -> HTTPResponse:
@@ -517,7 +530,9 @@ class CounselorConsole:
         if session is None:
             return _json({"error": "refused"}, 403)
         try:
-            claimed = self.queue.claim(str(body.get("id", "")), session.counselor)
+            claimed = await self._blocking(
+                self.queue.claim, str(body.get("id", "")), session.counselor
+            )
         except YoungPersonLeft:
             return _json({"error": "left", "message": self.texts["claim_left"]}, 410)
         except HandoffError:
@@ -642,11 +657,6 @@ class CounselorConsole:
         found = self._mine(request_id, session) if session else None
         if found is None:
             return None
-        from haven.packs.content import content
-        from haven.packs.render import Renderer
-
-        if self.renderer is None:
-            self.renderer = self._make_renderer() if self._make_renderer else Renderer(content())
         locale = await conversation_locale(
             request.app, found.conversation_id, {"language": found.language, "region": found.region}
         )
@@ -662,7 +672,9 @@ class CounselorConsole:
         except UnknownTag as error:
             return _json({"error": "tags", "message": str(error)}, 400)
         try:
-            ended = self.queue.end(request_id, session.counselor, action, tags)
+            ended = await self._blocking(
+                self.queue.end, request_id, session.counselor, action, tags
+            )
         except HandoffError:
             return _json({"error": "not found"}, 404)
         count_end_tags(tags)
@@ -690,19 +702,24 @@ class CounselorConsole:
         except HandoffError:
             return None
 
-    async def _notice(self, app: Any, request: HandoffRequest, key: str) -> None:
+    async def _notice(
+        self, app: Any, request: HandoffRequest, key: str, on_console: bool = True
+    ) -> None:
+        """Tells the young person, in their language, what happened to their chat (`key` of
+        `channel:` in language.yml); the counselor's chat shows it too unless `on_console` is
+        False (a transfer notes itself with both names)."""
         metadata = await conversation_locale(
             app, request.conversation_id, {"language": request.language, "region": request.region}
         )
         text = load_channel_messages(metadata)[key]
         chat = self.relay.by_request(request.request_id)
-        if chat is not None:
+        if chat is not None and on_console:
             chat.add(NOTICE, key)
         # `notice` lets the web chat ask "did this help?" after an end (haven/handoff/waiting.py).
         await self.relay.to_young_person(request.conversation_id, {"text": text, "notice": key})
         if key == "handoff_joined":  # what the counselor keeps private, and when they cannot
             locale = Locale(metadata.get("language"), metadata.get("region"))
-            confidential = WaitingNotices().text("confidential", locale)
+            confidential = self.notices.text("confidential", locale)
             await self.relay.to_young_person(request.conversation_id, {"text": confidential})
 
     # --- routes ---------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from haven.handoff.status import CounselorDesk, counselor_can_take_chat_now
 from haven.handoff.waiting import RecentWaits
 from haven.logs.throttle import SummarizedLog
 from haven.metrics import counts
@@ -632,18 +633,12 @@ class HandoffDesk:
         queue: HandoffQueue,
         accounts: Any,
         settings: Any,
+        desk: CounselorDesk,
         clock: Callable[[], float] = time.time,
         new_requests: NewRequestLimit | None = None,
-        desk: Any = None,
     ) -> None:
         self.queue = queue
         self.accounts = accounts
-        if desk is None:
-            from haven.handoff.status import CounselorDesk
-
-            url = queue.engine.url.render_as_string(hide_password=False)
-            desk = CounselorDesk(url, getattr(settings, "chats_per_counselor", 2))
-            desk.create_schema()
         self.desk = desk
         self.settings = settings
         self.clock = clock
@@ -652,8 +647,6 @@ class HandoffDesk:
     def counselor_available(self) -> bool:
         """Within duty hours and a counselor can take a chat now (haven/handoff/status.py:
         available, their console connected, under their number of chats)."""
-        from haven.handoff.status import counselor_can_take_chat_now
-
         return self.settings.on_duty(self.clock()) and counselor_can_take_chat_now(
             self.desk, self.queue
         )

@@ -20,8 +20,8 @@ Each time, every young person whose socket this process holds and who waits gets
 estimate (`waiting` event) if they changed; one whose request is gone without a counselor (it
 expired after `keep_minutes`) is told at once, with their region's crisis lines and what they can
 do meanwhile; and when no counselor can take a chat any more while they wait, they are told that
-too. Whether a counselor can take a chat now is `HandoffDesk.counselor_available`, and only
-`desk_availability` here builds it.
+too. Whether a counselor can take a chat now is `HandoffDesk.counselor_available` of the
+process's composition root (`Services.handoff_desk`, haven/services.py).
 
 Every text is in `notices:` of content/languages/<language>/language.yml, rendered in the language
 and region the request recorded; help lines come from the help directory through the renderer.
@@ -163,13 +163,6 @@ def estimate_for(queue: Any, conversation_id: str, usual_minutes: int) -> WaitEs
     return estimate(place, queue.waits.recent(), queue.clock(), usual_minutes)
 
 
-def desk_availability(queue: Any, accounts: Any, settings: Any) -> Callable[[], bool]:
-    """Whether a counselor can take a chat now: the one place that asks `HandoffDesk`."""
-    from haven.handoff.queue import HandoffDesk
-
-    return HandoffDesk(queue, accounts, settings).counselor_available
-
-
 # --- what the young person is told --------------------------------------------------------
 
 
@@ -185,12 +178,8 @@ class Locale:
 class WaitingNotices:
     """The texts of waiting, in the language and region a request recorded (`notices:`)."""
 
-    def __init__(self, renderer: Any = None) -> None:
-        if renderer is None:
-            from haven.packs.channel_messages import renderer_and_finder
-
-            renderer = renderer_and_finder()[0]
-        self.renderer = renderer
+    def __init__(self, renderer: Any) -> None:
+        self.renderer = renderer  # the process's `Services.renderer`
 
     def text(self, key: str, request: Any, **values: Any) -> str:
         """Notice `key` for this request's language and region."""
@@ -272,7 +261,7 @@ class QueueWatcher:
         usual_minutes: int,
         holds: Callable[[str], bool],
         send: Send,
-        notices: WaitingNotices | None = None,
+        notices: WaitingNotices,
         every_seconds: float = WATCH_SECONDS,
     ) -> None:
         self.queue = queue
@@ -280,7 +269,7 @@ class QueueWatcher:
         self.usual_minutes = usual_minutes
         self.holds = holds
         self.send = send
-        self.notices = notices or WaitingNotices()
+        self.notices = notices
         self.every_seconds = every_seconds
         self._seen: dict[str, _Seen] = {}
         self._was_available: bool | None = None

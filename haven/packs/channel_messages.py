@@ -22,6 +22,7 @@ CHANNEL_MESSAGES = (
     "service_error",
     "too_fast",
     "handoff_joined",
+    "handoff_transferred",
     "handoff_back_to_bot",
     "handoff_ended",
     "handoff_crisis",

@@ -43,7 +43,6 @@ from haven.handoff.waiting import (
     Locale,
     QueueWatcher,
     WaitingNotices,
-    desk_availability,
 )
 from haven.metrics import counts
 from haven.nlu.crisis_patterns import mentions_crisis
@@ -417,10 +416,11 @@ class HavenWidgetInput(InputChannel):
 
         self.watcher = QueueWatcher(
             queue,
-            desk_availability(queue, console.accounts, settings),
+            self.services.handoff_desk.counselor_available,
             settings.usual_wait_minutes,
             holds=self._connected_here,
             send=send,
+            notices=WaitingNotices(self.services.renderer),
             every_seconds=self.watch_seconds,
         )
         self._watching = asyncio.get_running_loop().create_task(self.watcher.run())
@@ -436,7 +436,8 @@ class HavenWidgetInput(InputChannel):
         self._asked_helpful.move_to_end(conversation_id)
         while len(self._asked_helpful) > REMEMBERED_REPLIES:
             self._asked_helpful.popitem(last=False)
-        return WaitingNotices().helpful(Locale(locale.get("language"), locale.get("region")))
+        notices = WaitingNotices(self.services.renderer)
+        return notices.helpful(Locale(locale.get("language"), locale.get("region")))
 
     async def _ask_helpful_after_push(self, conversation_id: str) -> None:
         assert self.sio is not None  # noqa: S101 (only called from the blueprint's push)

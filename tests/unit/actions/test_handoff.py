@@ -35,7 +35,7 @@ def make_desk(tmp_path, monkeypatch):
         if online:  # ana's console is connected and she is available
             counselors.seen("ana")
         desk = HandoffDesk(
-            queue, Accounts(online), settings or HandoffSettings(), lambda: NOW, desk=counselors
+            queue, Accounts(online), settings or HandoffSettings(), counselors, lambda: NOW
         )
         services = Services.from_environ({})
         services.__dict__["handoff_desk"] = desk  # what the composition root would have built

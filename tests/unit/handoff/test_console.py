@@ -320,7 +320,7 @@ def test_pack_texts_cannot_add_html_to_the_console(tmp_path, monkeypatch):
     sessions = ConsoleSessions(idle_minutes=60)
     accounts = SimpleNamespace(touch=lambda *args, **kwargs: None, session_stamp=lambda name: "s")
     console = CounselorConsole(
-        None, SimpleNamespace(clock=time.time), accounts, sessions, desk=SimpleNamespace()
+        None, SimpleNamespace(clock=time.time), accounts, sessions, SimpleNamespace(), None
     )
     token, _ = sessions.start("ana", "s")
     request = SimpleNamespace(cookies={COOKIE: token})

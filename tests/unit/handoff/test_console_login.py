@@ -23,6 +23,9 @@ from haven.handoff.counselors import (
     legacy_scrypt,
 )
 from haven.handoff.queue import HandoffQueue
+from haven.handoff.relay import HandoffRelay
+from haven.handoff.status import CounselorDesk
+from haven.services import Services
 from haven.storage.crypto import KeyRing, generate_key_line
 from tests.support.counselor_console import NEW_PASSWORD, PASSWORD, Browser, cli, enrol, serve
 from tests.unit.handoff.test_console import redis_client  # noqa: F401 - the fixture
@@ -138,9 +141,20 @@ def console_over(tmp_path):
     accounts.create_schema()
     queue = HandoffQueue(url, keys)
     queue.create_schema()
+    desk = CounselorDesk(url)
+    desk.create_schema()
     for index in range(10):
         accounts.add(f"counselor{index}", PASSWORD)
-    return CounselorConsole(None, queue, accounts, ConsoleSessions(60), LoginLimiter())
+    services = Services.from_environ({})
+    return CounselorConsole(
+        HandoffRelay(),
+        queue,
+        accounts,
+        ConsoleSessions(60),
+        desk,
+        lambda: services.renderer,
+        LoginLimiter(),
+    )
 
 
 def test_ten_logins_at_once_leave_the_event_loop_answering_within_100_ms(tmp_path):

@@ -98,7 +98,7 @@ def test_a_counselor_can_take_a_chat_only_available_connected_and_under_capacity
 
 
 def test_the_young_persons_answer_follows_the_desk(queue, desk, clock):
-    handoff = HandoffDesk(queue, None, HandoffSettings(), clock, desk=desk)
+    handoff = HandoffDesk(queue, None, HandoffSettings(), desk, clock)
     assert not handoff.counselor_available()
     desk.seen("ana")
     assert handoff.counselor_available()

@@ -23,11 +23,22 @@ from haven.handoff.waiting import (
 )
 from haven.packs.channel_messages import NOTICES
 from haven.packs.content import content
+from haven.services import Services
 from haven.storage.crypto import KeyRing, generate_key_line
 from haven.storage.helpfulness import HelpfulnessCounts
 from tests.support.clock import Clock
 
 NOW = 1_700_000_000.0
+
+
+SERVICES = Services.from_environ({})
+
+
+def notices():
+    """The texts as the process gives them: over the composition root's renderer."""
+    return WaitingNotices(SERVICES.renderer)
+
+
 USUAL = 5
 
 
@@ -143,19 +154,19 @@ def test_every_notice_is_written_in_english_and_spanish():
 
 
 def test_the_place_and_estimate_read_honestly():
-    notices = WaitingNotices()
+    told_by = notices()
     many = claims_every(3, 5, 10)
-    shown = notices.place(Locale("en", "uk"), estimate(2, many, NOW, USUAL), available=True)
+    shown = told_by.place(Locale("en", "uk"), estimate(2, many, NOW, USUAL), available=True)
     assert shown["text"] == (
         "You're number 2 in the queue for a counselor. "
         "Right now it takes about 6 minutes. It can be longer."
     )
-    usual = notices.place(Locale("en", "uk"), estimate(1, [], NOW, USUAL), available=True)
+    usual = told_by.place(Locale("en", "uk"), estimate(1, [], NOW, USUAL), available=True)
     assert usual["text"] == (
         "You're next in the queue for a counselor. "
         "It usually takes about 5 minutes. It can be longer."
     )
-    nobody = notices.place(Locale("es", "es"), estimate(1, [], NOW, USUAL), available=False)
+    nobody = told_by.place(Locale("es", "es"), estimate(1, [], NOW, USUAL), available=False)
     assert nobody["minutes"] is None and "ninguna persona consejera" in nobody["text"]
 
 
@@ -165,16 +176,16 @@ def test_the_place_and_estimate_read_honestly():
 )
 def test_an_ended_request_brings_the_regions_crisis_lines_and_what_to_do(locale, lines):
     for key in ("request_expired", "counselors_offline"):
-        told = WaitingNotices().ended(locale, key)
+        told = notices().ended(locale, key)
         assert all(line in told["text"] for line in lines), told["text"]
         assert "{" not in told["text"]
         assert told["buttons"][0]["payload"] == "/ask_what_to_do"
 
 
 def test_the_confidentiality_notice_says_private_unless_someone_is_in_danger():
-    english = WaitingNotices().text("confidential", Locale("en", None))
+    english = notices().text("confidential", Locale("en", None))
     assert "private" in english and "danger" in english
-    spanish = WaitingNotices().text("confidential", Locale("es", None))
+    spanish = notices().text("confidential", Locale("es", None))
     assert "privado" in spanish and "peligro" in spanish
 
 
@@ -199,7 +210,9 @@ class Room:
 
 
 def watcher_for(queue, room, available=lambda: True):
-    return QueueWatcher(queue, available, USUAL, holds=room.holds, send=room.send)
+    return QueueWatcher(
+        queue, available, USUAL, holds=room.holds, send=room.send, notices=notices()
+    )
 
 
 def test_the_young_person_hears_their_place_move_up_when_one_ahead_is_claimed(queue, clock):
@@ -292,5 +305,5 @@ def test_claims_in_the_same_second_count_in_the_order_they_were_made():
 
 
 def test_an_adult_is_given_the_adult_crisis_lines():
-    told = WaitingNotices().ended(Locale("en", "uk", age_band="adult"), "request_expired")
+    told = notices().ended(Locale("en", "uk", age_band="adult"), "request_expired")
     assert "85258" in told["text"] and "0800 1111" not in told["text"]  # Childline is for under 18s
