@@ -14,9 +14,10 @@ import time
 
 import pytest
 
-from tests.integration.test_handoff_server import wait_for, young_person
-from tests.support.console_live import close, connect, until
+from tests.integration.test_handoff_server import young_person
+from tests.support.console_live import close, connect
 from tests.support.counselor_console import PASSWORD, Browser
+from tests.support.polling import until
 from tests.support.running_haven import PROJECT, disconnect
 
 pytestmark = pytest.mark.server
@@ -55,8 +56,8 @@ def test_counselor_and_young_person_on_different_servers(two_servers):
         (waiting,) = state["queue"]
         status, claimed = counselor.post("/counselor/api/claim", {"id": waiting["id"]})
         assert status == 200
-        await wait_for(lambda: any("counselor has joined" in m["text"] for m in pushed))
-        await wait_for(lambda: asked)  # the claim, on the other server, asked this page
+        await until(lambda: any("counselor has joined" in m["text"] for m in pushed))
+        await until(lambda: asked)  # the claim, on the other server, asked this page
         earlier = [{"from": "young_person", "text": "earlier, from far away"}]
         reply = await client.call("transcript", {"messages": earlier}, timeout=10)
         assert reply == {"ok": True}
@@ -66,7 +67,7 @@ def test_counselor_and_young_person_on_different_servers(two_servers):
             chat = json.loads(counselor.request("GET", chat_path)[1])
             return [m["items"] for m in chat["messages"] if m["from"] == "transcript"]
 
-        assert await wait_for(transcript) == [earlier]
+        assert await until(transcript) == [earlier]
 
         said = await client.call("user_uttered", {"message": "hello from far away", "seq": 2})
         assert said["messages"] == []
@@ -75,16 +76,16 @@ def test_counselor_and_young_person_on_different_servers(two_servers):
             chat = json.loads(counselor.request("GET", chat_path)[1])
             return [m["text"] for m in chat["messages"] if m["from"] == "young_person"]
 
-        assert await wait_for(young_messages) == ["hello from far away"]
+        assert await until(young_messages) == ["hello from far away"]
         # Held by the chat on the console's server, pushed to ana's socket on this one.
         await until(
             lambda: any(m["message"]["text"] == "hello from far away" for m in live_messages)
         )
         assert {m["id"] for m in live_messages} == {claimed["id"]}
         assert counselor.post(f"{chat_path}/send", {"text": "hello back"})[0] == 200
-        await wait_for(lambda: any(m.get("from") == "counselor" for m in pushed))
+        await until(lambda: any(m.get("from") == "counselor" for m in pushed))
         assert counselor.post(f"{chat_path}/hand_back")[0] == 200
-        await wait_for(lambda: any("handed you back" in m["text"] for m in pushed))
+        await until(lambda: any("handed you back" in m["text"] for m in pushed))
         said = await client.call("user_uttered", {"message": "/show_menu", "seq": 3}, timeout=60)
         assert said["messages"]  # the bot, on the other server, answers again
         await disconnect(client)

@@ -3,11 +3,11 @@ Socket.IO, a counselor logs in, claims, they talk both ways, the counselor hands
 bot answers again; nothing either typed is on disk or in the logs."""
 
 import asyncio
-import time
 
 import pytest
 
 from tests.support.counselor_console import Browser
+from tests.support.polling import until
 from tests.support.running_haven import disconnect
 
 pytestmark = pytest.mark.server
@@ -51,16 +51,6 @@ def stored_events(haven, conversation_id):
     return [e["event"] for e in ConversationStore(settings).load(conversation_id) or []]
 
 
-async def wait_for(check, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.2)
-    raise AssertionError("timed out")
-
-
 def test_nobody_online_is_said_honestly_with_the_young_persons_own_lines(haven):
     async def scenario():
         client, _ = await young_person(haven)
@@ -82,7 +72,7 @@ def test_a_counselor_takes_over_and_hands_back(haven):
     assert counselor.login("ana")[0].status == 303
 
     async def scenario():
-        from tests.support.console_live import close, connect, until
+        from tests.support.console_live import close, connect
 
         live, states, _ = await connect(haven.rasa_port, counselor.cookie)
         await until(lambda: states)  # ana's console is open: she can take a chat
@@ -102,7 +92,7 @@ def test_a_counselor_takes_over_and_hands_back(haven):
         (waiting,) = [item for item in json.loads(state)["queue"] if item["shared"]]
         status, claimed = counselor.post("/counselor/api/claim", {"id": waiting["id"]})
         assert status == 200
-        await wait_for(lambda: any("counselor has joined" in m["text"] for m in pushed))
+        await until(lambda: any("counselor has joined" in m["text"] for m in pushed))
         assert stored_events(haven, client.conversation_id)[-1] == "pause"  # Rasa's own event
 
         said = await client.call("user_uttered", {"message": YOUNG_WORDS, "seq": 13}, timeout=30)
@@ -120,12 +110,12 @@ def test_a_counselor_takes_over_and_hands_back(haven):
 
         status, _ = counselor.post(f"{chat_path}/send", {"text": COUNSELOR_WORDS})
         assert status == 200
-        await wait_for(lambda: any(m.get("from") == "counselor" for m in pushed))
+        await until(lambda: any(m.get("from") == "counselor" for m in pushed))
         assert [m["text"] for m in pushed if m.get("from") == "counselor"] == [COUNSELOR_WORDS]
 
         status, _ = counselor.post(f"{chat_path}/hand_back")
         assert status == 200
-        await wait_for(lambda: any("handed you back" in m["text"] for m in pushed))
+        await until(lambda: any("handed you back" in m["text"] for m in pushed))
         assert stored_events(haven, client.conversation_id)[-1] == "resume"
         said = await client.call("user_uttered", {"message": "/show_menu", "seq": 14}, timeout=60)
         assert said["messages"], "the bot answers again"
@@ -155,7 +145,7 @@ def test_the_counselor_sees_when_the_young_person_leaves(haven):
         (mine,) = [item for item in state["queue"] if item["shared"]]
         status, claimed = counselor.post("/counselor/api/claim", {"id": mine["id"]})
         assert status == 200
-        await wait_for(lambda: pushed)
+        await until(lambda: pushed)
         await disconnect(client)  # what quick exit does to the connection
         chat_path = f"/counselor/api/chats/{claimed['id']}"
 
@@ -163,7 +153,7 @@ def test_the_counselor_sees_when_the_young_person_leaves(haven):
             chat = json.loads(counselor.request("GET", chat_path)[1])
             return [m for m in chat["messages"] if m["from"] == "notice" and m["text"] == "left"]
 
-        await wait_for(left)
+        await until(left)
         assert counselor.post(f"{chat_path}/end")[0] == 200
         assert stored_events(haven, client.conversation_id)[-1] == "resume"
 

@@ -10,10 +10,11 @@ import sys
 
 import pytest
 
-from tests.integration.test_handoff_server import wait_for, young_person
+from tests.integration.test_handoff_server import young_person
 from tests.support import PROJECT
 from tests.support.console_live import CounselorOnline
 from tests.support.counselor_console import PASSWORD, Browser
+from tests.support.polling import until
 from tests.support.running_haven import disconnect
 
 pytestmark = pytest.mark.server
@@ -25,7 +26,7 @@ async def waiting_young_person(server):
     client.on("waiting", client.places.append)
     said = await client.call("user_uttered", {"message": "/request_human", "seq": 1}, timeout=60)
     assert "and it can be longer" in said["messages"][0]["text"]
-    await wait_for(lambda: client.places)
+    await until(lambda: client.places)
     return client, pushed
 
 
@@ -51,9 +52,9 @@ def test_a_claim_on_one_server_moves_up_a_young_person_waiting_on_the_other(two_
         state = json.loads(counselor.request("GET", "/counselor/api/state")[1])
         request_id = state["queue"][ahead - 1]["id"]
         assert counselor.post("/counselor/api/claim", {"id": request_id})[0] == 200
-        await wait_for(lambda: second.places[-1]["place"] == ahead, timeout=5)
-        await wait_for(lambda: first.places[-1] == {"place": None}, timeout=5)
-        await wait_for(lambda: any("stays private" in m["text"] for m in first_pushed))
+        await until(lambda: second.places[-1]["place"] == ahead, seconds=5)
+        await until(lambda: first.places[-1] == {"place": None}, seconds=5)
+        await until(lambda: any("stays private" in m["text"] for m in first_pushed))
         chat = f"/counselor/api/chats/{request_id}"
         assert counselor.post(f"{chat}/end")[0] == 200
         await second.call("leave", {}, timeout=10)  # out of the queue at once, for other tests

@@ -1,11 +1,11 @@
 """What the live console's tests of several tiers share: a Socket.IO client with a counselor's
-cookie, the raw handshake, a quick close, and waiting until something arrives."""
+cookie, the raw handshake and a quick close (waiting until something arrives is
+tests/support/polling.py)."""
 
 import asyncio
 import http.client
 import json
 import threading
-import time
 
 import socketio
 
@@ -58,16 +58,6 @@ def handshake(port, cookie="", origin=None):
 async def close(client):
     """Ends a client at once (a polling client otherwise waits for its last long poll)."""
     await client.eio.disconnect(abort=True)
-
-
-async def until(check, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError("not within the time")
 
 
 class CounselorOnline:

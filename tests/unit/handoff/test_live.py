@@ -14,8 +14,9 @@ from haven.handoff.status import CounselorDesk
 from haven.storage.crypto import KeyRing
 from tests.support import PROJECT
 from tests.support.canned import region_facts
-from tests.support.console_live import close, connect, handshake, until
+from tests.support.console_live import close, connect, handshake
 from tests.support.counselor_console import PASSWORD, Browser, ask, serve
+from tests.support.polling import until
 from tests.unit.handoff.test_console import console_with_queue
 
 

@@ -14,6 +14,7 @@ from haven.handoff.relay import (
     clean_transcript,
 )
 from haven.services import Services
+from tests.support.polling import until
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
 
@@ -126,13 +127,6 @@ def test_across_two_processes_through_redis():
             await relay.start()
         live = chat("conv-redis")
         await console.open(live)
-
-        async def until(check):
-            for _ in range(100):
-                if check():
-                    return
-                await asyncio.sleep(0.05)
-            raise AssertionError("the relay did not deliver")
 
         await until(lambda: "conv-redis" in widget._elsewhere)
         assert await widget.from_young_person("conv-redis", "are you a real person")

@@ -7,15 +7,8 @@ import asyncio
 import pytest
 
 from haven.handoff.relay import TYPING, HandoffRelay, LiveChat, RedisHandoffRelay
+from tests.support.polling import until
 from tests.unit.handoff.test_relay import REDIS_URL, redis_reachable
-
-
-async def until(check):
-    for _ in range(100):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the relay did not deliver")
 
 
 def test_in_process_a_claim_and_a_leave_tell_the_watcher():

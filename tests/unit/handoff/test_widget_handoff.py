@@ -6,7 +6,6 @@ consent, and never the database."""
 
 import asyncio
 import json
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +14,7 @@ from haven.handoff.queue import HandoffQueue
 from haven.handoff.relay import MAX_TRANSCRIPT_CHARS, MAX_TRANSCRIPT_MESSAGES
 from haven.storage.crypto import KeyRing
 from tests.support.counselor_console import Browser, serve
+from tests.support.polling import until
 
 GRACE_SECONDS = 3.0
 EARLIER_WORDS = "glimmerwock sent me a threat"
@@ -65,15 +65,6 @@ def ask(queue, conversation_id, share=None):
 
 def waiting_ids(queue):
     return [r.request_id for r in queue.waiting()]
-
-
-async def until(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def test_quick_exit_while_waiting_cancels_and_a_claim_hears_they_left(haven):

@@ -11,6 +11,7 @@ import pytest
 
 from haven.storage.helpfulness import HelpfulnessCounts
 from tests.support.counselor_console import ask
+from tests.support.polling import until
 from tests.support.waiting import (
     FAST_WATCH_SECONDS,
     KEEP_SECONDS,
@@ -18,7 +19,6 @@ from tests.support.waiting import (
     running,
     seed_claims,
 )
-from tests.unit.handoff.test_widget_handoff import until
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_the_place_and_estimate_move_up_as_soon_as_a_request_ahead_is_claimed(ha
         first = ask(haven.queue, ahead.id)
         ask(haven.queue, mine.id)
         await say(mine)  # a turn of the chat: the channel looks at the queue
-        await until(lambda: mine.got["waiting"], timeout=5)
+        await until(lambda: mine.got["waiting"], seconds=5)
         told = mine.got["waiting"][-1]
         assert (told["place"], told["minutes"], told["estimated"]) == (2, 10, True)
         assert told["text"] == (
@@ -79,14 +79,14 @@ def test_the_place_and_estimate_move_up_as_soon_as_a_request_ahead_is_claimed(ha
         status, _ = haven.counselor.post("/counselor/api/claim", {"id": first.request_id})
         assert status == 200
         started = time.monotonic()
-        await until(lambda: mine.got["waiting"][-1]["place"] == 1, timeout=5)
+        await until(lambda: mine.got["waiting"][-1]["place"] == 1, seconds=5)
         assert time.monotonic() - started < 3  # pushed by the claim, not by a later round
         assert mine.got["waiting"][-1]["text"] == (
             "You're next in the queue for a counselor. "
             "Right now it takes about 5 minutes. It can be longer."
         )
         # The one claimed hears the counselor joined, and what stays private.
-        await until(lambda: len(ahead.got["bot_uttered"]) >= 2, timeout=5)
+        await until(lambda: len(ahead.got["bot_uttered"]) >= 2, seconds=5)
         assert "A counselor has joined" in texts(ahead)[0]
         assert "stays private" in texts(ahead)[1] and "danger" in texts(ahead)[1]
         assert not any("in time" in text for text in texts(ahead))
@@ -111,12 +111,12 @@ def test_typing_dots_both_ways_and_did_this_help_counted_once(haven):
         assert '"typing":true' in shown.replace(" ", "")
 
         assert haven.counselor.post(f"{chat}/typing", {"typing": True})[0] == 200
-        await until(lambda: young.got["typing"], timeout=5)
+        await until(lambda: young.got["typing"], seconds=5)
         assert young.got["typing"][-1] == {"typing": True}
         assert haven.counselor.post(f"{chat}/typing", {"typing": True}, csrf=False)[0] == 403
 
         assert haven.counselor.post(f"{chat}/end")[0] == 200
-        await until(lambda: young.got["helpful"], timeout=5)
+        await until(lambda: young.got["helpful"], seconds=5)
         question = young.got["helpful"][-1]
         assert question["question"] == "Did this help?"
         assert question["answers"] == {"yes": "Yes", "a_bit": "A bit", "no": "No"}
@@ -146,9 +146,9 @@ def test_an_expired_request_tells_the_young_person_at_once_with_the_crisis_lines
         young = await young_person(haven.port)
         ask(haven.queue, young.id)
         await say(young)
-        await until(lambda: young.got["waiting"], timeout=5)
+        await until(lambda: young.got["waiting"], seconds=5)
         assert young.got["waiting"][-1]["place"] == 1
-        await until(lambda: any("in time" in text for text in texts(young)), timeout=15)
+        await until(lambda: any("in time" in text for text in texts(young)), seconds=15)
         (told,) = [m for m in young.got["bot_uttered"] if "in time" in m["text"]]
         assert "0800 1111" in told["text"] and "85258" in told["text"]  # the UK's crisis lines
         assert told["buttons"][0]["payload"] == "/ask_what_to_do"
