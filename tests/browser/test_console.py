@@ -1,13 +1,19 @@
-"""The live console in real Chromium tabs (the console alone, support/console_app.py, no model): a
-counselor is alerted of a new request at risk without reloading, with the louder sound and a
-desktop notification asked for on a click only; take next, transfer to a colleague, a counselor
-asking for support, and a supervisor who sees it, reads the chat and joins it (three tabs); every
-page passes axe-core and logs no error."""
+"""The live console in real Chromium tabs (the console with the web chat, support/widget_app.py, no
+model): a counselor is alerted of a new request at risk without reloading, with the louder sound
+and a desktop notification asked for on a click only; take next, transfer to a colleague (the
+young person's widget is told another counselor takes over), a counselor asking for support, and
+a supervisor who sees it, reads the chat and joins it (three counselors' tabs and the young
+person's); every page passes axe-core and logs no error.
 
+Every step waits on what the tab shows (Playwright's waits and `expect`), never on a fixed time:
+the console's pushes and its own fetches arrive in either order."""
+
+import json
 import subprocess
 import sys
 
 import pytest
+from playwright.sync_api import expect
 
 from haven.handoff.queue import HandoffQueue
 from haven.storage.crypto import KeyRing
@@ -17,6 +23,10 @@ from tests.support.canned import region_facts
 from tests.support.counselor_console import PASSWORD, ask, serve
 
 pytestmark = pytest.mark.browser
+
+LEAVE_GRACE_SECONDS = 30
+WAIT_MS = 30_000
+"""As long as Playwright's other waits (`expect` waits 5 s): a busy machine is slow, not wrong."""
 
 # The browser's Notification and Web Audio, recorded: what a counselor would see and hear.
 RECORD_ALERTS = """
@@ -45,7 +55,8 @@ def console(tmp_path_factory):
     """A running console with ana and ben, counselors, and sam, a supervisor."""
     process, port, env = serve(
         tmp_path_factory.mktemp("console-browser"),
-        "tests.support.console_app",
+        "tests.support.widget_app",
+        LEAVE_GRACE_SECONDS,
         counselors=("ana", "ben", "sam"),
     )
     subprocess.run(
@@ -71,6 +82,17 @@ def log_in(chromium, port: int, name: str) -> Chat:
     tab.page.wait_for_selector("text=Logged in as")
     tab.page.wait_for_function("() => document.body.dataset.live === 'on'")
     return tab
+
+
+def young_person(chromium, port: int) -> tuple[Chat, str]:
+    """A young person's widget, and their conversation's id."""
+    chat = Chat(chromium.new_context(viewport=DESKTOP), f"http://127.0.0.1:{port}/").open()
+    return chat, json.loads(chat.session_storage()["haven.conversation"])["id"]
+
+
+def told(young: Chat, words: str) -> None:
+    """Waits until the young person's widget shows a message with `words`."""
+    young.page.locator(".haven-msg--bot", has_text=words).wait_for()
 
 
 def alerts(tab: Chat) -> dict:
@@ -116,24 +138,29 @@ def test_a_new_request_at_risk_alerts_the_counselor_without_reloading(console, b
 def test_take_next_transfer_support_and_a_supervisor_who_reads_and_joins(console, browser):  # noqa: F811
     port, queue = console
     ana, ben, sam = (log_in(browser, port, name) for name in ("ana", "ben", "sam"))
+    young, conversation = young_person(browser, port)
     older = ask(queue, "browser-older")
-    at_risk = ask(queue, "browser-at-risk", risk=True)
+    at_risk = ask(queue, conversation, risk=True)
     ana.page.locator("#queue li.risk").wait_for()
 
     # Take next: the request at risk first, though the other waited longer.
     ana.page.get_by_role("button", name="Take next").click()
     panel = ana.page.locator(f".chat-panel[data-id='{at_risk.request_id}']")
     panel.locator(".messages li.notice").wait_for()
-    assert "RISK" in panel.locator(".chat-summary").inner_text()
+    # The summary comes with the chat's first fetch, which the pushed notice may overtake.
+    expect(panel.locator(".chat-summary")).to_contain_text("RISK", timeout=WAIT_MS)
     assert [r.request_id for r in queue.waiting()] == [older.request_id]
+    told(young, "A counselor has joined the chat.")
 
-    # Transfer to ben: his console is told and opens the chat; ana's panel closes.
+    # Transfer to ben: his console is told and opens the chat; ana's panel closes; the young
+    # person is told another counselor is taking over.
     panel.locator(".to").select_option("ben")
     panel.get_by_role("button", name="Transfer").click()
     panel.wait_for(state="detached")
     ben.page.locator("#console-alert", has_text="ana gave you a chat.").wait_for()
     ben_panel = ben.page.locator(f".chat-panel[data-id='{at_risk.request_id}']")
     ben_panel.locator(".messages li.notice", has_text="transferred").wait_for()
+    told(young, "Another counselor is taking over your chat now.")
 
     # A canned response, the region's help lines in it, goes into ben's message box.
     ben_panel.locator(".canned option", has_text="Crisis lines of their region").wait_for(
@@ -165,6 +192,7 @@ def test_take_next_transfer_support_and_a_supervisor_who_reads_and_joins(console
     sam_panel.locator(".send button[type=submit]").click()
     ben_panel.locator(".messages li.counselor", has_text="I'm here with you").wait_for()
     sam_panel.locator(".messages li.counselor", has_text="I'm here with you").wait_for()
+    young.page.locator(".haven-msg--counselor", has_text="I'm here with you").wait_for()
     # Several chats side by side: ben takes the other request too.
     ben.page.get_by_role("button", name="Take next").click()
     ben.page.locator(".chat-panel").nth(1).wait_for()
@@ -185,7 +213,7 @@ def test_take_next_transfer_support_and_a_supervisor_who_reads_and_joins(console
         ("ben", "take_next"),
     ]:
         assert expected in actions
-    for tab in (ana, ben, sam):
+    for tab in (ana, ben, sam, young):
         assert not tab.errors, tab.errors
         tab.context.close()
     end_all(queue)
