@@ -1,5 +1,6 @@
 """The counselor console as the tests start and use it: `serve` runs a console (or any module
-that serves one) with counselor accounts made by the command line, `Browser` is one counselor's
+that serves one) with counselor accounts made by the command line, `console_in_process` builds
+one in the test's own process as the composition root does, `Browser` is one counselor's
 browser, `ask` puts a young person's request in the queue. Used by the unit tests of the console
 and the encrypted tables, the server tests of a handoff and the browser tests."""
 
@@ -12,6 +13,8 @@ import sys
 import time
 import urllib.parse
 
+from haven.handoff.relay import HandoffRelay
+from haven.services import Services
 from haven.storage.crypto import generate_key_line
 from tests.support import PROJECT
 from tests.support.running_haven import free_port, port_open
@@ -48,6 +51,23 @@ def serve(data, module, *args, counselors=("ana", "ben"), output=subprocess.DEVN
         assert process.poll() is None and time.monotonic() < deadline, f"{module} did not start"
         time.sleep(0.2)
     return process, port, env
+
+
+def console_in_process(data, *counselors, relay=None):
+    """The console as the composition root builds it (haven/services.py), in this process, over
+    SQLite in `data` with sessions and the login limit in memory; `counselors` are added with
+    `PASSWORD`. For tests that call its handlers directly (no server, no socket)."""
+    services = Services.from_environ(
+        {
+            "HAVEN_DATA_DIR": str(data),
+            "HAVEN_DB_URL": f"sqlite:///{data / 'haven.db'}",
+            "HAVEN_KEYS": generate_key_line("k1"),
+        }
+    )
+    console = services.counselor_console(relay or HandoffRelay())
+    for name in counselors:
+        console.accounts.add(name, PASSWORD)
+    return console
 
 
 class Browser:

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sanic.request import RequestParameters
 
-from haven.handoff.console import COOKIE, CounselorConsole
+from haven.handoff.console import COOKIE
 from haven.handoff.counselors import (
     AccountError,
     ConsoleSessions,
@@ -22,12 +22,16 @@ from haven.handoff.counselors import (
     LoginLimiter,
     legacy_scrypt,
 )
-from haven.handoff.queue import HandoffQueue
-from haven.handoff.relay import HandoffRelay
-from haven.handoff.status import CounselorDesk
-from haven.services import Services
 from haven.storage.crypto import KeyRing, generate_key_line
-from tests.support.counselor_console import NEW_PASSWORD, PASSWORD, Browser, cli, enrol, serve
+from tests.support.counselor_console import (
+    NEW_PASSWORD,
+    PASSWORD,
+    Browser,
+    cli,
+    console_in_process,
+    enrol,
+    serve,
+)
 from tests.unit.handoff.test_console import redis_client  # noqa: F401 - the fixture
 
 
@@ -135,26 +139,7 @@ async def worst_tick_during(work, tick=0.005):
 
 
 def console_over(tmp_path):
-    keys = KeyRing.parse(generate_key_line("k1"))
-    url = f"sqlite:///{tmp_path / 'haven.db'}"
-    accounts = CounselorAccounts(url, key_ring=keys)
-    accounts.create_schema()
-    queue = HandoffQueue(url, keys)
-    queue.create_schema()
-    desk = CounselorDesk(url)
-    desk.create_schema()
-    for index in range(10):
-        accounts.add(f"counselor{index}", PASSWORD)
-    services = Services.from_environ({})
-    return CounselorConsole(
-        HandoffRelay(),
-        queue,
-        accounts,
-        ConsoleSessions(60),
-        desk,
-        lambda: services.renderer,
-        LoginLimiter(),
-    )
+    return console_in_process(tmp_path, *(f"counselor{index}" for index in range(10)))
 
 
 def test_ten_logins_at_once_leave_the_event_loop_answering_within_100_ms(tmp_path):

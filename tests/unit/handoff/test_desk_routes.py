@@ -9,16 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from haven.handoff.console import COOKIE, CounselorConsole
-from haven.handoff.counselors import ConsoleSessions, CounselorAccounts, LoginLimiter
-from haven.handoff.queue import HandoffQueue
+from haven.handoff.console import COOKIE
 from haven.handoff.relay import NOTICE, HandoffRelay
-from haven.handoff.status import CounselorDesk
-from haven.services import Services
-from haven.storage.crypto import KeyRing, generate_key_line
-from tests.support.counselor_console import PASSWORD
-
-SERVICES = Services.from_environ({})
+from tests.support.counselor_console import console_in_process
 
 
 class YoungPeople:
@@ -43,29 +36,17 @@ class YoungPeople:
 def team(tmp_path):
     """A console over a fresh database: ana and ben counselors, sam a supervisor, each logged in
     and with their console connected; what reaches the young people is recorded."""
-    keys = KeyRing.parse(generate_key_line("k1"))
-    url = f"sqlite:///{tmp_path / 'haven.db'}"
-    accounts = CounselorAccounts(url, key_ring=keys)
-    accounts.create_schema()
-    queue = HandoffQueue(url, keys)
-    queue.create_schema()
-    desk = CounselorDesk(url)
-    desk.create_schema()
     relay = HandoffRelay()
     young = YoungPeople()
     relay.push_to_young_person = young.push
-    sessions = ConsoleSessions(60)
-    console = CounselorConsole(
-        relay, queue, accounts, sessions, desk, lambda: SERVICES.renderer, LoginLimiter()
-    )
+    console = console_in_process(tmp_path, "ana", "ben", "sam", relay=relay)
     logged_in = {}
     for name in ("ana", "ben", "sam"):
-        accounts.add(name, PASSWORD)
-        desk.seen(name)
-        token, session = sessions.start(name, accounts.session_stamp(name) or "")
+        console.desk.seen(name)
+        token, session = console.sessions.start(name, console.accounts.session_stamp(name) or "")
         logged_in[name] = (token, session.csrf)
-    desk.set_role("sam", supervisor=True)
-    return SimpleNamespace(console=console, queue=queue, young=young, logged_in=logged_in)
+    console.desk.set_role("sam", supervisor=True)
+    return SimpleNamespace(console=console, queue=console.queue, young=young, logged_in=logged_in)
 
 
 def post(team, name, body=None):
@@ -105,8 +86,12 @@ def test_after_a_transfer_the_young_person_is_told_in_their_language(team):
     assert asyncio.run(claim_then_transfer()) == (200, {"ok": True})
     assert team.young.notices_to("conv-es") == ["handoff_joined", None, "handoff_transferred"]
     told = team.young.text_of("conv-es", "handoff_transferred")
-    spanish = SERVICES.renderer.channel_message("handoff_transferred", language="es", region=None)
-    english = SERVICES.renderer.channel_message("handoff_transferred", language="en", region=None)
+    spanish = team.console.renderer.channel_message(
+        "handoff_transferred", language="es", region=None
+    )
+    english = team.console.renderer.channel_message(
+        "handoff_transferred", language="en", region=None
+    )
     assert told == spanish != english
     assert "{" not in told
     assert team.queue.live_chat(request.request_id).claimed_by == "ben"
