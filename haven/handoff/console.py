@@ -35,8 +35,8 @@ Hashing, SQL and Redis block, so every call into the accounts, the sessions and 
 and the queue's SQL of a claim, take next, transfer, join and end, runs on the console's own pool
 of `CONSOLE_THREADS` threads: the event loop that serves the young people's messages never waits
 for a login or a claim (tests/unit/handoff/test_console_login.py measures it; test_desk_routes.py
-checks the team routes). The pool is
-bounded so that many logins at once cost at most that many Argon2id hashes of memory and CPU.
+checks the team routes). The pool is bounded so that many logins at once cost at most that many
+Argon2id hashes of memory and CPU.
 
 Every text a counselor reads comes from `content/languages/<language>/console.yml`
 (haven/packs/console_texts.py), in the language `console_language` of handoff.yml: the pages are
