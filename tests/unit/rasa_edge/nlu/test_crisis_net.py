@@ -103,6 +103,32 @@ def test_a_payload_keeps_the_hints_of_the_channels_metadata(payload, entities, d
     assert [(e["entity"], e["value"]) for e in read.get(ENTITIES)] == entities
 
 
+@pytest.mark.parametrize(
+    ("payload", "entities"),
+    [
+        ("/step_done", [("language", "nl"), ("language_hint", "nl")]),
+        # the payload's own language wins (a language button pressed after the pick)
+        ('/set_language{"language": "de"}', [("language", "de"), ("language_hint", "nl")]),
+    ],
+)
+def test_a_payload_keeps_the_language_picked_in_the_widgets_menu(payload, entities, domain):
+    # The pick goes with the next message only; a button pressed next must not lose it.
+    from haven.nlu.locale_finding import shared_finder
+
+    net = CrisisSafetyNet.create({}, None, None, None)
+    message = Message({TEXT: payload})
+    message.set(INTENT, {"name": "step_done", "confidence": 1.0}, add_to_output=True)
+    found = shared_finder().read(payload, {"language": "nl", "chosen_language": "nl"}, None)
+    message.set(
+        ENTITIES,
+        [{"entity": name, "value": value, "start": 0, "end": 0} for name, value in found.items()],
+        add_to_output=True,
+    )
+    net.process([message])
+    read = RegexMessageHandler.create({}, None, None, None).process([message], domain)[0]
+    assert [(e["entity"], e["value"]) for e in read.get(ENTITIES)] == entities
+
+
 def classified(text: str, intent: str, confidence: float) -> Message:
     """The message after the crisis net, when the classifier read it as `intent`."""
     message = Message({TEXT: text})
