@@ -490,6 +490,9 @@
       if (reply && reply.helpful) {
         askHelpful(reply.helpful);
       }
+      if (reply && known(reply.language)) {
+        followChosenLanguage(reply.language);
+      }
       sendNext();
     });
   }
@@ -506,6 +509,20 @@
       }
     }
     return item.metadata;
+  }
+
+  // A language chosen in the chat ("in english please", a language button): the widget's own
+  // texts and its menu follow, as if it was picked there, unless the menu was picked since (the
+  // later choice, still to be sent). Haven has it already: nothing more to send.
+  function followChosenLanguage(code) {
+    if (languagePicked) {
+      return;
+    }
+    language = code;
+    languageChosen = true;
+    store.set('language', language);
+    ui.language.value = language;
+    applyLanguage();
   }
 
   function requestSession() {
@@ -664,6 +681,7 @@
     heading.appendChild(el('span', { text: config.name }));
 
     var select = el('select', { id: 'haven-language', className: 'haven-language' });
+    ui.language = select;
     Object.keys(strings).forEach(function (code) {
       var option = el('option', { value: code, lang: code, text: strings[code].language_name });
       option.selected = code === language;

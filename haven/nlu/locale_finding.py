@@ -41,6 +41,11 @@ MAX_WORDS_OF_A_BARE_SWITCH = 3
 _LOCALE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?\Z")
 CHOSEN_LANGUAGE = "chosen_language"
 """The metadata key of a language picked in a channel's menu, sent once, when it was picked."""
+LANGUAGE_SET_RESPONSE = "utter_language_set"
+"""The reply to a language asked for in words or with a button ("I'll write in English")."""
+LANGUAGE_SET = "haven_language_set"
+"""Custom data of that reply in the web chat: the language chosen, which the widget then shows
+its own texts in, so its menu and quick exit follow a choice typed in the chat too."""
 LANGUAGE_ENTITIES = frozenset({"language", "language_hint"})
 REGION_ENTITIES = frozenset({"region", "region_hint"})
 

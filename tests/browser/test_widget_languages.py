@@ -1,8 +1,9 @@
 """The widget in each new language (Portuguese, French, German, Dutch), in real headless Chromium
 against a real Haven: set by the page, picked in the menu or found in the browser's languages,
 the first screen and quick exit in that language, axe-core clean; a language chosen in the menu
-holding for every reply, the crisis reply included, and winning over one typed before it; the
-browser's language a hint only, so English typed on a French browser gets English.
+holding for every reply, the crisis reply included, and winning over one typed before it; one
+typed in the chat changing the widget's texts too; the browser's language a hint only, so
+English typed on a French browser gets English.
 
 Marker `browser`, like tests/test_widget_browser.py, whose Haven, browser and tabs it uses.
 """
@@ -143,6 +144,9 @@ def test_a_menu_pick_after_a_typed_language_wins(open_chat, haven):
     chat.open()
     english = chat.say("in english please")
     assert english[0].startswith(first_line("utter_language_set", "en")), english
+    # The widget follows the choice typed in the chat, as if picked in its menu.
+    assert_first_screen_in(chat, "en")
+    assert chat.session_storage()["haven.language"] == '"en"'
     assert chat.say("hi")[0].startswith(first_line("utter_greet", "en"))
     chat.page.select_option(".haven-language", "de")
     chat.page.select_option(".haven-language", "fr")  # the last pick counts
@@ -152,9 +156,24 @@ def test_a_menu_pick_after_a_typed_language_wins(open_chat, haven):
     messages = [frame for frame in sent if "user_uttered" in frame]
     # The browser's French went with the greeting only; what they typed went without it...
     assert '"/greet"' in messages[0] and '"language":"fr"' in messages[0], messages
-    assert all('"metadata":{}' in frame for frame in messages[1:3]), messages
-    # ...and the pick once, with the first message after it; the language with each one after.
+    assert '"metadata":{}' in messages[1], messages
+    # ...the typed choice is Haven's already: the widget's English after it is no new pick...
+    assert '"metadata":{"language":"en"}' in messages[2], messages
+    # ...and the menu's pick went once, with the first message after it; the language with each.
     picks = [frame for frame in messages if '"chosen_language"' in frame]
     assert len(picks) == 1 and '"chosen_language":"fr"' in picks[0], picks
-    assert picks[0] == messages[3] and '"language":"fr"' in messages[4], messages
+    assert picks[0] == messages[3] and '"metadata":{"language":"fr"}' in messages[4], messages
     assert chat.axe_violations() == []
+
+
+ASKED = {"pt": "em português", "fr": "en français", "de": "auf deutsch", "nl": "in het nederlands"}
+
+
+@pytest.mark.parametrize("code", NEW)
+def test_a_language_typed_in_the_chat_changes_the_widget_too(open_chat, haven, code):
+    chat = open_ngo_page(open_chat, haven, language="en")
+    chosen = chat.say(ASKED[code])
+    assert chosen[0].startswith(first_line("utter_language_set", code)), chosen
+    assert_first_screen_in(chat, code)
+    assert chat.axe_violations() == []
+    assert_quick_exit_in(chat, haven, code)
