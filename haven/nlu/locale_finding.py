@@ -13,7 +13,8 @@ wins, however it was made: each one sets the slot again when it is made. So the 
 language picked in its menu once, as `chosen_language` with the next message (while `language`,
 the language it shows, goes with every message as a hint): a sentence typed later ("in english
 please") then wins over the menu, and a later pick in the menu over that sentence. Haven never
-looks at the IP address. Everything here is plain Python over the content packs, testable without Rasa.
+looks at the IP address. Everything here is plain Python over the content packs, testable
+without Rasa.
 """
 
 from __future__ import annotations
