@@ -10,6 +10,8 @@
  *   links are built as elements and only for http and https addresses;
  * - only sessionStorage is used (conversation id, its token, the language), never cookies or
  *   local storage; quick exit and "Clear chat" remove it;
+ * - the language: the one picked in the menu, else the page's `data-language`, else the
+ *   browser's (only a hint: Haven still answers in the language the young person writes in);
  * - quick exit (button, Esc) works as soon as this file has run, even before the chat connects;
  *   it tells the server the young person left, so a request for a counselor leaves the queue;
  * - this page's messages are kept in page memory only (`transcript`); they are sent to the server
@@ -61,7 +63,7 @@
     server: new URL(httpUrl(data.server, scriptUrl.href)).origin,
     assets: new URL('.', scriptUrl).href,
     exitUrl: httpUrl(data.exitUrl, DEFAULT_EXIT_URL),
-    language: data.language || 'en',
+    language: data.language || '',
     color: data.color || '',
     logo: httpUrl(data.logo, ''),
     name: data.name || 'Haven',
@@ -106,8 +108,13 @@
   var language = 'en';
   // Whether someone chose the language (the page's data-language, the menu, or earlier in this
   // tab): only then is it sent with each message, and it wins over what the message looks like.
-  // Otherwise Haven reads the language from the message itself.
-  var languageChosen = Boolean(data.language);
+  // Otherwise (English, or the browser's language) it goes with the greeting only, and Haven
+  // reads the language from each message itself.
+  var languageChosen = false;
+  // The language picked in the menu and not sent yet: it goes once, with the next message, as
+  // the young person's choice, so it beats an "in english please" typed before the pick (and
+  // one typed after it beats the pick). Kept in sessionStorage until it is sent.
+  var languagePicked = null;
   var socket = null;
   var exited = false;
   var ready = false; // connected and the server confirmed our conversation
@@ -449,7 +456,7 @@
     var attempt = { item: item };
     inflight = attempt;
     updateTyping();
-    var body = { message: item.message, seq: item.seq, metadata: languageChosen ? { language: language } : {} };
+    var body = { message: item.message, seq: item.seq, metadata: metadataFor(item) };
     socket.timeout(ACK_TIMEOUT_MS).emit('user_uttered', body, function (error, reply) {
       if (inflight !== attempt) {
         return; // the connection dropped meanwhile; the message is sent again on reconnecting
@@ -483,8 +490,39 @@
       if (reply && reply.helpful) {
         askHelpful(reply.helpful);
       }
+      if (reply && known(reply.language)) {
+        followChosenLanguage(reply.language);
+      }
       sendNext();
     });
+  }
+
+  // What a message tells Haven about the language, fixed when it is first sent (so a message
+  // sent again after a lost connection says the same).
+  function metadataFor(item) {
+    if (!item.metadata) {
+      item.metadata = languageChosen || item.greeting ? { language: language } : {};
+      if (languagePicked) {
+        item.metadata.chosen_language = languagePicked;
+        languagePicked = null;
+        store.set('language_picked', null);
+      }
+    }
+    return item.metadata;
+  }
+
+  // A language chosen in the chat ("in english please", a language button): the widget's own
+  // texts and its menu follow, as if it was picked there, unless the menu was picked since (the
+  // later choice, still to be sent). Haven has it already: nothing more to send.
+  function followChosenLanguage(code) {
+    if (languagePicked) {
+      return;
+    }
+    language = code;
+    languageChosen = true;
+    store.set('language', language);
+    ui.language.value = language;
+    applyLanguage();
   }
 
   function requestSession() {
@@ -509,7 +547,7 @@
           item.seq = null; // numbered again in the new conversation
         });
         if (!ui.log.querySelector('.haven-msg--bot')) {
-          outbox.unshift({ message: '/greet', seq: null, bubble: null, quiet: true });
+          outbox.unshift({ message: '/greet', seq: null, bubble: null, quiet: true, greeting: true });
         }
       } else if (!ui.log.querySelector('.haven-msg, .haven-event')) {
         // After a reload: the assistant remembers, but earlier messages were never stored here.
@@ -643,6 +681,7 @@
     heading.appendChild(el('span', { text: config.name }));
 
     var select = el('select', { id: 'haven-language', className: 'haven-language' });
+    ui.language = select;
     Object.keys(strings).forEach(function (code) {
       var option = el('option', { value: code, lang: code, text: strings[code].language_name });
       option.selected = code === language;
@@ -651,7 +690,9 @@
     select.addEventListener('change', function () {
       language = select.value;
       languageChosen = true;
+      languagePicked = language;
       store.set('language', language);
+      store.set('language_picked', language);
       applyLanguage();
     });
     var languageLabel = bind(el('label', { for: 'haven-language', className: 'haven-sr' }), 'language_label');
@@ -774,15 +815,41 @@
     });
   }
 
+  // The first of the browser's languages the widget has texts for, by its main part ("pt-BR",
+  // "fr-CA", "nl-BE": pt, fr, nl); null when it has none of them.
+  function browserLanguage() {
+    var wanted = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+    for (var i = 0; i < wanted.length; i += 1) {
+      var code = String(wanted[i] || '').split(/[-_]/)[0].toLowerCase();
+      if (Object.prototype.hasOwnProperty.call(strings, code)) {
+        return code;
+      }
+    }
+    return null;
+  }
+
+  function known(code) {
+    return typeof code === 'string' && Object.prototype.hasOwnProperty.call(strings, code);
+  }
+
   function start() {
     if (exited) {
       return;
     }
     strings = window.HavenStrings;
     var stored = store.get('language');
-    var wanted = stored || config.language;
-    language = strings[wanted] ? wanted : 'en';
-    languageChosen = languageChosen || Boolean(stored && strings[stored]);
+    var picked = store.get('language_picked');
+    languagePicked = known(picked) ? picked : null;
+    if (known(stored)) {
+      language = stored; // chosen earlier in this tab
+      languageChosen = true;
+    } else if (known(config.language)) {
+      language = config.language;
+      languageChosen = true;
+    } else {
+      language = browserLanguage() || 'en'; // a hint, not a choice
+      languageChosen = false;
+    }
     var container = document.getElementById(config.target);
     if (!container) {
       container = el('div', { id: config.target });

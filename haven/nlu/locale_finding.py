@@ -2,13 +2,19 @@
 
 Two kinds of evidence, kept in separate slots so that a choice is never overwritten by a guess:
 
-- a **choice**: the user asked for a language ("en español", a language button) or named where
-  they live ("I'm in the UK", a country button, "vivo en México"): slots `language`, `region`;
+- a **choice**: the user asked for a language ("en español", a language button, the widget's
+  language menu) or named where they live ("I'm in the UK", a country button, "vivo en México"):
+  slots `language`, `region`;
 - a **hint**: the chat channel's metadata (`language`, `region`, `locale` such as "es-MX"),
   else the language the message is written in: slots `language_hint`, `region_hint`.
 
-The choice wins, then the hint, then English and the international fallback. Haven never looks
-at the IP address. Everything here is plain Python over the content packs, testable without Rasa.
+The choice wins, then the hint, then English and the international fallback. The latest choice
+wins, however it was made: each one sets the slot again when it is made. So the widget sends a
+language picked in its menu once, as `chosen_language` with the next message (while `language`,
+the language it shows, goes with every message as a hint): a sentence typed later ("in english
+please") then wins over the menu, and a later pick in the menu over that sentence. Haven never
+looks at the IP address. Everything here is plain Python over the content packs, testable
+without Rasa.
 """
 
 from __future__ import annotations
@@ -34,6 +40,13 @@ MAX_WORDS_OF_A_BARE_SWITCH = 3
 """"español", "english pls": a message this short naming a language is a request to switch."""
 
 _LOCALE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?\Z")
+CHOSEN_LANGUAGE = "chosen_language"
+"""The metadata key of a language picked in a channel's menu, sent once, when it was picked."""
+LANGUAGE_SET_RESPONSE = "utter_language_set"
+"""The reply to a language asked for in words or with a button ("I'll write in English")."""
+LANGUAGE_SET = "haven_language_set"
+"""Custom data of that reply in the web chat: the language chosen, which the widget then shows
+its own texts in, so its menu and quick exit follow a choice typed in the chat too."""
 LANGUAGE_ENTITIES = frozenset({"language", "language_hint"})
 REGION_ENTITIES = frozenset({"region", "region_hint"})
 
@@ -128,6 +141,10 @@ class LocaleFinder:
                 return match.group(1).lower()
         return None
 
+    def chosen_language(self, metadata: Mapping[str, Any] | None) -> str | None:
+        """The language picked in the channel's menu since its last message, if a pack has it."""
+        return self.known_language((metadata or {}).get(CHOSEN_LANGUAGE))
+
     def region_from_metadata(self, metadata: Mapping[str, Any] | None) -> str | None:
         """`metadata.region` ("GB", "uk"), else the country of `metadata.locale` ("en-GB")."""
         metadata = metadata or {}
@@ -173,8 +190,9 @@ class LocaleFinder:
 
     def known_metadata(self, metadata: Any) -> dict[str, str]:
         """The channel metadata worth keeping, as known codes: `language` ("es"), `region`
-        ("uk") and `locale` ("es-MX" only when both parts are known; else its known parts go
-        to `language` and `region`). Anything else, or anything unknown, is dropped."""
+        ("uk"), `chosen_language` ("es") and `locale` ("es-MX" only when both parts are known;
+        else its known parts go to `language` and `region`). Anything else, or anything
+        unknown, is dropped."""
         if not isinstance(metadata, Mapping):
             return {}
         kept = {
@@ -182,6 +200,7 @@ class LocaleFinder:
             for key, code in (
                 ("language", self.known_language(metadata.get("language"))),
                 ("region", self.known_region(metadata.get("region"))),
+                (CHOSEN_LANGUAGE, self.chosen_language(metadata)),
             )
             if code
         }
@@ -204,12 +223,16 @@ class LocaleFinder:
     def read(
         self, text: str | None, metadata: Mapping[str, Any] | None, intent: str | None
     ) -> dict[str, str]:
-        """Entity values for one message: `language`, `region` (choices) and their hints."""
+        """Entity values for one message: `language`, `region` (choices) and their hints.
+
+        A language asked for in the message beats one picked in the menu before it was sent.
+        """
         text = text or ""
         typed = not text.startswith("/")  # a button's payload says nothing about language
         written_in = self.detect_language(text) if typed else None
+        asked = self.requested_language(text, intent) if typed else None
         found = {
-            "language": self.requested_language(text, intent) if typed else None,
+            "language": asked or self.chosen_language(metadata),
             "language_hint": self.language_from_metadata(metadata) or written_in,
             "region": self._region_said(text, intent, written_in) if typed else None,
             "region_hint": self.region_from_metadata(metadata),

@@ -22,7 +22,12 @@ from rasa.utils.endpoints import EndpointConfig
 from haven.handoff.queue import REQUEST_CHANNEL
 from haven.handoff.waiting import ASK_HELPFUL, ASK_HELPFUL_AFTER
 from haven.metrics import counts
-from haven.nlu.locale_finding import effective_language, effective_region
+from haven.nlu.locale_finding import (
+    LANGUAGE_SET,
+    LANGUAGE_SET_RESPONSE,
+    effective_language,
+    effective_region,
+)
 from haven.packs.content import CONTENT_DIR, ContentError, Problem
 from haven.rasa_edge import patches
 from haven.services import Services
@@ -71,17 +76,19 @@ class ContentPackNLG(NaturalLanguageGenerator):
         """The message for `utter_action`, or None (Rasa logs it) if no pack has it."""
         counts.response_sent(utter_action)  # crisis replies are counted for the NGO
         slots = tracker.current_slot_values()
+        language = effective_language(slots, self.packs)
         message = self.renderer.render(
             utter_action,
-            language=effective_language(slots, self.packs),
+            language=language,
             region=effective_region(slots, self.packs),
             slots=slots,
         )
-        if (
-            message is not None
-            and utter_action in ASK_HELPFUL_AFTER
-            and tracker.get_latest_input_channel() == REQUEST_CHANNEL
-        ):
+        if message is None or tracker.get_latest_input_channel() != REQUEST_CHANNEL:
+            return message
+        if utter_action in ASK_HELPFUL_AFTER:
             # The web chat then asks "did this help?" (haven/rasa_edge/widget_channel.py).
             message["custom"] = {ASK_HELPFUL: True}
+        elif utter_action == LANGUAGE_SET_RESPONSE:
+            # The web chat then shows its own texts in the language chosen in the chat.
+            message["custom"] = {LANGUAGE_SET: language}
         return message

@@ -46,6 +46,7 @@ from haven.handoff.waiting import (
 )
 from haven.metrics import counts
 from haven.nlu.crisis_patterns import mentions_crisis
+from haven.nlu.locale_finding import LANGUAGE_SET
 from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge import patches
 from haven.rasa_edge.console_channel import ENTRY as CONSOLE_ENTRY
@@ -385,15 +386,14 @@ class HavenWidgetInput(InputChannel):
             self.replies.remember(conversation_id, fingerprint, reply)
         if self.watcher is not None:
             self.watcher.poke()  # the turn may have filed a request: tell its place at once
+        acknowledgement: dict[str, Any] = {"ok": True, "seq": seq, "messages": reply}
+        chosen = [(m.get("custom") or {}).get(LANGUAGE_SET) for m in turn.messages]
+        if any(chosen):  # a language chosen in the chat: the widget's texts follow it
+            acknowledgement["language"] = next(code for code in chosen if code)
         if any((m.get("custom") or {}).get(ASK_HELPFUL) for m in turn.messages):
             locale = await conversation_locale(self.app, conversation_id, metadata)
-            return {
-                "ok": True,
-                "seq": seq,
-                "messages": reply,
-                "helpful": self._helpful_question(conversation_id, locale),
-            }
-        return {"ok": True, "seq": seq, "messages": reply}
+            acknowledgement["helpful"] = self._helpful_question(conversation_id, locale)
+        return acknowledgement
 
     # --- waiting, and "did this help?" ------------------------------------------------------
 

@@ -28,7 +28,7 @@ would send back unread a young person's paste of the threats they got, crisis wo
 
 MAX_BODY_BYTES = 64 * 1024
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}\Z")
-ALLOWED_METADATA = ("language", "region", "locale")
+ALLOWED_METADATA = ("language", "region", "locale", "chosen_language")
 REST_PREFIX = "rest:"
 """Put before a REST sender to make its conversation id; web chat ids never contain `:`."""
 SERVICE_UNAVAILABLE = (DatabaseUnavailable, LockStoreUnavailable)

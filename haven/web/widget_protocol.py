@@ -27,8 +27,15 @@ Socket.IO events (namespace `/`, path `/socket.io`):
 - `session_request`, browser sends `{session_id?, token?}`; acknowledged with
   `{session_id, token, resumed}`, or `{ok: false, error: "too_fast"}` when the address started
   more than `NEW_CONVERSATIONS_PER_MINUTE` new conversations in a minute (resuming is not limited).
-- `user_uttered`, browser sends `{message, seq, metadata: {language?}}`; acknowledged with
-  `{ok: true, seq, messages}` (plus `helpful`, below, at the end of the plan), or
+- `user_uttered`, browser sends `{message, seq, metadata: {language?, chosen_language?}}`:
+  `language` is the language the widget shows, when the page set it or the young person picked
+  it (a hint, with every message; on a page that set none, with the greeting "/greet" only: the
+  browser's language, else English), and `chosen_language` the language picked in its menu,
+  with the first message after the pick only (a choice, so it wins over "in english please"
+  typed before it, and loses to one typed after; haven/nlu/locale_finding.py); acknowledged with
+  `{ok: true, seq, messages}` (plus `helpful`, below, at the end of the plan, and `language`
+  when the message chose a language in words or with a button: the widget then shows its own
+  texts in it, as if picked in its menu, but sends no `chosen_language` for it), or
   `{ok: false, error}` ("no_session", "bad_request").
 - `bot_uttered`, server to browser: one message outside a reply; `{"from": "counselor"}` marks a
   counselor's.

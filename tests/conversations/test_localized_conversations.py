@@ -80,11 +80,13 @@ class Chat:
         self.agent, self.metadata = agent, metadata
         self.sender = f"test-{uuid.uuid4().hex[:12]}"
 
-    def say(self, text: str) -> str:
+    def say(self, text: str, metadata: dict | None = None) -> str:
+        """`metadata` for this message only (as the widget sends a menu pick), else the chat's."""
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
         channel = CollectingOutputChannel()
-        message = UserMessage(text, channel, self.sender, metadata=self.metadata)
+        metadata = self.metadata if metadata is None else metadata
+        message = UserMessage(text, channel, self.sender, metadata=metadata)
         asyncio.run(self.agent.handle_message(message))
         parts = []
         for reply in channel.messages:
@@ -186,6 +188,60 @@ def test_a_language_choice_outlasts_the_channels_hint(agent):
     chat = Chat(agent, {"language": "en"})
     chat.say("in spanish please")
     assert "Paso 1" in chat.say("/ask_what_to_do")
+
+
+def headline(key: str, code: str) -> str:
+    """The first line of a response in a language's pack ("Étape 1 : Ne paie pas, ...")."""
+    from haven.packs.content import content
+    from haven.packs.render import Renderer
+
+    return Renderer(content()).headline(key, language=code)
+
+
+def test_a_language_picked_in_the_menu_beats_one_typed_before_it(agent):
+    # The widget on an English page: no metadata. "in english please" is a typed choice; the
+    # menu's pick of French comes later and wins, for every reply after it.
+    chat = Chat(agent)
+    assert headline("utter_language_set", "en") in chat.say("in english please")
+    french = {"language": "fr"}  # what the widget sends with every message after the pick
+    picked = chat.say("/ask_what_to_do", {**french, "chosen_language": "fr"})
+    assert headline("utter_step_dont_pay", "fr") in picked, picked
+    assert headline("utter_step_stop_replying", "fr") in chat.say("/step_done", french)
+
+
+def test_a_language_typed_after_a_menu_pick_beats_the_pick(agent):
+    chat = Chat(agent)
+    french = {"language": "fr"}
+    chat.say("/greet", {**french, "chosen_language": "fr"})
+    assert headline("utter_step_dont_pay", "fr") in chat.say("/ask_what_to_do", french)
+    # The widget still shows French and says so with each message; the sentence is the latest.
+    assert headline("utter_language_set", "en") in chat.say("in english please", french)
+    assert headline("utter_step_stop_replying", "en") in chat.say("/step_done", french)
+    # And picking Dutch in the menu afterwards wins again.
+    dutch = {"language": "nl"}
+    picked = chat.say("/ask_what_to_do", {**dutch, "chosen_language": "nl"})
+    assert headline("utter_step_stop_replying", "nl") in picked, picked  # the step they are on
+
+
+@pytest.mark.parametrize("code", ["pt", "fr", "de", "nl"])
+def test_the_browsers_language_greets_and_the_language_typed_answers(agent, code):
+    # A page without data-language in a browser set to this language: the widget sends it with
+    # its greeting only (a hint), so the greeting matches the widget's texts...
+    chat = Chat(agent)
+    assert chat.say("/greet", {"language": code}).startswith(headline("utter_greet", code))
+    # ...a button pressed next, which says nothing about language, keeps it...
+    assert headline("utter_step_dont_pay", code) in chat.say("/ask_what_to_do")
+    # ...and English typed on that browser gets English: they wrote it, and it was no choice.
+    english = chat.say("someone is blackmailing me with my pics")
+    assert english.startswith(headline("utter_disclosure_ack", "en")), english
+    assert headline("utter_step_stop_replying", "en") in chat.say("/step_done")
+
+
+def test_the_browsers_language_and_a_message_in_it(agent):
+    chat = Chat(agent)
+    assert chat.say("/greet", {"language": "fr"}).startswith(headline("utter_greet", "fr"))
+    reply = chat.say("quelqu'un me fait du chantage avec mes photos")
+    assert reply.startswith(headline("utter_disclosure_ack", "fr")), reply
 
 
 OPENING = {

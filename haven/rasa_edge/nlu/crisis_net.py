@@ -37,10 +37,12 @@ pipeline) wraps that step:
 - a payload's entities are kept only when their value is a known code of the content packs
   (`LocaleFinder.known_entity`: a language or a region), so typed free text never reaches a slot,
   the store or a counselor's summary; any other entity is dropped;
-- the hints the pipeline read from the channel's metadata (`language_hint`, `region_hint`, from
-  `LocaleHints`) stay, unless the payload names its own: Rasa would drop them, and the widget's
-  first message ("/greet") and its buttons would then come in English on a page set to another
-  language.
+- what the pipeline read from the channel's metadata (`language_hint`, `region_hint`, and
+  `language` from a language picked in the widget's menu, all from `LocaleHints`) stays, unless
+  the payload names its own: Rasa would drop it, and the widget's first message ("/greet") and
+  its buttons would then come in English on a page set to another language, and a menu pick sent
+  with a button's payload would be lost. (The pipeline never reads a `language` from the text of
+  a payload, so this `language` can only come from the menu.)
 
 Buttons' payloads ("/step_done", '/tell_region{"region": "uk"}') work as before.
 """
@@ -78,8 +80,8 @@ from haven.nlu.locale_finding import shared_finder
 from haven.rasa_edge import patches
 
 CRISIS_INTENT = "crisis"
-CHANNEL_HINTS = frozenset({"language_hint", "region_hint"})
-"""Entities `LocaleHints` reads from the channel's metadata, kept on a payload too."""
+FROM_CHANNEL_METADATA = frozenset({"language", "language_hint", "region_hint"})
+"""Entities `LocaleHints` reads from the channel's metadata on a payload, kept on it."""
 FALLBACK_INTENT = "nlu_fallback"
 TURNING_AWAY = frozenset({"out_of_scope", "goodbye"})
 DEFAULT_CONFIG: dict[str, Any] = {"check_below": 0.45, "turn_away_check": 0.20}
@@ -216,7 +218,7 @@ def checked_payload(typed: Message, read: Message) -> Message:
     hints = [
         entity
         for entity in typed.get(ENTITIES) or []
-        if entity.get(ENTITY_ATTRIBUTE_TYPE) in CHANNEL_HINTS - named
+        if entity.get(ENTITY_ATTRIBUTE_TYPE) in FROM_CHANNEL_METADATA - named
     ]
     read.set(ENTITIES, kept + known_entities(hints), add_to_output=True)
     return read

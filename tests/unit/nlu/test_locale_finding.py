@@ -143,3 +143,27 @@ def test_a_choice_beats_a_hint_and_unknown_means_english_and_no_region(packs):
     assert effective_region({"region": "international"}, packs) == "international"
     assert effective_region({"region": "mars"}, packs) is None
     assert effective_region({}, packs) is None
+
+
+def test_a_language_picked_in_the_menu_is_a_choice_and_a_sentence_typed_with_it_wins(finder):
+    picked = {"language": "fr", "chosen_language": "fr"}
+    # The widget sends the pick once: a choice (slot `language`), whatever the message says.
+    assert finder.read("ok", picked, "affirm") == {"language": "fr", "language_hint": "fr"}
+    assert finder.read("/step_done", picked, "step_done") == {
+        "language": "fr",
+        "language_hint": "fr",
+    }
+    # "in english please" was typed after the pick (it is in the message that carries it).
+    assert finder.read("in english please", picked, "set_language")["language"] == "en"
+    # The messages after it carry the widget's language as a hint only.
+    assert "language" not in finder.read("ok", {"language": "fr"}, "affirm")
+    # Only a code a pack has; free text never becomes a choice.
+    assert "language" not in finder.read("ok", {"chosen_language": "my diary"}, "affirm")
+
+
+def test_the_channel_metadata_kept_is_known_codes_only(finder):
+    kept = finder.known_metadata(
+        {"language": "fr", "chosen_language": "FR-ca", "locale": "fr-CA", "ip": "10.0.0.1"}
+    )
+    assert kept == {"language": "fr", "chosen_language": "fr", "locale": "fr-CA"}
+    assert finder.known_metadata({"chosen_language": "klingon"}) == {}

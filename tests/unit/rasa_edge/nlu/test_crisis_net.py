@@ -72,6 +72,25 @@ def test_a_payload_keeps_only_entities_with_known_codes(payload, entities, domai
     assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == entities
 
 
+def entities_read(payload: str, metadata: dict, domain) -> list[tuple[str, str]]:
+    """The entities of a payload sent with `metadata`: LocaleHints' reading of the metadata,
+    then the crisis net and Rasa's payload step."""
+    from haven.nlu.locale_finding import shared_finder
+
+    net = CrisisSafetyNet.create({}, None, None, None)
+    message = Message({TEXT: payload})
+    message.set(INTENT, {"name": "greet", "confidence": 1.0}, add_to_output=True)
+    found = shared_finder().read(payload, metadata, None)
+    message.set(
+        ENTITIES,
+        [{"entity": name, "value": value, "start": 0, "end": 0} for name, value in found.items()],
+        add_to_output=True,
+    )
+    net.process([message])
+    read = RegexMessageHandler.create({}, None, None, None).process([message], domain)[0]
+    return [(e["entity"], e["value"]) for e in read.get(ENTITIES)]
+
+
 @pytest.mark.parametrize(
     ("payload", "entities"),
     [
@@ -87,20 +106,21 @@ def test_a_payload_keeps_only_entities_with_known_codes(payload, entities, domai
 def test_a_payload_keeps_the_hints_of_the_channels_metadata(payload, entities, domain):
     # The widget's first message ("/greet") and its buttons carry the page's language: the
     # pipeline (LocaleHints) read it from the metadata, and Rasa's payload step must not drop it.
-    from haven.nlu.locale_finding import shared_finder
+    assert entities_read(payload, {"language": "pt", "region": "BR"}, domain) == entities
 
-    net = CrisisSafetyNet.create({}, None, None, None)
-    message = Message({TEXT: payload})
-    message.set(INTENT, {"name": "greet", "confidence": 1.0}, add_to_output=True)
-    found = shared_finder().read(payload, {"language": "pt", "region": "BR"}, None)
-    message.set(
-        ENTITIES,
-        [{"entity": name, "value": value, "start": 0, "end": 0} for name, value in found.items()],
-        add_to_output=True,
-    )
-    net.process([message])
-    read = RegexMessageHandler.create({}, None, None, None).process([message], domain)[0]
-    assert [(e["entity"], e["value"]) for e in read.get(ENTITIES)] == entities
+
+@pytest.mark.parametrize(
+    ("payload", "entities"),
+    [
+        ("/step_done", [("language", "nl"), ("language_hint", "nl")]),
+        # the payload's own language wins (a language button pressed after the pick)
+        ('/set_language{"language": "de"}', [("language", "de"), ("language_hint", "nl")]),
+    ],
+)
+def test_a_payload_keeps_the_language_picked_in_the_widgets_menu(payload, entities, domain):
+    # The pick goes with the next message only; a button pressed next must not lose it.
+    picked = {"language": "nl", "chosen_language": "nl"}
+    assert entities_read(payload, picked, domain) == entities
 
 
 def classified(text: str, intent: str, confidence: float) -> Message:
