@@ -345,7 +345,10 @@ def targets(all_figures: list[Figures]) -> list[str]:
         ),
         (
             "at most 10% takeover on figures of speech",
-            lambda f: share(r.takeover for r in f.of_kind("figure")) <= TARGET_FALSE_ALARMS,
+            lambda f: (
+                not f.of_kind("figure")  # a batch or set with no figure of speech misses nothing
+                or share(r.takeover for r in f.of_kind("figure")) <= TARGET_FALSE_ALARMS
+            ),
         ),
         (
             "no stated minor read as adult",

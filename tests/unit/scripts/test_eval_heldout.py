@@ -197,3 +197,19 @@ def test_a_batch_and_languages_can_be_measured_on_their_own():
     }
     assert eval_heldout.chosen(sets, None, ["es", "en"]) == {"en": sets["en"], "es": sets["es"]}
     assert eval_heldout.chosen(sets, None, None) == sets
+
+
+def test_a_set_with_no_figure_of_speech_does_not_fail_the_false_alarm_target():
+    ages_only = figures(
+        reading(
+            "tenho 14",
+            "disclose_sextortion",
+            "disclose_sextortion",
+            "age",
+            age_band="minor",
+            entities={"age_band": "minor"},
+        )
+    )
+    assert "- at most 10% takeover on figures of speech: **met**" in eval_heldout.targets(
+        [ages_only]
+    )
