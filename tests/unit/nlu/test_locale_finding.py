@@ -143,3 +143,13 @@ def test_a_choice_beats_a_hint_and_unknown_means_english_and_no_region(packs):
     assert effective_region({"region": "international"}, packs) == "international"
     assert effective_region({"region": "mars"}, packs) is None
     assert effective_region({}, packs) is None
+
+
+def test_a_country_named_then_negated_gives_the_help_that_works_anywhere(finder):
+    # The US was chosen here until the negation was read over the whole message (README, batch 6).
+    said = finder.read("those are american numbers, im not in america", None, "choose_region")
+    assert said["region"] == "international"
+    assert finder.read("im not in america", None, "choose_region")["region"] == "international"
+    assert finder.read("moro no Brasil", None, "tell_region")["region"] == "br"
+    assert finder.read("não moro no Brasil", None, "choose_region")["region"] == "international"
+    assert finder.read("no estoy en México", None, "choose_region")["region"] == "international"
