@@ -44,7 +44,8 @@ _FEET_AND_INCHES = re.compile(r"(\d)\s*['’′\"]+")
 _CLAUSE_BREAK = re.compile(r"[,;:!?¡¿()\n]|\.(?=\s|$)|\s-\s")
 _DIGITS = re.compile(r"^\d+$")
 _ATTACHED = re.compile(r"^(\d{1,2})([a-z]+)$|^([fm])(\d{1,2})$")
-_ORDINAL_SUFFIX = r"(?:st|nd|rd|th|ro|do|er|to|vo|no|mo|o)?"
+_ORDINAL_SUFFIX = r"(?:st|nd|rd|th|ro|do|er|to|vo|no|mo|o|e|de|ste|te|ten|eme|ieme|re|ere)?"
+"""After a school year's digits: 8th, 3ro, 8o; 4e, 4eme, 1re (French), 2e, 3de, 8ste (Dutch)."""
 
 Phrase = tuple[str, ...]
 
@@ -155,7 +156,8 @@ class FactWords:
         after = index + 1
         if after < len(tokens) and tokens[after] in self.joiners:
             after += 1
-        if value >= 20 and value % 10 == 0 and after < len(tokens) and tokens[after] in self.units:
+        # "twenty one", "veinte y uno", "vinte e um"; and the French teens, "dix sept" (17)
+        if value >= 10 and value % 10 == 0 and after < len(tokens) and tokens[after] in self.units:
             return value + self.units[tokens[after]], after - index + 1, False
         return value, 1, False
 
@@ -204,6 +206,9 @@ class AgeReader:
             for clause in clauses:
                 ages += _ages_in(clause, words, alone)
                 bands |= _bands_in(clause, words)
+            # Over the whole message: the period of an ordinal ("in der 8. Klasse") ends a clause.
+            if any(pattern.search(joined) for pattern in words.school_years):
+                bands.add(MINOR)
         if ages:
             youngest = min(ages)
             return AgeFact(MINOR if youngest < ADULT_AGE else ADULT, youngest)
@@ -326,7 +331,8 @@ def _ages_from_templates(text: str, words: FactWords) -> list[int]:
 
 
 def _bands_in(clause: list[str], words: FactWords) -> set[str]:
-    """The bands that words say ("a minor"), longest first: "not a minor" is adult."""
+    """The bands that words say ("a minor"), longest first: "not a minor" is adult (a school
+    year is looked for in the whole message, by `AgeReader.read`)."""
     taken = [False] * len(clause)
     bands = set()
     said = frozenset(clause)
@@ -342,9 +348,6 @@ def _bands_in(clause: list[str], words: FactWords) -> set[str]:
             for i in span:
                 taken[i] = True
             bands.add(band)
-    text = " ".join(clause)
-    if any(pattern.search(text) for pattern in words.school_years):
-        bands.add(MINOR)
     return bands
 
 
@@ -368,16 +371,30 @@ class PlaceMention:
     negated: bool
 
 
+def chosen_region(mentions: Iterable[PlaceMention]) -> str | None:
+    """The region the writer says they are in: the last one named that the message never
+    negates ("those are american numbers, im not in america" chooses none)."""
+    mentions = list(mentions)
+    negated = {m.region for m in mentions if m.negated}
+    chosen = [m.region for m in mentions if m.region not in negated]
+    return chosen[-1] if chosen else None
+
+
 class RegionReader:
-    """Finds the regions a message names, from the packs' `words` and region names."""
+    """Finds the regions a message names, from the packs' `words` and region names.
+
+    The international pack's `words` name places with no one region ("south america"): read as
+    `international`, they keep a shorter name inside them ("america") from being read.
+    """
 
     def __init__(self, packs: ContentPacks) -> None:
         names: dict[Phrase, str] = {}
         for code, region in packs.regions.items():
-            if code == INTERNATIONAL:
-                continue
             said = [*region.words]
-            said += [lang.phrase("region_names", code) or "" for lang in packs.languages.values()]
+            if code != INTERNATIONAL:  # "anywhere" names no place
+                said += [
+                    lang.phrase("region_names", code) or "" for lang in packs.languages.values()
+                ]
             for phrase in _phrases(said):
                 names.setdefault(phrase, code)
         self.by_first_word: dict[str, list[tuple[Phrase, str]]] = {}
@@ -387,14 +404,26 @@ class RegionReader:
             code: FactWords.from_pack(language.phrase("facts"))
             for code, language in packs.languages.items()
         }
+        # Read in every language, "no" is "not" in Spanish but "in the" in Portuguese ("moro no
+        # Brasil"): a negation that another language links a place with negates only when a
+        # linking word of its own comes between ("no vivo en México").
+        self.needs_link = {
+            code: words.negations & _links_of_others(self.words, code)
+            for code, words in self.words.items()
+        }
 
     def mentions(self, text: str, language: str | None = None) -> list[PlaceMention]:
         """Every region named, in order, each marked negated or not.
 
         Negations are those of `language`, or of every language when None (a message's
-        language is only a guess, and each language's words are tried on their own).
+        language is only a guess, and each language's words are tried on their own; see
+        `needs_link` in the constructor).
         """
-        languages = [self.words[language]] if language in self.words else self.words.values()
+        languages: list[tuple[FactWords, frozenset[str]]]
+        if language in self.words:
+            languages = [(self.words[language], frozenset())]
+        else:
+            languages = [(words, self.needs_link[code]) for code, words in self.words.items()]
         clauses = tokens_of(text)
         flat = [(word, number) for number, clause in enumerate(clauses) for word in clause]
         spans = list(self._spans(clauses))
@@ -402,16 +431,16 @@ class RegionReader:
         for place, (start, end, code) in enumerate(spans):
             until = spans[place + 1][0] if place + 1 < len(spans) else len(flat)
             negated = any(
-                _negated_before(flat, start, words) or _negated_after(flat, end, until, words)
-                for words in languages
+                _negated_before(flat, start, words, needs_link)
+                or _negated_after(flat, end, until, words)
+                for words, needs_link in languages
             )
             mentions.append(PlaceMention(code, negated))
         return mentions
 
     def read(self, text: str, language: str | None = None) -> str | None:
-        """The region the writer says they are in: the last one named and not negated."""
-        chosen = [m.region for m in self.mentions(text, language) if not m.negated]
-        return chosen[-1] if chosen else None
+        """The region the writer says they are in (`chosen_region`), or None."""
+        return chosen_region(self.mentions(text, language))
 
     def _spans(self, clauses: list[list[str]]) -> Iterator[tuple[int, int, str]]:
         """(start, end, region) over all clauses' words together, longest name first."""
@@ -428,15 +457,28 @@ class RegionReader:
             offset += len(clause)
 
 
-def _negated_before(flat: list[tuple[str, int]], start: int, words: FactWords) -> bool:
-    """Whether a negation, then only linking words, comes first: "not in the US", "no vivo en"."""
+def _links_of_others(words: Mapping[str, FactWords], code: str) -> frozenset[str]:
+    """The place links of every language but `code`."""
+    return frozenset(link for other, w in words.items() if other != code for link in w.place_links)
+
+
+def _negated_before(
+    flat: list[tuple[str, int]],
+    start: int,
+    words: FactWords,
+    needs_link: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether a negation, then only linking words, comes first: "not in the US", "no vivo en";
+    a negation in `needs_link` only with a linking word between (see `RegionReader`)."""
     if not start:
         return False
     clause = flat[start][1]
     index = start - 1
     while index >= 0 and flat[index][1] == clause and flat[index][0] in words.place_links:
         index -= 1
-    return index >= 0 and flat[index][1] == clause and flat[index][0] in words.negations
+    if index < 0 or flat[index][1] != clause or flat[index][0] not in words.negations:
+        return False
+    return flat[index][0] not in needs_link or index < start - 1
 
 
 def _negated_after(flat: list[tuple[str, int]], end: int, until: int, words: FactWords) -> bool:

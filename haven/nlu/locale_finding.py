@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from haven.nlu.crisis_patterns import crisis_language
-from haven.nlu.facts import RegionReader
+from haven.nlu.facts import RegionReader, chosen_region
 from haven.packs.content import (
     DEFAULT_LANGUAGE,
     INTERNATIONAL,
@@ -243,12 +243,13 @@ class LocaleFinder:
         # The negations of the language the message is written in, when it is clear: "no" is
         # "not" in Spanish but "in the" in Portuguese ("moro no Brasil").
         mentions = self.places.mentions(text, written_in)
-        chosen = [mention.region for mention in mentions if not mention.negated]
+        chosen = chosen_region(mentions)
         if chosen:
-            return chosen[-1]
+            return chosen
         if mentions or intent == TELL_REGION_INTENT:
-            # Only negated places ("I'm not in the US"), or a place with no pack ("vivo en
-            # México"): help that works anywhere, and the list to pick from.
+            # Only negated places ("I'm not in the US", "american numbers, im not in america"),
+            # or a place with no pack ("vivo en México"): help that works anywhere, and the list
+            # to pick from.
             return INTERNATIONAL
         return None
 

@@ -24,8 +24,8 @@ against "how do i block him and report his account too" scores 0.41.
 No model is needed; the test runs with the unit tests.
 
 The test also checks the counts the issue "Understanding v2" asked for, and that every entry is
-well formed (a known intent, kind, age band and region, and a batch number from 1 where one is
-given).
+well formed (a known intent, kind, age band and region, a batch number from 1 where one is
+given, and known question topics, `haven.nlu.questions.TOPICS`, where `questions:` names them).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from collections import Counter
 import pytest
 import yaml
 
+from haven.nlu.questions import TOPICS
 from tests.support import PROJECT
 
 HELDOUT = PROJECT / "tests" / "nlu_heldout"
@@ -144,7 +145,7 @@ def test_no_heldout_text_appears_twice(sets):
     assert [text for text, count in folded.items() if count > 1] == []
 
 
-def test_every_entry_names_a_known_intent_kind_band_and_region(sets):
+def test_every_entry_names_a_known_intent_kind_band_region_and_question_topics(sets):
     domain = yaml.safe_load((PROJECT / "domain.yml").read_text(encoding="utf-8"))
     intents = set(domain["intents"])
     regions = {path.stem for path in (PROJECT / "content" / "regions").glob("*.yml")}
@@ -159,9 +160,14 @@ def test_every_entry_names_a_known_intent_kind_band_and_region(sets):
                 kind == "place" and entry.get("region") not in regions and "unknown region",
                 not str(entry.get("text") or "").strip() and "no text",
                 not _is_batch(entry.get("batch", 1)) and "batch is not a whole number from 1",
+                not _are_topics(entry.get("questions", [])) and "questions are not known topics",
             ]
             wrong += [(language, entry.get("text"), p) for p in problems if p]
     assert wrong == []
+
+
+def _are_topics(value: object) -> bool:
+    return isinstance(value, list) and all(topic in TOPICS for topic in value)
 
 
 def _is_batch(value: object) -> bool:

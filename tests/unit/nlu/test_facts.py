@@ -237,3 +237,167 @@ def test_skipping_the_phrases_a_message_cannot_hold_reads_the_same(
     monkeypatch.setattr(facts, "_within", lambda words, said, joined: words)
     assert [ages.read(text) for text in texts] == fast
     assert sum(fact is not None for fact in fast) >= 50  # the check compares ages, not Nones
+
+
+# --- Portuguese, French, German, Dutch (issue 17): fresh phrasings, none from tests/nlu_heldout/
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "fact"),
+    [
+        ("tenho 13", "pt", AgeFact(MINOR, 13)),
+        ("eu tenho só 12 anos", "pt", AgeFact(MINOR, 12)),
+        ("tô com 15 anos e to com medo", "pt", AgeFact(MINOR, 15)),
+        ("tenho dezesseis", "pt", AgeFact(MINOR, 16)),
+        ("14 anos, ele tem meus nudes", "pt", AgeFact(MINOR, 14)),
+        ("faço 16 em março", "pt", AgeFact(MINOR, 15)),
+        ("vou fazer 18 semana que vem", "pt", AgeFact(MINOR, 17)),
+        ("meu namorado tem 20 e eu tenho 15", "pt", AgeFact(MINOR, 15)),
+        ("tenho 19 anos", "pt", AgeFact(ADULT, 19)),
+        ("tenho vinte e dois", "pt", AgeFact(ADULT, 22)),
+        ("j'ai 15 ans", "fr", AgeFact(MINOR, 15)),
+        ("jai que 13 ans", "fr", AgeFact(MINOR, 13)),
+        ("j ai quatorze ans", "fr", AgeFact(MINOR, 14)),
+        ("j'ai dix-sept ans", "fr", AgeFact(MINOR, 17)),
+        ("15 ans et il menace de tout envoyer", "fr", AgeFact(MINOR, 15)),
+        ("j'aurai 18 ans en mars", "fr", AgeFact(MINOR, 17)),
+        ("moi j'en ai 16", "fr", AgeFact(MINOR, 16)),
+        ("j'ai dix-huit ans", "fr", AgeFact(ADULT, 18)),
+        ("j'ai vingt et un ans", "fr", AgeFact(ADULT, 21)),
+        ("j'ai vingt-trois ans", "fr", AgeFact(ADULT, 23)),
+        ("bin 13", "de", AgeFact(MINOR, 13)),
+        ("ich bin erst fünfzehn", "de", AgeFact(MINOR, 15)),
+        ("ich bin 16 jahre alt", "de", AgeFact(MINOR, 16)),
+        ("14 jahre und er will geld", "de", AgeFact(MINOR, 14)),
+        ("ich werde 18 im sommer", "de", AgeFact(MINOR, 17)),
+        ("bin fast 18", "de", AgeFact(MINOR, 17)),
+        ("meine schwester ist 19 und ich bin 14", "de", AgeFact(MINOR, 14)),
+        ("ich bin zweiundzwanzig", "de", AgeFact(ADULT, 22)),
+        ("bin 20", "de", AgeFact(ADULT, 20)),
+        ("ik ben veertien", "nl", AgeFact(MINOR, 14)),
+        ("ben pas 12", "nl", AgeFact(MINOR, 12)),
+        ("ik ben 15 jaar oud", "nl", AgeFact(MINOR, 15)),
+        ("16 jaar en hij wil geld", "nl", AgeFact(MINOR, 16)),
+        ("ik word 18 in mei", "nl", AgeFact(MINOR, 17)),
+        ("ik ben bijna zestien", "nl", AgeFact(MINOR, 15)),
+        ("ik ben drieëntwintig", "nl", AgeFact(ADULT, 23)),
+        ("ik ben al 19", "nl", AgeFact(ADULT, 19)),
+    ],
+)
+def test_an_age_in_portuguese_french_german_and_dutch(ages, text, language, fact):
+    assert ages.read(text, language) == fact
+    assert ages.read(text) == fact  # as Haven reads it: every language's words at once
+
+
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        ("sou menor de idade", MINOR),
+        ("ainda não tenho 18", MINOR),
+        ("to no 9º ano", MINOR),
+        ("estou no primeiro ano do ensino médio", MINOR),
+        ("sou maior de idade", ADULT),
+        ("não sou menor de idade", ADULT),
+        ("to na faculdade", ADULT),
+        ("je suis mineur", MINOR),
+        ("j'ai pas encore 18", MINOR),
+        ("je suis en 3ème", MINOR),
+        ("je suis au collège", MINOR),
+        ("je suis majeure", ADULT),
+        ("je suis pas mineur", ADULT),
+        ("je suis à la fac", ADULT),
+        ("ich bin noch minderjährig", MINOR),
+        ("bin noch nicht volljährig", MINOR),
+        ("ich bin in der 7. Klasse", MINOR),
+        ("ich geh noch zur schule", MINOR),
+        ("ich bin volljährig", ADULT),
+        ("bin schon erwachsen", ADULT),
+        ("ich studiere", ADULT),
+        ("ik ben minderjarig", MINOR),
+        ("ik zit in groep 8", MINOR),
+        ("ik zit in 3 havo", MINOR),
+        ("ik zit in de tweede klas", MINOR),
+        ("ik ben meerderjarig", ADULT),
+        ("ik ben niet minderjarig", ADULT),
+        ("ik ben al volwassen", ADULT),
+    ],
+)
+def test_words_that_say_minor_or_adult_in_the_new_languages(ages, text, band):
+    assert ages.read(text) == AgeFact(band)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tenho 2 irmãos",
+        "tenho 15 fotos dele no celular",
+        "faz 15 minutos que ele mandou",
+        "ele mandou há 3 dias",
+        "minha irmã tem 19",
+        "ele tem 25 anos",
+        "paguei 50 reais",
+        "il y a 15 minutes",
+        "j'ai 2 frères",
+        "ça fait 2 ans",
+        "il a 18 ans",
+        "mon copain a 19 ans",
+        "j'ai payé 50 euros",
+        "seit 3 Tagen",
+        "ich hab 50 euro bezahlt",
+        "bin seit 2 wochen total fertig",
+        "vor 10 jahren",
+        "er ist 25",
+        "mein freund ist 19 jahre alt",
+        "meine schwester ist Studentin",
+        "om 10 uur",
+        "ik ben 10 minuten weg",
+        "2 jaar geleden",
+        "hij is 25",
+        "mijn zus is student",
+        "hij wil 100 euro",
+    ],
+)
+def test_numbers_that_are_no_age_of_the_writer_in_the_new_languages(ages, text):
+    assert ages.read(text) is None
+
+
+def test_each_new_language_reads_only_its_own_age_words(ages):
+    assert ages.read("tenho 14", "en") is None
+    assert ages.read("tenho 14", "pt") == AgeFact(MINOR, 14)
+    assert ages.read("ik ben veertien", "de") is None
+    assert ages.read("ich bin vierzehn", "de") == AgeFact(MINOR, 14)
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("moro no Brasil", "br"),  # "no" is "in the" in Portuguese, "not" in Spanish
+        ("to no rio de janeiro", "br"),
+        ("moro em Recife e ele tem minhas fotos", "br"),
+        ("im in america", "us"),
+        ("im from south america", "international"),  # no one region, and not the US
+        ("soy de América Latina", "international"),
+        ("im not in the us, im in canada", "ca"),
+    ],
+)
+def test_a_place_read_in_every_language_at_once(places, text, region):
+    assert places.read(text) == region
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im not in america",
+        "those are american numbers, im not in america",  # named twice, negated once: not there
+        "no estoy en México",
+        "no vivo en mexico",
+        "não moro no Brasil",
+        "eu não to no brasil",
+        "je ne suis pas en France",
+        "j'habite pas en france",
+        "ich wohne nicht in deutschland",
+        "ik woon niet in nederland",
+    ],
+)
+def test_a_place_negated_anywhere_in_the_message_is_never_chosen(places, text):
+    assert places.read(text) is None

@@ -167,3 +167,13 @@ def test_the_channel_metadata_kept_is_known_codes_only(finder):
     )
     assert kept == {"language": "fr", "chosen_language": "fr", "locale": "fr-CA"}
     assert finder.known_metadata({"chosen_language": "klingon"}) == {}
+
+
+def test_a_country_named_then_negated_gives_the_help_that_works_anywhere(finder):
+    # The US was chosen here until the negation was read over the whole message (README, batch 6).
+    said = finder.read("those are american numbers, im not in america", None, "choose_region")
+    assert said["region"] == "international"
+    assert finder.read("im not in america", None, "choose_region")["region"] == "international"
+    assert finder.read("moro no Brasil", None, "tell_region")["region"] == "br"
+    assert finder.read("não moro no Brasil", None, "choose_region")["region"] == "international"
+    assert finder.read("no estoy en México", None, "choose_region")["region"] == "international"

@@ -75,9 +75,9 @@ def test_an_unknown_topic_in_a_pack_is_refused_in_a_sentence():
         QuestionWords.from_pack({"refund": ["money back"]})
 
 
-def test_every_topic_has_english_and_spanish_cues_and_an_answer():
+def test_every_topic_has_cues_and_an_answer_in_every_language():
     packs = content()
-    for code in ("en", "es"):
+    for code in ("en", "es", "pt", "fr", "de", "nl"):
         words = QuestionWords.from_pack(packs.languages[code].phrase("questions"))
         assert all(words.cues[topic] for topic in TOPICS), code
         assert all(f"utter_answer_{t}" in packs.languages[code].responses for t in TOPICS), code
@@ -126,3 +126,63 @@ def test_skipping_the_cues_a_message_cannot_hold_reads_the_same(
     monkeypatch.setattr(questions, "_could_match", lambda cue, words: True)
     assert [reader.read(text) for text in texts] == fast
     assert sum(bool(topics) for topics in fast) >= 50  # the check compares topics, not ()
+
+
+# --- Portuguese, French, German, Dutch (issue 17): fresh phrasings, none from tests/nlu_heldout/
+
+
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        ("é melhor eu excluir o snap?", ("delete_account",)),
+        ("tem como derrubar o vídeo que ele postou?", ("takedown",)),
+        ("quero tirar meu vídeo das redes", ("takedown",)),
+        ("o que eu guardo de prova?", ("evidence",)),
+        ("eu posso ser presa por isso?", ("trouble",)),
+        ("a culpa é minha né", ("trouble",)),
+        ("eu já fiz um pix pra ele ontem", ("already_paid",)),
+        ("vale a pena pagar o que ele pede?", ("should_pay",)),
+        ("je supprime mon insta ou pas?", ("delete_account",)),
+        ("il a posté ma vidéo, comment la faire supprimer", ("takedown",)),
+        ("faut garder des preuves?", ("evidence",)),
+        ("est-ce que c'est de ma faute", ("trouble",)),
+        ("j'ai envoyé de l'argent hier", ("already_paid",)),
+        ("vaut mieux payer ou pas", ("should_pay",)),
+        ("soll ich tiktok deaktivieren", ("delete_account",)),
+        ("kann man das video entfernen lassen", ("takedown",)),
+        ("welche beweise brauch ich für die polizei", ("evidence",)),
+        ("krieg ich jetzt ärger?", ("trouble",)),
+        ("ich hab ihm 30 euro überwiesen", ("already_paid",)),
+        ("sollte ich lieber zahlen?", ("should_pay",)),
+        ("moet ik mijn account opheffen", ("delete_account",)),
+        ("kan die video offline halen?", ("takedown",)),
+        ("welk bewijs moet ik bewaren", ("evidence",)),
+        ("is het mijn schuld?", ("trouble",)),
+        ("ik heb hem gisteren al betaald", ("already_paid",)),
+        ("zou ik beter betalen?", ("should_pay",)),
+        (
+            "moet ik mijn snap verwijderen en kom ik in de problemen",
+            ("delete_account", "trouble"),
+        ),
+    ],
+)
+def test_the_questions_in_portuguese_french_german_and_dutch(reader, text, topics):
+    assert reader.read(text) == topics
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tenho 15 anos e um cara tem meus nudes",
+        "ele tirou print das minhas fotos",
+        "um cara da internet me ameaçou",
+        "j'ai 15 ans et un mec a mes photos",
+        "il dit qu'il va tout supprimer si je paye pas",
+        "ein typ aus dem internet hat meine bilder",
+        "er hat die bilder in die gruppe gestellt",
+        "een jongen van internet heeft mijn fotos",
+        "hij zegt dat hij alles verwijdert als ik niet betaal",
+    ],
+)
+def test_a_message_in_the_new_languages_that_only_tells_asks_nothing(reader, text):
+    assert reader.read(text) == ()

@@ -139,3 +139,77 @@ def test_each_batch_gets_its_own_intent_accuracy_and_a_later_miss_names_its_batc
         "`im in ohio`: expected tell_region, got greet",
         "`did the thing` (batch 2): expected step_done, got whats_left",
     ]
+
+
+def test_a_question_counts_as_found_only_when_every_topic_asked_is_among_the_entities():
+    both = reading(
+        "should i pay, and how do i get it taken down",
+        "ask_should_pay",
+        "ask_should_pay",
+        questions=["should_pay", "takedown"],
+    )
+    both.questions = ("should_pay", "takedown", "evidence")  # more than asked still answers it
+    half = reading(
+        "devo pagar? e como tiro da internet",
+        "ask_should_pay",
+        "ask_should_pay",
+        questions=["should_pay", "takedown"],
+    )
+    half.questions = ("should_pay",)
+    unasked = reading("hi", "greet", "greet")
+    measured = figures(both, half, unasked, language="pt")
+    assert "| questions found (every topic asked) | 0.500 (1/2) |" in eval_heldout.table([measured])
+    assert measured.misses["question"] == [
+        "`devo pagar? e como tiro da internet`: expected should_pay, takedown, got should_pay"
+    ]
+
+
+def test_the_table_says_how_many_stated_ages_were_read_as_no_age_or_the_other_band():
+    measured = figures(
+        reading("tenho 14", "disclose_sextortion", "disclose_sextortion", "age", age_band="minor"),
+        reading(
+            "tenho 19",
+            "adult_user",
+            "adult_user",
+            "age",
+            age_band="adult",
+            entities={"age_band": "minor"},
+        ),
+    )
+    rows = eval_heldout.table([measured])
+    assert "| stated minors read as no age | 1.000 (1/1) |" in rows
+    assert "| stated adults read as minor | 1.000 (1/1) |" in rows
+    assert measured.misses["age"] == [
+        "`tenho 14`: expected minor, got no age",
+        "`tenho 19`: expected adult, got minor",
+    ]
+
+
+def test_a_batch_and_languages_can_be_measured_on_their_own():
+    sets = {
+        "en": [{"text": "a"}, {"text": "b", "batch": 11}],
+        "pt": [{"text": "c", "batch": 10}, {"text": "d", "batch": 11}],
+        "es": [{"text": "e"}],
+    }
+    assert eval_heldout.chosen(sets, 11, None) == {
+        "en": [{"text": "b", "batch": 11}],
+        "pt": [{"text": "d", "batch": 11}],
+    }
+    assert eval_heldout.chosen(sets, None, ["es", "en"]) == {"en": sets["en"], "es": sets["es"]}
+    assert eval_heldout.chosen(sets, None, None) == sets
+
+
+def test_a_set_with_no_figure_of_speech_does_not_fail_the_false_alarm_target():
+    ages_only = figures(
+        reading(
+            "tenho 14",
+            "disclose_sextortion",
+            "disclose_sextortion",
+            "age",
+            age_band="minor",
+            entities={"age_band": "minor"},
+        )
+    )
+    assert "- at most 10% takeover on figures of speech: **met**" in eval_heldout.targets(
+        [ages_only]
+    )
