@@ -2,97 +2,18 @@
 lines and the right takedown route for each person, as they would read them.
 
 Loads the trained model in-process with Haven's NLG and a real action server on a free loopback
-port (marker `model`; needs `make train`). `rasa test core` (tests/conversations/stories/)
-checks which actions run; this checks what the young person reads.
+port (the fixtures of tests/conversations/conftest.py; marker `model`; needs `make train`).
+`rasa test core` (tests/conversations/stories/) checks which actions run; this checks what the
+young person reads.
 """
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-import uuid
 
 import pytest
 
-from tests.support import PROJECT
-
-MODEL = PROJECT / "models" / "haven.tar.gz"
+from tests.support.chat import Chat
 
 pytestmark = pytest.mark.model
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def action_server(tmp_path_factory):
-    port = free_port()
-    log = (tmp_path_factory.mktemp("actions") / "actions.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        cwd=PROJECT,
-        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("the action server stopped") from None
-            time.sleep(0.5)
-    else:
-        raise RuntimeError("the action server did not start in 90 s")
-    yield f"{url}/webhook"
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def agent(action_server):
-    if not MODEL.exists():
-        pytest.fail("no trained model: run `make train` first")
-    from rasa.core.agent import Agent
-    from rasa.utils.endpoints import EndpointConfig
-
-    return Agent.load(
-        str(MODEL),
-        action_endpoint=EndpointConfig(url=action_server),
-        generator=EndpointConfig(type="haven.rasa_edge.nlg.ContentPackNLG"),
-    )
-
-
-class Chat:
-    """One young person's conversation; `say` returns everything the bot answered, as text."""
-
-    def __init__(self, agent, metadata: dict | None = None) -> None:
-        self.agent, self.metadata = agent, metadata
-        self.sender = f"test-{uuid.uuid4().hex[:12]}"
-
-    def say(self, text: str, metadata: dict | None = None) -> str:
-        """`metadata` for this message only (as the widget sends a menu pick), else the chat's."""
-        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-
-        channel = CollectingOutputChannel()
-        metadata = self.metadata if metadata is None else metadata
-        message = UserMessage(text, channel, self.sender, metadata=metadata)
-        asyncio.run(self.agent.handle_message(message))
-        parts = []
-        for reply in channel.messages:
-            parts.append(reply.get("text") or "")
-            parts += [button["title"] for button in reply.get("buttons") or []]
-        return "\n".join(parts)
 
 
 def test_a_uk_minor_gets_childline_and_report_remove(agent):
