@@ -517,6 +517,11 @@ async def _socket(haven):
     return client, pushed
 
 
+def _one_character_changed(session_id: str) -> str:
+    """The id with its last character changed (always changed: the id may end in "A")."""
+    return session_id[:-1] + ("B" if session_id.endswith("A") else "A")
+
+
 def test_guessing_or_reusing_another_conversation_gets_nothing(haven):
     async def scenario():
         owner, _ = await _socket(haven)
@@ -534,7 +539,7 @@ def test_guessing_or_reusing_another_conversation_gets_nothing(haven):
             {"session_id": mine["session_id"]},
             {"session_id": mine["session_id"], "token": "x" * 43},
             {"session_id": mine["session_id"], "token": other["token"]},  # a real, other token
-            {"session_id": mine["session_id"][:-1] + "A", "token": mine["token"]},
+            {"session_id": _one_character_changed(mine["session_id"]), "token": mine["token"]},
         ]
         for claim in attempts:
             got = await intruder.call("session_request", claim, timeout=10)
