@@ -286,6 +286,38 @@ def test_hours_for_an_unknown_language_fail_and_a_missing_one_is_listed(packs):
     assert line
 
 
+def test_notes_for_an_unknown_language_fail_and_a_missing_one_is_listed(packs):
+    # Found when Dutch was added from scratch (docs/localize.md, "Tried from scratch"): the notes
+    # in the regions missed a language silently, while the hours were listed.
+    path = packs / "regions" / "us.yml"
+    line = edit(path, '      es: "Lo lleva NCMEC', '      it: "Lo lleva NCMEC')
+    result = check(packs, PROJECT / "domain.yml")
+    assert any("`note.it`: Haven has no `it`" in str(e) for e in result.errors), result.errors
+    warnings = [str(p) for p in result.problems if p.severity == "warning"]
+    assert any("`note` has no `es` text: it falls back to English" in w for w in warnings)
+    assert line
+
+
+def test_a_pack_without_the_widgets_texts_fails(packs):
+    # Found when Dutch was added from scratch (docs/localize.md): the widget's menu left the
+    # language out and nothing said so.
+    path = packs / "widget_strings.yml"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("\n  de:\n"), text.index("\n  nl:\n")  # the German block
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    assert any("`de` has a pack but no texts here" in e for e in errors(packs)), errors(packs)
+
+
+def test_a_widget_text_missing_or_misnamed_fails(packs):
+    path = packs / "widget_strings.yml"
+    edit(path, '    language_name: "Deutsch"', '    language_name: "German"')
+    line = edit(path, '    send: "Senden"\n', "")
+    found = errors(packs)
+    assert any("`de.language_name` is 'German'" in e for e in found), found
+    assert any("`de` has no text for `send`" in e for e in found), found
+    assert line
+
+
 def test_a_spanish_variant_for_a_language_haven_lacks_fails(packs):
     path = packs / "regions" / "us.yml"
     edit(
