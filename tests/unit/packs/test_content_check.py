@@ -59,6 +59,13 @@ def test_the_shipped_packs_pass_with_a_summary_line(capsys):
     assert last.endswith(f"not reviewed by a native speaker: {', '.join(unreviewed)}"), last
 
 
+def unreviewed_named(out: str) -> list[str]:
+    """The codes the summary line names after "not reviewed by a native speaker: "."""
+    last = out.strip().splitlines()[-1]
+    marker = "not reviewed by a native speaker: "
+    return last[last.index(marker) + len(marker) :].split(", ") if marker in last else []
+
+
 def test_packs_not_reviewed_by_a_native_speaker_are_listed_until_marked_reviewed(packs, capsys):
     path = packs / "languages" / "pt" / "language.yml"
     line = edit(path, "reviewed: false", "reviewed: false")
@@ -67,13 +74,15 @@ def test_packs_not_reviewed_by_a_native_speaker_are_listed_until_marked_reviewed
     listing = out[out.index("Not reviewed by a native speaker") :].split("\n\n")[0]
     assert f"{path}:{line}: Português (pt)" in listing
     assert "(en)" not in listing and "(es)" not in listing
-    assert "not reviewed by a native speaker: de, fr, nl, pt" in out.strip().splitlines()[-1]
+    # The last line names the unreviewed packs, whichever languages Haven has (a new language
+    # must not have to edit this test: docs/localize.md, "Tried from scratch").
+    assert "pt" in unreviewed_named(out)
 
     edit(path, "reviewed: false", "reviewed: true")  # an NGO's native speaker read it
     assert main(["--content", str(packs)]) == 0
     out = capsys.readouterr().out
     assert "Português (pt)" not in out
-    assert "not reviewed by a native speaker: de, fr, nl" in out.strip().splitlines()[-1]
+    assert "pt" not in unreviewed_named(out)
 
     edit(path, "reviewed: true", "reviewed: soon")
     assert_error(packs, f"{path}:{line}", "`reviewed` must be true or false")
