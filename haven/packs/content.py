@@ -171,21 +171,28 @@ def _check_across_packs(packs: ContentPacks, report: ProblemReport) -> None:
 def _check_entry_languages(
     entry: HelpEntry, languages: dict[str, Language], report: ProblemReport
 ) -> None:
-    """`in_language` and `hours` name languages Haven has; hours not translated are listed."""
+    """`in_language`, `hours` and `note` name languages Haven has; hours and notes not translated
+    are listed, so a new language finds every text it must add to the regions (docs/localize.md)."""
     for code, _ in entry.in_language:
         if code not in languages:
             report.error(entry.path, entry.line, f"`in_language.{code}`: Haven has no `{code}`")
-    if entry.hours is None or entry.hours.always:
-        return
-    written = dict(entry.hours.texts)
-    for code in written:
-        if code not in languages:
-            report.error(entry.path, entry.line, f"`hours.{code}`: Haven has no `{code}`")
-    for code in languages:
-        if code not in written:
-            report.warning(
-                entry.path, entry.line, f"`hours` has no `{code}` text: it falls back to English"
-            )
+    per_language = {"note": entry.note.texts if entry.note else ()}
+    if entry.hours is not None and not entry.hours.always:
+        per_language["hours"] = entry.hours.texts
+    for name, texts in per_language.items():
+        written = dict(texts)
+        if not written:
+            continue
+        for code in written:
+            if code not in languages:
+                report.error(entry.path, entry.line, f"`{name}.{code}`: Haven has no `{code}`")
+        for code in languages:
+            if code not in written:
+                report.warning(
+                    entry.path,
+                    entry.line,
+                    f"`{name}` has no `{code}` text: it falls back to English",
+                )
 
 
 _ACCENTS = re.compile(r"[\u0300-\u036f]")

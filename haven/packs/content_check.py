@@ -15,8 +15,8 @@ that every figure of speech in a `crisis.yml` is tested and describes no crisis 
 every phone number against the numbering data of its country (haven/packs/phone_check.py), renders
 every reply in every language, region and age band and reads it as a user would
 (haven/packs/reply_check.py), and checks the counselor console's texts (`console.yml`) against
-English, its canned responses (`canned.yml`, each filled for every region) and the words of
-handoff.yml's end-of-chat tags.
+English, its canned responses (`canned.yml`, each filled for every region), the words of
+handoff.yml's end-of-chat tags, and that the widget has every pack's texts (`widget_strings.yml`).
 
 `--sources` prints instead the table of docs/sources.md: one row per fact of every pack, with
 where it was checked, when, and whether it is verified (`make sources` rewrites that file, and a
@@ -51,13 +51,14 @@ from haven.packs.content import (
 )
 from haven.packs.content import load_content as read_packs
 from haven.packs.language_packs import CrisisFile
-from haven.packs.pack_reader import ProblemReport
+from haven.packs.pack_reader import ProblemReport, line_of, read_yaml
 from haven.packs.phone_check import check_phone_numbers
 from haven.packs.render import OTHER_PLACEHOLDERS, PLACEHOLDER, REGION_PLACEHOLDERS
 from haven.packs.reply_check import check_replies
 from haven.settings import HandoffSettings
 
 DOMAIN_FILE = PROJECT_DIR / "domain.yml"
+WIDGET_STRINGS = "widget_strings.yml"
 PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?\Z")
 
 
@@ -103,6 +104,7 @@ def check(content_dir: Path = CONTENT_DIR, domain_file: Path = DOMAIN_FILE) -> C
         problems += check_phone_numbers(packs)
         if not packs.errors:  # rendering needs packs that read cleanly
             problems += check_replies(packs)
+        problems += _check_widget_strings(packs, content_dir / WIDGET_STRINGS)
     console = ProblemReport()
     check_console_texts(content_dir, console)
     check_canned(content_dir, console)
@@ -111,6 +113,47 @@ def check(content_dir: Path = CONTENT_DIR, domain_file: Path = DOMAIN_FILE) -> C
     check_end_tag_texts(HandoffSettings.load().end_tags, content_dir, console)
     problems += console.problems
     return CheckResult(packs, problems)
+
+
+def _check_widget_strings(packs: ContentPacks, path: Path) -> list[Problem]:
+    """Every pack has the widget's texts, each English key, and the pack's own name.
+
+    The widget's language menu is built from this file, so a pack without its block would be
+    missing from the menu with no error anywhere (found when Dutch was added from scratch,
+    docs/localize.md); a missing key stops Haven at start (haven/web/widget_site.py).
+    """
+    if not path.exists():
+        return []
+    report = ProblemReport()
+    data = read_yaml(path, report)
+    languages = (data or {}).get("languages") or {}
+    english = languages.get(DEFAULT_LANGUAGE) or {}
+    for code, pack in sorted(packs.languages.items()):
+        texts = languages.get(code)
+        if not isinstance(texts, dict):
+            report.error(
+                path,
+                line_of(languages, None, 1),
+                f"`{code}` has a pack but no texts here: the widget's menu would not list it "
+                f"(copy the `{DEFAULT_LANGUAGE}:` block to `{code}:` and translate it)",
+            )
+            continue
+        for key in english:
+            if not isinstance(texts.get(key), str) or not texts[key].strip():
+                report.error(
+                    path,
+                    line_of(languages, code, 1),
+                    f"`{code}` has no text for `{key}` (English has it at line "
+                    f"{line_of(english, key, 1)}): Haven would not start",
+                )
+        if isinstance(texts.get("language_name"), str) and texts["language_name"] != pack.name:
+            report.error(
+                path,
+                line_of(texts, "language_name", 1),
+                f"`{code}.language_name` is {texts['language_name']!r}, but `name` in its "
+                f"language.yml is {pack.name!r}: write the same",
+            )
+    return report.problems
 
 
 def _check_against_domain(packs: ContentPacks, domain: dict, domain_file: Path) -> list[Problem]:

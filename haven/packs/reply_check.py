@@ -2,9 +2,10 @@
 
 A pack can pass every field check and still make Haven say something wrong: "contact Find a
 helpline for young people" (a label written as an instruction, inside a sentence), "tell the
-app you are under 18" to an adult, StopNCII (18+ only) to a child, or an address the web chat
-shows as plain text. So `check_replies` renders every response and channel message for every
-region, language and `age_band` (unset, minor, adult) and reads the texts the way a user would.
+app you are under 18" to an adult, StopNCII (18+ only) to a child, an address the web chat
+shows as plain text, or a reply too long for a phone. So `check_replies` renders every response
+and channel message for every region, language and `age_band` (unset, minor, adult) and reads
+the texts the way a user would.
 
 The words it looks for are each language's own (`checks:` in `language.yml`); the rule that
 turns an address into a link is read from the widget itself (`LINK_PATTERN` in widget/haven.js),
@@ -24,6 +25,9 @@ from haven.packs.render import AGE_BANDS, PLACEHOLDER, Renderer
 WIDGET_JS = PROJECT_DIR / "widget" / "haven.js"
 _JS_PATTERN = re.compile(r"var LINK_PATTERN = new RegExp\('((?:[^'\\]|\\.)*)', 'gi'\);")
 _TRAILING = re.compile(r"[.,;:!?)\]]+$")  # what the widget trims off the end of a link
+# The longest reply a phone screen shows without scrolling a long way. A translation runs longer
+# than English (Dutch by about a fifth), so a pack can pass every other check and still exceed it.
+MAX_REPLY_CHARACTERS = 1000
 
 
 def widget_link_pattern(widget_js: Path = WIDGET_JS) -> re.Pattern[str]:
@@ -103,6 +107,7 @@ def check_replies(packs: ContentPacks, widget_js: Path = WIDGET_JS) -> list[Prob
     found = []
     for reply in rendered_replies(packs):
         found += _left_placeholders(reply)
+        found += _too_long(reply)
         found += _names_that_break_sentences(packs, reply)
         found += _unlinked_addresses(packs, reply, link)
         if reply.adult:
@@ -116,6 +121,17 @@ def check_replies(packs: ContentPacks, widget_js: Path = WIDGET_JS) -> list[Prob
 def _left_placeholders(reply: Rendered) -> list[Problem]:
     left = PLACEHOLDER.findall(reply.text)
     return [reply.problem(f"leaves {{{left[0]}}} unfilled")] if left else []
+
+
+def _too_long(reply: Rendered) -> list[Problem]:
+    if len(reply.text) <= MAX_REPLY_CHARACTERS:
+        return []
+    return [
+        reply.problem(
+            f"is {len(reply.text)} characters, more than {MAX_REPLY_CHARACTERS}: too long to read "
+            "on a phone; shorten it (or the texts it puts in, such as `tools` in language.yml)"
+        )
+    ]
 
 
 def _names_that_break_sentences(packs: ContentPacks, reply: Rendered) -> list[Problem]:

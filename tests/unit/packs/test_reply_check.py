@@ -90,6 +90,20 @@ def test_an_adult_told_to_say_they_are_under_18_fails(packs):
     ), found
 
 
+def test_a_reply_too_long_for_a_phone_fails(packs):
+    # Found when Dutch was added from scratch (docs/localize.md, "Tried from scratch"): a
+    # translated tool text made step 7 in the UK 1,012 characters, and only a unit test saw it.
+    path = packs / "languages" / "es" / "responses.yml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index('"Paso 7:')
+    path.write_text(text[:start] + '"' + "Muy largo. " * 92 + text[start + 1 :], encoding="utf-8")
+    found = errors(packs)
+    assert any(
+        "`utter_step_take_down` (es, uk, unknown age): is " in e and "more than 1000" in e
+        for e in found
+    ), found
+
+
 def test_an_adult_spoken_to_as_a_child_fails(packs):
     edit(
         packs / "languages" / "es" / "responses.yml",
