@@ -345,6 +345,7 @@ class RedisHandoffRelay(HandoffRelay):
         self._subscribed = asyncio.Event()
         self._questions: dict[str, asyncio.Future[Any]] = {}
         self._learning_until = 0.0
+        self._stopping = False
 
     async def start(self) -> None:
         """Subscribes to the channel (once per process), then asks which chats the other
@@ -370,6 +371,9 @@ class RedisHandoffRelay(HandoffRelay):
     async def stop(self) -> None:
         """Stops listening and closes the connection."""
         if self._listener is not None:
+            # The flag too: a cancel that lands as `get_message`'s own one-second timeout
+            # expires is taken for that timeout (async-timeout), and the loop would go on.
+            self._stopping = True
             self._listener.cancel()
             # Wait for the listener to close its pub/sub connection: an event loop cannot close
             # (and a test cannot end) while a connection is still open.
@@ -486,7 +490,7 @@ class RedisHandoffRelay(HandoffRelay):
         try:
             await pubsub.subscribe(CHANNEL)
             self._subscribed.set()
-            while True:
+            while not self._stopping:
                 message = await pubsub.get_message(timeout=1.0)
                 if message is None:
                     continue
