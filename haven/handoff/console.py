@@ -83,7 +83,7 @@ from haven.handoff.queue import (
     YoungPersonLeft,
     purge_periodically,
 )
-from haven.handoff.relay import NOTICE, HandoffRelay, LiveChat
+from haven.handoff.relay import NOTICE, ChatView, HandoffRelay, LiveChat
 from haven.handoff.status import CounselorDesk
 from haven.handoff.tags import UnknownTag, checked_end_tags, count_end_tags
 from haven.handoff.waiting import Locale, WaitingNotices
@@ -561,12 +561,11 @@ class CounselorConsole:
             after = 0
         if watching and after == 0:  # a supervisor opened a colleague's chat to read it
             self.queue.record(session.counselor, "supervisor_view", request_id)
+        view: ChatView | None = None
         if chat is not None:
             view = chat.view(after)
         elif watching:  # held by a counselor on another process: it sends the messages
             view = await self.relay.messages_anywhere(found.conversation_id, after)
-        else:
-            view = None
         return _json(
             {
                 "summary": found.summary(self.queue.clock()),
