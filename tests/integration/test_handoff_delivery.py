@@ -117,8 +117,8 @@ def test_a_message_sent_while_the_young_persons_server_restarts_is_reported_then
         assert await wait_for(young_messages) == ["sorry my wifi died"]
 
         # Sid, on the second server, reads the chat Dana holds on the first one.
-        status, body = supervisor.request("GET", chat)
-        assert status == 200
+        reply, body = supervisor.request("GET", chat)
+        assert reply.status == 200
         watched = json.loads(body)
         assert watched["live"] is True and watched["can_write"] is False
         texts = [(m["from"], m["text"]) for m in watched["messages"]]
