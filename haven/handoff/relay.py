@@ -29,7 +29,9 @@ hold undelivered messages for a later reconnect: the counselor sees at once what
 did not get and decides whether it still fits (a held message would arrive late, out of order
 with what the counselor said since, and the relay would need a second store of messages).
 "Delivered" means pushed to a connected socket, not read: a connection that died without a word
-is only noticed by the ping (up to 25 s); a process that stopped has no socket to push to.
+is only noticed by the ping (up to 25 s); a process that stopped has no socket to push to. An
+answer later than the timeout leaves the message "not delivered": sent again, it may reach the
+young person twice, which is better than once reported as sent and never seen.
 The young person's own messages are not lost either: the widget keeps each one until the server
 acknowledges it and sends it again after a reconnect (widget/haven.js, `outbox`); a process that
 (re)starts asks the others which chats they hold (`who_holds`), so a message reaching it after a
