@@ -65,7 +65,6 @@ def test_in_process_a_message_is_delivered_only_to_a_socket_that_is_there():
         await relay.send_again("conv-a", lost["n"])  # a double click sends nothing twice
         assert len(pushed) == count
         assert await relay.send_again("conv-a", 999) is None
-        young = relay.live("conv-a").messages[0]
         await relay.from_young_person("conv-a", "hi")
         young = relay.live("conv-a").messages[-1]
         assert await relay.send_again("conv-a", young["n"]) is None  # only a counselor's message
