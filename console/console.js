@@ -195,7 +195,7 @@
     if (panels[id]) { panels[id].node.querySelector('.text').focus(); return; }
     panelCount += 1;
     var node = document.getElementById('panel-template').content.firstElementChild.cloneNode(true);
-    var panel = { id: id, node: node, last: 0, canWrite: false, mine: false, listed: false };
+    var panel = { id: id, node: node, last: 0, canWrite: false, mine: false, listed: false, sent: {} };
     var textId = 'text-' + panelCount;
     var toId = 'to-' + panelCount;
     var titleId = 'chat-title-' + panelCount;
@@ -240,7 +240,10 @@
       var box = node.querySelector('.text');
       if (!box.value.trim()) { return; }
       api('POST', chatPath(id, 'send'), { text: box.value }).then(function (reply) {
-        if (reply.ok) { box.value = ''; }
+        if (!reply.ok) { return; }
+        box.value = '';
+        // Shown with its delivery (pushed on the live socket); caught up if that is away.
+        if (reply.n > panel.last) { catchUp(panel); }
       });
     });
     node.querySelector('.resources').addEventListener('click', function () {
@@ -372,8 +375,40 @@
     return item;
   }
 
+  // A counselor's message the young person did not get: said in plain words, with a button to
+  // send it again for the chat's own counselor (haven/handoff/relay.py: never shown as sent when
+  // it was not). Sent again and delivered, the mark goes, in every console showing the chat.
+  function markDelivery(panel, message) {
+    var item = panel.sent[message.n];
+    if (!item) { return; }
+    var mark = item.querySelector('.not-delivered');
+    if (message.delivered !== false) {
+      if (mark) { mark.remove(); }
+      return;
+    }
+    if (mark) { return; }
+    mark = el('span', null, 'not-delivered');
+    mark.appendChild(el('span', ' ' + t('not_delivered') + ' ', 'tag'));
+    if (panel.canWrite) {
+      var again = el('button', t('send_again'), 'send-again');
+      again.type = 'button';
+      again.addEventListener('click', function () {
+        again.disabled = true;
+        api('POST', chatPath(panel.id, 'send'), { again: message.n }).then(function (reply) {
+          again.disabled = false;
+          if (reply.ok) { markDelivery(panel, { n: message.n, delivered: reply.delivered }); }
+        });
+      });
+      mark.appendChild(again);
+    }
+    item.appendChild(mark);
+  }
+
   function show(panel, message) {
-    if (message.n <= panel.last) { return false; } // already shown (pushed and caught up)
+    if (message.n <= panel.last) { // already shown (pushed and caught up), or delivered since
+      if (message.from === 'counselor') { markDelivery(panel, message); }
+      return false;
+    }
     panel.last = message.n;
     var list = panel.node.querySelector('.messages');
     if (message.from === 'transcript') {
@@ -387,6 +422,10 @@
     var item = el('li', who + text, message.from + (message.risk ? ' urgent' : ''));
     if (message.risk) { item.prepend(el('span', t('crisis_words') + ' ', 'tag')); }
     list.appendChild(item);
+    if (message.from === 'counselor') {
+      panel.sent[message.n] = item;
+      markDelivery(panel, message);
+    }
     list.scrollTop = list.scrollHeight;
     return true;
   }

@@ -9,7 +9,7 @@
 | `GET /counselor/api/state`              | the queue (risk, then waiting time) and my chats      |
 | `GET /counselor/api/chats/<id>`         | a chat of mine: its messages after `?after=N`        |
 | `POST /counselor/api/claim`             | claim a waiting request `{id}`                       |
-| `POST /counselor/api/chats/<id>/send`   | send `{text}` to the young person                    |
+| `POST /counselor/api/chats/<id>/send`   | send `{text}` (or `{again: n}`): `{n, delivered}`    |
 | `POST /counselor/api/chats/<id>/typing` | `{typing}`: the counselor's typing dots in the widget |
 | `GET /counselor/api/chats/<id>/resources` | the region's help lines, in the chat's language   |
 | `GET /counselor/api/chats/<id>/canned`  | canned responses, in its language, for its region    |
@@ -17,7 +17,8 @@
 | `/counselor/socket.io/`                 | the live console: queue and chats pushed (live.py)   |
 
 Status, take next, transfer, support and a supervisor's join are in haven/handoff/desk_routes.py;
-a supervisor (haven/handoff/status.py) may also read any live chat (`GET .../chats/<id>`).
+a supervisor (haven/handoff/status.py) may also read any live chat (`GET .../chats/<id>`), held on
+this process or another (the relay asks the one that holds it).
 
 Closed by default: the server listens on loopback only, and the console also refuses any request
 that does not come from a loopback address unless `HAVEN_COUNSELOR_REMOTE=1` (behind a proxy
@@ -84,7 +85,7 @@ from haven.handoff.queue import (
     YoungPersonLeft,
     purge_periodically,
 )
-from haven.handoff.relay import NOTICE, HandoffRelay, LiveChat
+from haven.handoff.relay import NOTICE, ChatView, HandoffRelay, LiveChat
 from haven.handoff.status import CounselorDesk
 from haven.handoff.tags import UnknownTag, checked_end_tags, count_end_tags
 from haven.handoff.waiting import Locale, WaitingNotices
@@ -575,14 +576,19 @@ class CounselorConsole:
             after = 0
         if watching and after == 0:  # a supervisor opened a colleague's chat to read it
             self.queue.record(session.counselor, "supervisor_view", request_id)
+        view: ChatView | None = None
+        if chat is not None:
+            view = chat.view(after)
+        elif watching:  # held by a counselor on another process: it sends the messages
+            view = await self.relay.messages_anywhere(found.conversation_id, after)
         return _json(
             {
                 "summary": found.summary(self.queue.clock()),
                 "counselor": found.claimed_by,
                 "can_write": found.with_counselor(session.counselor),
-                "live": chat is not None,
-                "messages": chat.after(after) if chat else [],
-                "typing": bool(chat and chat.young_person_typing()),
+                "live": view is not None,
+                "messages": view.messages if view else [],
+                "typing": bool(view and view.typing),
             }
         )
 
@@ -598,18 +604,30 @@ class CounselorConsole:
         return _json({"ok": True})
 
     async def send(self, request: Request, request_id: str) -> HTTPResponse:
-        """Sends a counselor's message to the young person."""
+        """Sends a counselor's message (`{text}`) to the young person, or sends again one that
+        was not delivered (`{again: n}`). Answers `{ok, n, delivered}`: `delivered` is false when
+        no process holding the young person's socket took it (haven/handoff/relay.py), so the
+        console never shows as sent what the young person did not get."""
         session, body = await self._api_post(request)
         if session is None:
             return _json({"error": "refused"}, 403)
         found = self._mine(request_id, session)
-        text = body.get("text")
         if found is None or self.relay.live(found.conversation_id) is None:
             return _json({"error": "not found"}, 404)
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+        again, text = body.get("again"), body.get("text")
+        if "again" in body:
+            if not isinstance(again, int) or isinstance(again, bool):
+                return _json({"error": "again"}, 400)
+            message = await self.relay.send_again(found.conversation_id, again)
+            if message is None:
+                return _json({"error": "not found"}, 404)
+        elif not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
             return _json({"error": "text"}, 400)
-        await self.relay.from_counselor(found.conversation_id, typed_text(text).strip())
-        return _json({"ok": True})
+        else:
+            message = await self.relay.from_counselor(
+                found.conversation_id, typed_text(text).strip()
+            )
+        return _json({"ok": True, "n": message["n"], "delivered": message["delivered"]})
 
     async def resources(self, request: Request, request_id: str) -> HTTPResponse:
         """The crisis lines and helplines of the young person's region, in their language."""

@@ -19,6 +19,28 @@ Typing dots go both ways and are never messages: the young person's widget says 
 (`typing_from_young_person`, shown to the counselor for `TYPING_SECONDS` unless renewed), and the
 counselor's console does the same (`typing_from_counselor`, pushed to the widget as `TYPING`).
 
+Never silently lost: a counselor's message says whether it reached the young person
+(`delivered` on the message, and in the answer of `POST .../send`). It is delivered when the
+process holding the young person's socket pushed it to that socket; with Redis, that process
+answers the push (as it answers `where`), and no answer within `ANSWER_TIMEOUT_SECONDS` (their
+process is restarting, or they left) means not delivered. The console then shows it as "not
+delivered" with a button to send it again (`send_again`). We chose to report rather than to
+hold undelivered messages for a later reconnect: the counselor sees at once what the young person
+did not get and decides whether it still fits (a held message would arrive late, out of order
+with what the counselor said since, and the relay would need a second store of messages).
+"Delivered" means pushed to a connected socket, not read: a connection that died without a word
+is only noticed by the ping (up to 25 s); a process that stopped has no socket to push to. An
+answer later than the timeout leaves the message "not delivered": sent again, it may reach the
+young person twice, which is better than once reported as sent and never seen.
+The young person's own messages are not lost either: the widget keeps each one until the server
+acknowledges it and sends it again after a reconnect (widget/haven.js, `outbox`); a process that
+(re)starts asks the others which chats they hold (`who_holds`), so a message reaching it after a
+restart goes to the counselor, not to the paused bot.
+
+A supervisor may read a chat held on another process: `messages_anywhere` asks the holding
+process for the messages after n (an answer over the same channel, `ANSWER_TIMEOUT_SECONDS` at
+most). Pub/sub keeps nothing, so the messages still exist only in that process's memory.
+
 The relay also tells the web chat channel when the queue may have changed (`on_queue_change`):
 a claim (a chat opened, here or, through Redis, on any process) or `queue_changed` (a young person
 left the queue), so waiting young people hear of their new place at once (haven/handoff/waiting.py).
@@ -30,10 +52,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from redis.exceptions import RedisError
 
 from haven.nlu.crisis_patterns import mentions_crisis
 from haven.storage.redis_clients import RedisClients
@@ -49,6 +74,10 @@ HAVEN = "haven"
 TRANSCRIPT_REQUEST = "transcript_request"
 """`kind` of a pushed message that asks the widget for its transcript instead of showing text."""
 WHERE_TIMEOUT_SECONDS = 1.0
+ANSWER_TIMEOUT_SECONDS = 2.0
+"""How long a process waits for another to say it delivered a counselor's message, or to send a
+chat's messages: a round trip through Redis takes milliseconds, but a busy process (two cores,
+the model answering) may take a second to read its channel."""
 REDIS_TIMEOUT_SECONDS = 5.0
 """How long a publish may wait for Redis (the listener reads with its own one-second timeout)."""
 TYPING = "typing"
@@ -57,6 +86,14 @@ TYPING_SECONDS = 6.0
 """How long the young person's typing dots stay on the console after they last typed."""
 
 Push = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ChatView:
+    """What a console shows of a live chat: its messages after n, and the young person's dots."""
+
+    messages: list[dict[str, Any]]
+    typing: bool
 
 
 def clean_transcript(items: Any) -> list[dict[str, str]]:
@@ -117,6 +154,17 @@ class LiveChat:
     def after(self, number: int) -> list[dict[str, Any]]:
         """Messages numbered above `number`."""
         return [m for m in self.messages if m["n"] > number]
+
+    def view(self, number: int) -> ChatView:
+        """The messages after `number`, and whether the young person is typing."""
+        return ChatView(self.after(number), self.young_person_typing())
+
+    def updated(self, message: dict[str, Any]) -> None:
+        """A message changed (delivered after all): the consoles are told, with the same n."""
+        self.changed.set()
+        self.changed = asyncio.Event()
+        if self.listener is not None:
+            self.listener(self, message)
 
 
 class HandoffRelay:
@@ -193,11 +241,43 @@ class HandoffRelay:
         """Shows (or hides) the counselor's typing dots in the young person's widget."""
         await self.to_young_person(conversation_id, {"kind": TYPING, "typing": bool(typing)})
 
-    async def from_counselor(self, conversation_id: str, text: str) -> None:
-        """Sends a counselor's message to the young person's widget."""
+    async def from_counselor(self, conversation_id: str, text: str) -> dict[str, Any]:
+        """Sends a counselor's message to the young person's widget; the message as the console
+        shows it, with `delivered` (False: nobody took it, the console offers to send it again).
+
+        Added after the delivery is known, so every console is told the truth the first time.
+        """
         chat = self._chats[conversation_id]
-        chat.add(COUNSELOR, text)
-        await self.to_young_person(conversation_id, {"text": text, "from": COUNSELOR})
+        delivered = await self.deliver(conversation_id, {"text": text, "from": COUNSELOR})
+        return chat.add(COUNSELOR, text, delivered=delivered)
+
+    async def send_again(self, conversation_id: str, number: int) -> dict[str, Any] | None:
+        """Sends a counselor's message that was not delivered again; None if the chat has no
+        counselor's message `number`. One already delivered is not sent twice (a double click)."""
+        chat = self._chats.get(conversation_id)
+        if chat is None:
+            return None
+        message = next(
+            (m for m in chat.messages if m["n"] == number and m["from"] == COUNSELOR), None
+        )
+        if message is None or message.get("delivered"):
+            return message
+        if await self.deliver(conversation_id, {"text": message["text"], "from": COUNSELOR}):
+            message["delivered"] = True
+            chat.updated(message)
+        return message
+
+    async def deliver(self, conversation_id: str, message: dict[str, Any]) -> bool:
+        """Pushes a message to the widget; whether a socket of the young person's took it."""
+        return await self._push_here(conversation_id, message)
+
+    async def _push_here(self, conversation_id: str, message: dict[str, Any]) -> bool:
+        """Pushes to this process's sockets of the conversation; whether it has one."""
+        if self.push_to_young_person is None:
+            return False
+        here = bool(self.connected_here and self.connected_here(conversation_id))
+        await self.push_to_young_person(conversation_id, dict(message))
+        return here
 
     async def to_young_person(self, conversation_id: str, message: dict[str, Any]) -> None:
         """Pushes a message to the widget (a counselor's, or a notice in the young person's
@@ -232,6 +312,12 @@ class HandoffRelay:
         """Whether the young person has the chat open (here; with Redis, in any process)."""
         return bool(self.connected_here and self.connected_here(conversation_id))
 
+    async def messages_anywhere(self, conversation_id: str, after: int) -> ChatView | None:
+        """A live chat's messages after `after`, wherever it is held (here; with Redis, in any
+        process); None if no counselor holds it (or its process did not answer)."""
+        chat = self._chats.get(conversation_id)
+        return chat.view(after) if chat is not None else None
+
 
 CHANNEL = "haven:handoff"
 
@@ -242,8 +328,13 @@ class RedisHandoffRelay(HandoffRelay):
     Each process keeps its counselors' chats in memory, as `HandoffRelay` does, and learns from
     the others which conversations a counselor holds elsewhere. A young person's message on one
     process is published to the process whose counselor has the chat; a message to the young
-    person is published to every process, and the one with their socket delivers it. Pub/sub
-    keeps nothing: a message reaches the processes listening at that moment, and is gone.
+    person is published to every process, and the one with their socket delivers it (and, for
+    a counselor's message, answers that it did). Pub/sub keeps nothing: a message reaches the
+    processes listening at that moment, and is gone.
+
+    Questions (`where`, a push to deliver, `history`, each with an `ask` id) are answered with
+    `{"kind": "here", "ask": id, "value": ...}` by the process that can; the asker waits a moment
+    for the first answer (`_ask`).
     """
 
     def __init__(self, redis_clients: RedisClients | str) -> None:
@@ -254,17 +345,37 @@ class RedisHandoffRelay(HandoffRelay):
         self._elsewhere: set[str] = set()
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
-        self._questions: dict[str, asyncio.Future[bool]] = {}
+        self._questions: dict[str, asyncio.Future[Any]] = {}
+        self._learning_until = 0.0
+        self._stopping = False
 
     async def start(self) -> None:
-        """Subscribes to the channel (once per process)."""
-        if self._listener is None:
+        """Subscribes to the channel (once per process), then asks which chats the other
+        processes hold: after a restart, a young person's message must still reach their
+        counselor, who did not open the chat again."""
+        first = self._listener is None
+        if first:
             self._listener = asyncio.get_running_loop().create_task(self._listen())
         await asyncio.wait_for(self._subscribed.wait(), timeout=10)
+        if first:
+            self._learning_until = time.monotonic() + WHERE_TIMEOUT_SECONDS
+            await self._publish({"kind": "who_holds"})
+
+    async def _held_elsewhere(self, conversation_id: str) -> bool:
+        """Whether another process's counselor holds the conversation. In the first moment
+        after start the answers to `who_holds` may still be on their way: waited for."""
+        if conversation_id not in self._elsewhere:
+            wait = self._learning_until - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        return conversation_id in self._elsewhere
 
     async def stop(self) -> None:
         """Stops listening and closes the connection."""
         if self._listener is not None:
+            # The flag too: a cancel that lands as `get_message`'s own one-second timeout
+            # expires is taken for that timeout (async-timeout), and the loop would go on.
+            self._stopping = True
             self._listener.cancel()
             # Wait for the listener to close its pub/sub connection: an event loop cannot close
             # (and a test cannot end) while a connection is still open.
@@ -288,7 +399,7 @@ class RedisHandoffRelay(HandoffRelay):
         """Here if the counselor is here, otherwise published to the process that has them."""
         if await super().from_young_person(conversation_id, text):
             return True
-        if conversation_id not in self._elsewhere:
+        if not await self._held_elsewhere(conversation_id):
             return False
         await self._publish({"kind": "young", "conversation": conversation_id, "text": text})
         return True
@@ -301,7 +412,7 @@ class RedisHandoffRelay(HandoffRelay):
         """Here if the counselor is here, otherwise published to the process that has them."""
         if await super().typing_from_young_person(conversation_id, typing):
             return True
-        if conversation_id not in self._elsewhere:
+        if not await self._held_elsewhere(conversation_id):
             return False
         event = {"kind": "typing", "conversation": conversation_id, "typing": bool(typing)}
         await self._publish(event)
@@ -310,7 +421,7 @@ class RedisHandoffRelay(HandoffRelay):
     async def young_person_left(self, conversation_id: str) -> None:
         """Tells the counselor's process, wherever it is."""
         await super().young_person_left(conversation_id)
-        if conversation_id in self._elsewhere:
+        if conversation_id not in self._chats and await self._held_elsewhere(conversation_id):
             await self._publish({"kind": "left", "conversation": conversation_id})
 
     async def to_young_person(self, conversation_id: str, message: dict[str, Any]) -> None:
@@ -321,29 +432,57 @@ class RedisHandoffRelay(HandoffRelay):
         """Here if the counselor is here, otherwise published to the process that has them."""
         if await super().transcript_from_young_person(conversation_id, items):
             return True
-        if conversation_id not in self._elsewhere:
+        if not await self._held_elsewhere(conversation_id):
             return False
         cleaned = clean_transcript(items)
         event = {"kind": "transcript", "conversation": conversation_id, "items": cleaned}
         await self._publish(event)
         return True
 
+    async def deliver(self, conversation_id: str, message: dict[str, Any]) -> bool:
+        """Published to every process; True once the one holding the young person's socket says
+        it pushed it, False if none did within `ANSWER_TIMEOUT_SECONDS` or Redis is away."""
+        event = {"kind": "push", "conversation": conversation_id, "message": message}
+        try:
+            return bool(await self._ask(event, ANSWER_TIMEOUT_SECONDS))
+        except (RedisError, OSError) as error:
+            logger.error("A counselor's message could not be relayed: %s", type(error).__name__)
+            return False
+
     async def connected_anywhere(self, conversation_id: str) -> bool:
         """Here, or asks the other processes and waits `WHERE_TIMEOUT_SECONDS` for an answer."""
         if await super().connected_anywhere(conversation_id):
             return True
-        import secrets
+        event = {"kind": "where", "conversation": conversation_id}
+        return bool(await self._ask(event, WHERE_TIMEOUT_SECONDS))
 
+    async def messages_anywhere(self, conversation_id: str, after: int) -> ChatView | None:
+        """Here, or asks the process holding the chat for its messages after `after`."""
+        here = await super().messages_anywhere(conversation_id, after)
+        if here is not None:
+            return here
+        event = {"kind": "history", "conversation": conversation_id, "after": after}
+        answer = await self._ask(event, ANSWER_TIMEOUT_SECONDS)
+        if not isinstance(answer, dict) or not isinstance(answer.get("messages"), list):
+            return None
+        messages = [m for m in answer["messages"] if isinstance(m, dict)]
+        return ChatView(messages, answer.get("typing") is True)
+
+    async def _ask(self, event: dict[str, Any], timeout: float) -> Any:
+        """Publishes a question and waits `timeout` for the first answer's value (None: none)."""
         question = secrets.token_hex(8)
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._questions[question] = answer
         try:
-            await self._publish({"kind": "where", "conversation": conversation_id, "ask": question})
-            return await asyncio.wait_for(answer, WHERE_TIMEOUT_SECONDS)
+            await self._publish({**event, "ask": question})
+            return await asyncio.wait_for(answer, timeout)
         except asyncio.TimeoutError:
-            return False
+            return None
         finally:
             self._questions.pop(question, None)
+
+    async def _answer(self, event: dict[str, Any], value: Any) -> None:
+        await self._publish({"kind": "here", "ask": event.get("ask"), "value": value})
 
     async def _publish(self, event: dict[str, Any]) -> None:
         await self.redis.publish(CHANNEL, json.dumps(event, ensure_ascii=False))
@@ -353,7 +492,7 @@ class RedisHandoffRelay(HandoffRelay):
         try:
             await pubsub.subscribe(CHANNEL)
             self._subscribed.set()
-            while True:
+            while not self._stopping:
                 message = await pubsub.get_message(timeout=1.0)
                 if message is None:
                     continue
@@ -382,12 +521,23 @@ class RedisHandoffRelay(HandoffRelay):
         elif kind == "left" and local is not None:
             await super().young_person_left(conversation_id)
         elif kind == "push":
-            await super().to_young_person(conversation_id, dict(event.get("message") or {}))
+            message = dict(event.get("message") or {})
+            if await self._push_here(conversation_id, message) and event.get("ask"):
+                await self._answer(event, True)  # delivered: the counselor's console is told
         elif kind == "transcript" and local is not None:
             await super().transcript_from_young_person(conversation_id, event.get("items"))
         elif kind == "where" and await super().connected_anywhere(conversation_id):
-            await self._publish({"kind": "here", "ask": event.get("ask")})
+            await self._answer(event, True)
+        elif kind == "history" and local is not None:
+            view = local.view(int(event.get("after") or 0))
+            await self._answer(event, {"messages": view.messages, "typing": view.typing})
+        elif kind == "who_holds" and self._chats:
+            await self._publish({"kind": "holding", "conversations": list(self._chats)})
+        elif kind == "holding":
+            for held in event.get("conversations") or []:
+                if str(held) not in self._chats:
+                    self._elsewhere.add(str(held))
         elif kind == "here":
             answer = self._questions.get(str(event.get("ask")))
             if answer is not None and not answer.done():
-                answer.set_result(True)
+                answer.set_result(event.get("value", True))
