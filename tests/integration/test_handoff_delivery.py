@@ -13,10 +13,10 @@ import sys
 
 import pytest
 
-from tests.integration.test_handoff_server import wait_for
 from tests.support import PROJECT
 from tests.support.console_live import CounselorOnline, close
 from tests.support.counselor_console import PASSWORD, Browser
+from tests.support.polling import until
 from tests.support.running_haven import Haven
 
 pytestmark = pytest.mark.server
@@ -84,14 +84,14 @@ def test_a_message_sent_while_the_young_persons_server_restarts_is_reported_then
             "user_uttered", {"message": "/request_human", "seq": 1}, timeout=60
         )
         assert said["ok"]
-        (request_id,) = await wait_for(lambda: queue_ids(counselor) - before)
+        (request_id,) = await until(lambda: queue_ids(counselor) - before)
         assert counselor.post("/counselor/api/claim", {"id": request_id})[0] == 200
-        await wait_for(lambda: any("counselor has joined" in m["text"] for m in client.pushed))
+        await until(lambda: any("counselor has joined" in m["text"] for m in client.pushed))
         chat = f"/counselor/api/chats/{request_id}"
 
         status, sent = counselor.post(f"{chat}/send", {"text": "hello, I'm Dana"})
         assert status == 200 and sent["delivered"] is True
-        await wait_for(lambda: any(m.get("text") == "hello, I'm Dana" for m in client.pushed))
+        await until(lambda: any(m.get("text") == "hello, I'm Dana" for m in client.pushed))
 
         widget_server.stop()  # the young person's server restarts
         await close(client)
@@ -105,7 +105,7 @@ def test_a_message_sent_while_the_young_persons_server_restarts_is_reported_then
         assert back.resumed
         status, again = counselor.post(f"{chat}/send", {"again": lost["n"]})
         assert status == 200 and again == {"ok": True, "n": lost["n"], "delivered": True}
-        await wait_for(lambda: any(m.get("text") == "are you still there?" for m in back.pushed))
+        await until(lambda: any(m.get("text") == "are you still there?" for m in back.pushed))
         # The widget sends what the young person typed meanwhile; it reaches Dana, not the bot.
         said = await back.call("user_uttered", {"message": "sorry my wifi died", "seq": 2})
         assert said["ok"] and said["messages"] == []
@@ -114,7 +114,7 @@ def test_a_message_sent_while_the_young_persons_server_restarts_is_reported_then
             messages = json.loads(counselor.request("GET", chat)[1])["messages"]
             return [m["text"] for m in messages if m["from"] == "young_person"]
 
-        assert await wait_for(young_messages) == ["sorry my wifi died"]
+        assert await until(young_messages) == ["sorry my wifi died"]
 
         # Sid, on the second server, reads the chat Dana holds on the first one.
         reply, body = supervisor.request("GET", chat)

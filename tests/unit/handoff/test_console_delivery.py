@@ -5,12 +5,12 @@ they are gone (and shown so in the chat), and sent again (`{again: n}`) once the
 import asyncio
 import json
 
+from tests.support.polling import until
 from tests.support.running_haven import disconnect
 from tests.unit.handoff.test_widget_handoff import (  # noqa: F401 (`haven` is a fixture)
     ask,
     hang_up,
     haven,
-    until,
     young_person,
 )
 

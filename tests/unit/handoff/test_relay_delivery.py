@@ -13,6 +13,7 @@ from haven.handoff.relay import (
     LiveChat,
     RedisHandoffRelay,
 )
+from tests.support.polling import until
 from tests.unit.handoff.test_relay import REDIS_URL, redis_reachable
 
 
@@ -29,15 +30,6 @@ def pushes_into(relay, pushed, sockets):
 
     relay.push_to_young_person = push
     relay.connected_here = lambda conversation_id: conversation_id in sockets
-
-
-async def until(check, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not within the time")
 
 
 def test_in_process_a_message_is_delivered_only_to_a_socket_that_is_there():
