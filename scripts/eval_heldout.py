@@ -267,9 +267,7 @@ def table(all_figures: list[Figures]) -> list[str]:
         "figures asked 'are you safe?'": lambda f: _rate(
             f.of_kind("figure"), lambda r: r.checked and not r.takeover
         ),
-        "other messages taken over as crisis": lambda f: _rate(
-            _everyday(f), lambda r: r.takeover
-        ),
+        "other messages taken over as crisis": lambda f: _rate(_everyday(f), lambda r: r.takeover),
         "stated minors read as adult": lambda f: _rate(
             _band(f, "minor"), lambda r: r.entities.get("age_band") == "adult"
         ),
