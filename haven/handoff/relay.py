@@ -35,7 +35,10 @@ young person twice, which is better than once reported as sent and never seen.
 The young person's own messages are not lost either: the widget keeps each one until the server
 acknowledges it and sends it again after a reconnect (widget/haven.js, `outbox`); a process that
 (re)starts asks the others which chats they hold (`who_holds`), so a message reaching it after a
-restart goes to the counselor, not to the paused bot.
+restart goes to the counselor, not to the paused bot. A message for a counselor on another
+process is answered by that process when it took it; no answer within `ANSWER_TIMEOUT_SECONDS`
+(the counselor's process is restarting) raises `CounselorUnreachable`, and the web chat tells the
+young person their message did not reach the counselor.
 
 A supervisor may read a chat held on another process: `messages_anywhere` asks the holding
 process for the messages after n (an answer over the same channel, `ANSWER_TIMEOUT_SECONDS` at
@@ -86,6 +89,11 @@ TYPING_SECONDS = 6.0
 """How long the young person's typing dots stay on the console after they last typed."""
 
 Push = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class CounselorUnreachable(Exception):
+    """A counselor holds the chat on another process, and that process did not take the young
+    person's message (it is restarting, or gone): the web chat tells the young person so."""
 
 
 @dataclass(frozen=True)
@@ -396,12 +404,20 @@ class RedisHandoffRelay(HandoffRelay):
         await self._publish({"kind": "close", "conversation": conversation_id})
 
     async def from_young_person(self, conversation_id: str, text: str) -> bool:
-        """Here if the counselor is here, otherwise published to the process that has them."""
+        """Here if the counselor is here, otherwise published to the process that has them;
+        `CounselorUnreachable` if that process does not say it took the message in time."""
         if await super().from_young_person(conversation_id, text):
             return True
         if not await self._held_elsewhere(conversation_id):
             return False
-        await self._publish({"kind": "young", "conversation": conversation_id, "text": text})
+        event = {"kind": "young", "conversation": conversation_id, "text": text}
+        try:
+            taken = await self._ask(event, ANSWER_TIMEOUT_SECONDS)
+        except (RedisError, OSError) as error:
+            logger.error("A young person's message could not be relayed: %s", type(error).__name__)
+            taken = None
+        if not taken:
+            raise CounselorUnreachable(conversation_id)
         return True
 
     async def queue_changed(self) -> None:
@@ -518,6 +534,8 @@ class RedisHandoffRelay(HandoffRelay):
             self._elsewhere.discard(conversation_id)
         elif kind == "young" and local is not None:
             await super().from_young_person(conversation_id, str(event.get("text", "")))
+            if event.get("ask"):
+                await self._answer(event, True)  # taken: the young person's process is told
         elif kind == "left" and local is not None:
             await super().young_person_left(conversation_id)
         elif kind == "push":

@@ -26,6 +26,7 @@ CHANNEL_MESSAGES = (
     "handoff_back_to_bot",
     "handoff_ended",
     "handoff_crisis",
+    "handoff_not_delivered",
 )
 """What the channel says itself: `channel:` in content/languages/<language>/language.yml."""
 

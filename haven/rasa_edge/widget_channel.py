@@ -34,7 +34,7 @@ from socketio import AsyncServer
 
 from haven.handoff.console import conversation_locale
 from haven.handoff.queue import ADDRESS_METADATA
-from haven.handoff.relay import TRANSCRIPT_REQUEST, TYPING, HandoffRelay
+from haven.handoff.relay import TRANSCRIPT_REQUEST, TYPING, CounselorUnreachable, HandoffRelay
 from haven.handoff.waiting import (
     ASK_HELPFUL,
     ASK_HELPFUL_NOTICES,
@@ -353,8 +353,12 @@ class HavenWidgetInput(InputChannel):
             address = self._address(session)
 
             async def to_counselor() -> Turn | None:
-                if not await self.relay.from_young_person(conversation_id, text):
-                    return None  # no counselor has the chat: the bot answers
+                try:
+                    if not await self.relay.from_young_person(conversation_id, text):
+                        return None  # no counselor has the chat: the bot answers
+                except CounselorUnreachable:  # their process is restarting: never lost unsaid
+                    locale = await conversation_locale(self.app, conversation_id, metadata)
+                    return Turn(messages=self._kind("handoff_not_delivered", locale))
                 # A counselor has the chat; crisis words still get the crisis lines at once,
                 # those of the young person's own region and language.
                 if mentions_crisis(text):

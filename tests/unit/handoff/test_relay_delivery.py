@@ -9,6 +9,7 @@ import pytest
 
 from haven.handoff.relay import (
     ANSWER_TIMEOUT_SECONDS,
+    CounselorUnreachable,
     HandoffRelay,
     LiveChat,
     RedisHandoffRelay,
@@ -126,6 +127,29 @@ def test_across_processes_delivered_is_the_young_persons_process_answering(redis
         await console.close("conv-d")
         for relay in (console, restarted):
             await relay.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_young_persons_message_is_taken_by_the_counselors_process_or_said_unreachable(
+    redis_needed,
+):
+    async def scenario():
+        console, widget = RedisHandoffRelay(REDIS_URL), RedisHandoffRelay(REDIS_URL)
+        pushes_into(widget, [], {"conv-u"})
+        for relay in (console, widget):
+            await relay.start()
+        await console.open(chat("conv-u"))
+        await until(lambda: "conv-u" in widget._elsewhere)
+        assert await widget.from_young_person("conv-u", "are you there")
+        assert console.live("conv-u").messages[-1]["text"] == "are you there"  # taken first
+
+        await console.stop()  # the counselor's process stops: nobody takes the next one
+        started = time.monotonic()
+        with pytest.raises(CounselorUnreachable):
+            await widget.from_young_person("conv-u", "hello??")
+        assert time.monotonic() - started < ANSWER_TIMEOUT_SECONDS + 1
+        await widget.stop()
 
     asyncio.run(scenario())
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from haven.handoff.relay import HandoffRelay
+from haven.handoff.relay import CounselorUnreachable, HandoffRelay
 from haven.packs.channel_messages import load_channel_messages
 from haven.rasa_edge.widget_channel import HavenWidgetInput
 from haven.storage.crypto import KeyRing, generate_key_line
@@ -255,3 +255,19 @@ def test_new_conversations_are_limited_per_address_but_resuming_is_not(tokens):
     claim = {"session_id": started[0]["session_id"], "token": started[0]["token"]}
     resumed = asyncio.run(session_request("sid-again", claim))
     assert resumed["resumed"] is True
+
+
+def test_a_message_the_counselors_process_did_not_take_is_said_not_delivered(tokens):
+    async def answer(message):
+        raise AssertionError("the bot is paused while a counselor has the chat")
+
+    channel, handler = user_uttered_handler(tokens, answer)
+
+    async def counselor_restarting(conversation_id, text):
+        raise CounselorUnreachable(conversation_id)
+
+    channel.relay.from_young_person = counselor_restarting
+    reply = asyncio.run(handler("sid-1", {"message": "are you still there", "seq": 3}))
+    (said,) = reply["messages"]
+    assert reply["ok"] and said["text"].startswith("Your message didn't reach the counselor")
+    assert "{" not in said["text"]  # the region's lines are filled in
