@@ -52,7 +52,11 @@ def handshake(port, cookie="", origin=None):
         return f"{status}"
     sid = json.loads(opened[1:])["sid"]
     call("POST", f"&sid={sid}", "40")
-    return call("GET", f"&sid={sid}")[1]
+    payload = call("GET", f"&sid={sid}")[1]
+    # The first state push may come before the CONNECT answer in the same payload (the socket
+    # joined its rooms while being admitted; socket.io-client holds such events until connected).
+    packets = payload.split("\x1e")
+    return next((p for p in packets if p.startswith(("40", "44"))), payload)
 
 
 async def close(client):
