@@ -112,7 +112,7 @@ _DIGIT_TO = re.compile(r"(?<![0-9])2(?![0-9])")
 
 def normalise(text: str) -> str:
     """Fold text to the squeezed form the patterns are written in."""
-    folded = unicodedata.normalize("NFKD", text).lower()
+    folded = unicodedata.normalize("NFKD", text).lower().replace("ß", "ss")  # "Schluß"
     folded = _ACCENTS.sub("", folded)  # "daño" -> "dano", "suicídio" -> "suicidio"
     folded = _APOSTROPHES.sub("", folded)
     folded = _NOT_WORD.sub(" ", folded)

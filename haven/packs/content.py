@@ -200,8 +200,9 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def normalise_words(text: str) -> str:
-    """Lower case, no accents, punctuation as spaces: how region and language words are matched."""
-    folded = _ACCENTS.sub("", unicodedata.normalize("NFKD", text.lower()))
+    """Lower case, no accents, "ß" as "ss", punctuation as spaces: how region and language words
+    are matched."""
+    folded = _ACCENTS.sub("", unicodedata.normalize("NFKD", text.lower().replace("ß", "ss")))
     return " ".join(_NOT_WORD.sub(" ", folded).split())
 
 

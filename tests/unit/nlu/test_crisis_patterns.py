@@ -642,3 +642,10 @@ def test_a_broken_pattern_stops_the_loading_of_the_patterns(tmp_path):
     (tmp_path / "en" / "crisis.yml").write_text("patterns:\n  - '\\\\bkms('\n", encoding="utf-8")
     with pytest.raises(re.error):
         load_patterns(tmp_path)
+
+
+def test_a_german_sharp_s_is_read_as_ss():
+    # "ß" was dropped as punctuation, so "Schluß" never reached the pattern written for "Schluss".
+    assert normalise("ich mach Schluß mit allem") == normalise("ich mach Schluss mit allem")
+    assert mentions_crisis("ich mach Schluß mit allem")
+    assert not mentions_crisis("ich mach Schluß mit ihm")  # ending it with someone

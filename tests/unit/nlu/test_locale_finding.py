@@ -177,3 +177,10 @@ def test_a_country_named_then_negated_gives_the_help_that_works_anywhere(finder)
     assert finder.read("moro no Brasil", None, "tell_region")["region"] == "br"
     assert finder.read("não moro no Brasil", None, "choose_region")["region"] == "international"
     assert finder.read("no estoy en México", None, "choose_region")["region"] == "international"
+
+
+def test_german_cities_are_found_as_germans_write_them(finder):
+    for said in ("ich lebe in münchen", "wohne in Köln", "bin aus muenchen"):
+        assert finder.read(said, None, "tell_region")["region"] == "de"
+    assert finder.read("ich wohne in Großbritannien", None, "tell_region")["region"] == "uk"
+    assert finder.read("ich wohne in grossbritannien", None, "tell_region")["region"] == "uk"
