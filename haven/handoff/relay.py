@@ -345,8 +345,11 @@ class RedisHandoffRelay(HandoffRelay):
     for the first answer (`_ask`).
     """
 
-    def __init__(self, redis_clients: RedisClients | str) -> None:
+    def __init__(self, redis_clients: RedisClients | str, channel: str = CHANNEL) -> None:
+        """`channel`: the pub/sub channel the processes of one deployment share (pub/sub
+        channels are global to a Redis server, whatever its database: tests use their own)."""
         super().__init__()
+        self.channel = channel
         if isinstance(redis_clients, str):
             redis_clients = RedisClients(redis_clients)
         self.redis = redis_clients.async_client(REDIS_TIMEOUT_SECONDS)
@@ -501,12 +504,12 @@ class RedisHandoffRelay(HandoffRelay):
         await self._publish({"kind": "here", "ask": event.get("ask"), "value": value})
 
     async def _publish(self, event: dict[str, Any]) -> None:
-        await self.redis.publish(CHANNEL, json.dumps(event, ensure_ascii=False))
+        await self.redis.publish(self.channel, json.dumps(event, ensure_ascii=False))
 
     async def _listen(self) -> None:
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(CHANNEL)
+            await pubsub.subscribe(self.channel)
             self._subscribed.set()
             while not self._stopping:
                 message = await pubsub.get_message(timeout=1.0)

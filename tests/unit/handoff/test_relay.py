@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+import uuid
 
 import pytest
 
@@ -17,6 +18,11 @@ from haven.services import Services
 from tests.support.polling import until
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
+
+TEST_CHANNEL = f"haven:handoff:unit-{uuid.uuid4().hex}"
+"""The unit tests' own pub/sub channel: the server tests running beside them (`make -j2 unit
+test-server`) publish on the deployment's, and their pushes reached these relays (a counselor's
+"are you still there?" in a unit test's widget). Pub/sub channels ignore the Redis database."""
 
 
 def chat(conversation="conv-1"):
@@ -116,7 +122,10 @@ def test_across_two_processes_through_redis():
 
     async def scenario():
         # The counselor's console is on `console`; the young person's socket is on `widget`.
-        console, widget = RedisHandoffRelay(REDIS_URL), RedisHandoffRelay(REDIS_URL)
+        console, widget = (
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+        )
         delivered = {"console": [], "widget": []}
         for name, relay in (("console", console), ("widget", widget)):
 

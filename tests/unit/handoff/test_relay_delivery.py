@@ -15,7 +15,7 @@ from haven.handoff.relay import (
     RedisHandoffRelay,
 )
 from tests.support.polling import until
-from tests.unit.handoff.test_relay import REDIS_URL, redis_reachable
+from tests.unit.handoff.test_relay import REDIS_URL, TEST_CHANNEL, redis_reachable
 
 
 def chat(conversation):
@@ -96,7 +96,10 @@ def redis_needed():
 
 def test_across_processes_delivered_is_the_young_persons_process_answering(redis_needed):
     async def scenario():
-        console, widget = RedisHandoffRelay(REDIS_URL), RedisHandoffRelay(REDIS_URL)
+        console, widget = (
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+        )
         on_console, on_widget = [], []
         pushes_into(console, on_console, set())
         pushes_into(widget, on_widget, {"conv-d"})
@@ -116,7 +119,7 @@ def test_across_processes_delivered_is_the_young_persons_process_answering(redis
 
         # It starts again: it asks who holds what, so the young person's messages, sent again
         # by their widget after the reconnect, reach the counselor and not the paused bot.
-        restarted, on_restarted = RedisHandoffRelay(REDIS_URL), []
+        restarted, on_restarted = RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL), []
         pushes_into(restarted, on_restarted, {"conv-d"})
         await restarted.start()
         assert await restarted.from_young_person("conv-d", "sorry my wifi")
@@ -135,7 +138,10 @@ def test_a_young_persons_message_is_taken_by_the_counselors_process_or_said_unre
     redis_needed,
 ):
     async def scenario():
-        console, widget = RedisHandoffRelay(REDIS_URL), RedisHandoffRelay(REDIS_URL)
+        console, widget = (
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+        )
         pushes_into(widget, [], {"conv-u"})
         for relay in (console, widget):
             await relay.start()
@@ -156,7 +162,10 @@ def test_a_young_persons_message_is_taken_by_the_counselors_process_or_said_unre
 
 def test_a_process_that_never_heard_of_a_chat_is_not_told_it_is_held(redis_needed):
     async def scenario():
-        first, second = RedisHandoffRelay(REDIS_URL), RedisHandoffRelay(REDIS_URL)
+        first, second = (
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+        )
         await first.start()
         await second.start()
         assert not await second.from_young_person("conv-nobody", "hi")  # the bot answers
@@ -168,7 +177,10 @@ def test_a_process_that_never_heard_of_a_chat_is_not_told_it_is_held(redis_neede
 
 def test_a_supervisor_reads_a_chat_held_on_another_process(redis_needed):
     async def scenario():
-        holder, supervisor = RedisHandoffRelay(REDIS_URL), RedisHandoffRelay(REDIS_URL)
+        holder, supervisor = (
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+        )
         for relay in (holder, supervisor):
             await relay.start()
         live = chat("conv-e")
@@ -200,7 +212,10 @@ def test_the_relay_stops_even_when_stopped_as_its_read_times_out(redis_needed):
     # could be taken for that timeout, and stop() waited for ever (seen in 2 runs of 6 of this
     # arrangement under pytest; a race, so this bounded test catches it only sometimes).
     async def scenario():
-        first, second = RedisHandoffRelay(REDIS_URL), RedisHandoffRelay(REDIS_URL)
+        first, second = (
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+        )
         await first.start()
         await second.start()
         await second.from_young_person("conv-nobody", "hi")  # waits out the first second

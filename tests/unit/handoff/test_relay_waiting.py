@@ -8,7 +8,7 @@ import pytest
 
 from haven.handoff.relay import TYPING, HandoffRelay, LiveChat, RedisHandoffRelay
 from tests.support.polling import until
-from tests.unit.handoff.test_relay import REDIS_URL, redis_reachable
+from tests.unit.handoff.test_relay import REDIS_URL, TEST_CHANNEL, redis_reachable
 
 
 def test_in_process_a_claim_and_a_leave_tell_the_watcher():
@@ -27,7 +27,10 @@ def test_across_two_processes_a_claim_moves_the_queue_and_typing_crosses():
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")
 
     async def scenario():
-        console, widget = RedisHandoffRelay(REDIS_URL), RedisHandoffRelay(REDIS_URL)
+        console, widget = (
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+            RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
+        )
         heard: dict[str, list] = {"console": [], "widget": []}
         pushed: list = []
         for name, relay in (("console", console), ("widget", widget)):
