@@ -105,11 +105,13 @@ class LocaleFinder:
         ("not in the US"); None if it names none."""
         return self.places.read(text)
 
-    def detect_language(self, text: str) -> str | None:
+    def detect_language(self, text: str, region: str | None = None) -> str | None:
         """The language a message is written in, or None when it is too short or mixed to tell.
 
         Counts each language's common words (`detect_words`) and letters (`detect_letters`,
-        such as ñ or ¿); a crisis pattern that matches also counts for its language.
+        such as ñ or ¿); a crisis pattern that matches also counts for its language. When two
+        languages come close, the region's `languages` decide: in Canada "yé tu possible de
+        parler a un intervenant" (French 2: parler, intervenant; Spanish 3: tu, de, un) is French.
         """
         words = normalise_words(text).split()
         if not words:
@@ -129,7 +131,16 @@ class LocaleFinder:
             return best
         if best_score == 1 and second == 0 and len(words) <= 4:
             return best
-        return None
+        return self._spoken_in(region, scores)
+
+    def _spoken_in(self, region: str | None, scores: Mapping[str, int]) -> str | None:
+        """Of the region's languages, the one the message clearly leans to (two of its words at
+        least, more than any other language of the region has); None if none does."""
+        spoken = self.packs.regions[region].languages if region in self.packs.regions else ()
+        ranked = sorted((scores.get(code, 0) for code in spoken), reverse=True)
+        if not ranked or ranked[0] < 2 or (len(ranked) > 1 and ranked[1] == ranked[0]):
+            return None
+        return next(code for code in spoken if scores.get(code, 0) == ranked[0])
 
     # --- what the channel says --------------------------------------------------------------
 
@@ -229,7 +240,9 @@ class LocaleFinder:
         """
         text = text or ""
         typed = not text.startswith("/")  # a button's payload says nothing about language
-        written_in = self.detect_language(text) if typed else None
+        # Where the user is, as far as this message tells, to decide between close languages.
+        place = self.region_from_metadata(metadata) or (self.places.read(text) if typed else None)
+        written_in = self.detect_language(text, place) if typed else None
         asked = self.requested_language(text, intent) if typed else None
         found = {
             "language": asked or self.chosen_language(metadata),

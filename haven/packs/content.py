@@ -158,6 +158,9 @@ def _check_across_packs(packs: ContentPacks, report: ProblemReport) -> None:
                     entry.path, entry.line, f"label `{entry.label}` is not in English `labels`"
                 )
             _check_entry_languages(entry, packs.languages, report)
+        for code in region.languages:
+            if code not in packs.languages:
+                report.error(region.path, 1, f"`languages`: Haven has no language `{code}`")
     for tool in packs.tools.values():
         for part in ("about", "how"):
             if not english.phrase("tools", tool.key, part):

@@ -195,6 +195,10 @@ class Region:
     name: str
     words: tuple[str, ...]
     locales: tuple[str, ...]
+    languages: tuple[str, ...]
+    """The languages young people there write in, of those Haven has, most common first: they
+    decide a message whose words several languages share (Quebec's "yé tu possible", which
+    Spanish shares "tu", "de" and "un" with, is French in Canada)."""
     emergency: HelpEntry
     crisis: tuple[HelpEntry, ...]
     helpline: tuple[HelpEntry, ...]
@@ -390,7 +394,7 @@ def _read_entries(top: PackNode, key: str, required: bool) -> list[HelpEntry | s
 
 
 REGION_FIELDS = ("schema", "region", "name", "words", "emergency", "crisis", "report", "takedown")
-REGION_OPTIONAL = ("locales", "helpline", "platforms")
+REGION_OPTIONAL = ("locales", "languages", "helpline", "platforms")
 
 
 def read_region(path: Path, tools: dict[str, Tool], report: ProblemReport) -> Region | None:
@@ -444,6 +448,7 @@ def read_region(path: Path, tools: dict[str, Tool], report: ProblemReport) -> Re
         name=str(top.get("name")),
         words=top.texts("words"),
         locales=locales,
+        languages=tuple(code.lower() for code in top.texts("languages")),
         emergency=emergency,
         crisis=tuple(crisis),
         helpline=tuple(helpline),

@@ -93,6 +93,35 @@ def test_the_language_of_a_message_is_detected_or_left_open(finder, text, langua
 
 
 @pytest.mark.parametrize(
+    ("text", "region", "language"),
+    [
+        # French 2 (parler, intervenant), Spanish 3 (tu, de, un): too close to tell...
+        ("yé tu possible de parler a un intervenant?", None, None),
+        # ...but in Canada, where people write English or French, it is French
+        ("yé tu possible de parler a un intervenant?", "ca", "fr"),
+        ("y a tu quelqu'un de vrai qui peut me parler", "ca", "fr"),
+        # the region only decides between close languages: clear Spanish stays Spanish there
+        ("tengo miedo de que publique mis fotos", "ca", "es"),
+        # and it needs two words of its language: "ok" says nothing, in Canada too
+        ("ok", "ca", None),
+        # a region whose languages are not among the close ones decides nothing
+        ("yé tu possible de parler a un intervenant?", "de", None),
+        ("yé tu possible de parler a un intervenant?", "xx", None),
+    ],
+)
+def test_close_languages_are_decided_by_the_regions_languages(finder, text, region, language):
+    assert finder.detect_language(text, region) == language
+
+
+def test_the_region_of_the_metadata_or_the_message_decides_close_languages(finder):
+    message = "yé tu possible de parler a un intervenant?"
+    assert finder.read(message, {"region": "CA"}, None)["language_hint"] == "fr"
+    assert finder.read(message + " montreal", None, None)["language_hint"] == "fr"
+    assert "language_hint" not in finder.read(message + " berlin", None, None)
+    assert "language_hint" not in finder.read(message, None, None)
+
+
+@pytest.mark.parametrize(
     ("metadata", "language", "region"),
     [
         ({"language": "es"}, "es", None),

@@ -337,6 +337,12 @@ def test_a_spanish_variant_for_a_language_haven_lacks_fails(packs):
     assert any("`in_language.it`: Haven has no `it`" in e for e in errors(packs))
 
 
+def test_a_region_language_haven_lacks_fails(packs):
+    path = packs / "regions" / "ca.yml"
+    edit(path, "languages: [en, fr]", "languages: [en, fr, iu]")
+    assert_error(packs, str(path) + ":1", "`languages`: Haven has no language `iu`")
+
+
 def test_sources_prints_one_row_per_fact(capsys):
     assert main(["--sources"]) == 0
     out = capsys.readouterr().out
