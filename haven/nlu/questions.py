@@ -32,6 +32,13 @@ TOPICS: tuple[str, ...] = (
 )
 """The topics Haven answers before Step 1, in the order the answers are given."""
 
+STATEMENTS = frozenset({"already_paid"})
+"""Topics that are something the young person tells, not asks: a negation just before a cue's
+words says the opposite ("I haven't paid", "ich habe nicht bezahlt", "no le pagué nada"), so the
+topic is not raised. The negations are the language's `facts: not:` words."""
+NEGATION_REACH = 2
+"""How many words before a cue's group a negation still negates it ("not yet paid")."""
+
 QUESTION_ENTITY = "question"
 """The entity each question a message asks becomes (the actions read it from the tracker)."""
 _APOSTROPHES = re.compile(r"['’`´]")
@@ -63,10 +70,14 @@ class QuestionWords:
     """One language's cues for each topic (`questions:` in its language.yml)."""
 
     cues: Mapping[str, tuple[Cue, ...]]
+    negations: frozenset[str] = frozenset()
 
     @classmethod
-    def from_pack(cls, questions: Mapping[str, Any] | None) -> QuestionWords:
-        """Reads a language pack's `questions:` section; unknown topics are refused."""
+    def from_pack(
+        cls, questions: Mapping[str, Any] | None, negations: Iterable[Any] = ()
+    ) -> QuestionWords:
+        """Reads a language pack's `questions:` section, and its `facts: not:` words for the
+        `STATEMENTS`; unknown topics are refused."""
         questions = questions or {}
         unknown = sorted(set(questions) - set(TOPICS))
         if unknown:
@@ -77,7 +88,7 @@ class QuestionWords:
         cues = {
             topic: tuple(c for c in map(_cue, questions.get(topic) or ()) if c) for topic in TOPICS
         }
-        return cls(cues)
+        return cls(cues, frozenset(word for value in negations for word in _phrase(value)))
 
     def topics_in(self, clauses: Sequence[Sequence[str]]) -> set[str]:
         """The topics any of the clauses raises."""
@@ -90,7 +101,7 @@ class QuestionWords:
             topic
             for topic, cues in self.cues.items()
             if any(
-                _matches(clause, cue)
+                _matches(clause, cue, self.negations if topic in STATEMENTS else frozenset())
                 for cue in cues
                 if _could_match(cue, said)
                 for clause, words in in_clauses
@@ -104,23 +115,28 @@ def _could_match(cue: Cue, words: frozenset[str]) -> bool:
     return all(any(words.issuperset(phrase) for phrase in group) for group in cue)
 
 
-def _matches(clause: Sequence[str], cue: Cue) -> bool:
-    """Whether the cue's groups appear in order in the clause (earliest match of each group)."""
+def _matches(clause: Sequence[str], cue: Cue, negations: frozenset[str] = frozenset()) -> bool:
+    """Whether the cue's groups appear in order in the clause (earliest match of each group),
+    none of them with one of `negations` among the `NEGATION_REACH` words before it."""
     start = 0
     for group in cue:
-        end = _first_end(clause, start, group)
-        if end is None:
+        found = _first_match(clause, start, group)
+        if found is None:
             return False
-        start = end
+        begin, start = found
+        if negations.intersection(clause[max(0, begin - NEGATION_REACH) : begin]):
+            return False
     return True
 
 
-def _first_end(clause: Sequence[str], start: int, group: Iterable[Phrase]) -> int | None:
-    """Where the earliest phrase of the group found at or after `start` ends, or None."""
+def _first_match(
+    clause: Sequence[str], start: int, group: Iterable[Phrase]
+) -> tuple[int, int] | None:
+    """Where the earliest phrase of the group found at or after `start` begins and ends."""
     for index in range(start, len(clause)):
         for phrase in group:  # longest first
             if tuple(clause[index : index + len(phrase)]) == phrase:
-                return index + len(phrase)
+                return index, index + len(phrase)
     return None
 
 
@@ -129,7 +145,9 @@ class QuestionReader:
 
     def __init__(self, packs: ContentPacks) -> None:
         self.words = {
-            code: QuestionWords.from_pack(language.phrase("questions"))
+            code: QuestionWords.from_pack(
+                language.phrase("questions"), language.phrase("facts", "not") or ()
+            )
             for code, language in packs.languages.items()
         }
 

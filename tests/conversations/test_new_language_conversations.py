@@ -1,7 +1,8 @@
 """Whole conversations in Portuguese (Brazil), French (France, and Canada when the young person
 writes French), German (Germany) and Dutch (the Netherlands), as a young person would type them:
 a disclosure and the first steps, crisis at the start and in the middle of the plan, a request
-for a person, and the region's help lines and takedown tools for a minor.
+for a person, and the region's help lines and takedown tools for a minor. One misreading all
+six languages shared ("I haven't paid" read as "I already paid") is checked in each of them.
 
 The page says only the country (metadata `region`), never the language: Haven has to read the
 language from the messages. What the replies must say is taken from that language's pack
@@ -329,17 +330,40 @@ def test_a_minor_gets_the_regions_help_and_takedown_tools_never_stopncii(agent, 
         assert not any(other in reply for other in person.not_here), reply
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Haven reads the language of a message from common words only "
-    "(haven/nlu/locale_finding.py detect_language): Quebec French asking with '-tu' (yé tu, "
-    "y a tu) shares little words (tu, de, un, y) with Spanish and is left undecided, so the "
-    "first reply comes in English; the page's country (Canada) does not help choose French",
-)
 @pytest.mark.parametrize(
     "message",
     ["yé tu possible de parler a un intervenant?", "y a tu quelqu'un de vrai qui peut me parler"],
 )
 def test_quebec_french_asking_with_tu_is_answered_in_french(agent, message):
+    # Spanish shares "tu", "de", "un", "y" with these: Canada's `languages: [en, fr]` decide.
     reply = Chat(agent, {"region": "CA"}).say(message)
     says(reply, "fr", "utter_handoff_unavailable")
+
+
+NOT_PAID = [
+    # (language, the page's country, a disclosure, then "I haven't paid"): fresh phrasings, not
+    # the training examples
+    ("en", "US", "someone got my nudes and says pay or he posts them", "i have not paid anything"),
+    ("es", "MX", "un vato tiene mis fotos y me pide lana", "todavía no le he pagado nada"),
+    ("pt", "BR", "um cara ta me chantageando com minhas fotos", "nao paguei nada pra ele ainda"),
+    ("fr", "FR", "un mec menace de balancer mes photos", "j'ai rien payé du tout"),
+    ("de", "DE", "einer erpresst mich mit meinen nacktbildern", "ich hab ihm nix bezahlt"),
+    ("nl", "NL", "iemand dreigt mijn naaktfotos te delen", "ik heb nog niks betaald hoor"),
+]
+
+
+@pytest.mark.parametrize(("language", "region", "disclosure", "not_paid"), NOT_PAID)
+@pytest.mark.parametrize("told_first", [False, True], ids=["alone", "after_disclosure"])
+def test_not_having_paid_gets_step_one_never_the_already_paid_answer(
+    agent, language, region, disclosure, not_paid, told_first
+):
+    # "I didn't pay" was read as already_paid in every language: "lots of people pay because
+    # they're scared, keep the payment details" to someone who had paid nothing.
+    chat = Chat(agent, {"region": region})
+    if told_first:
+        chat.say(disclosure)
+    reply = chat.say(not_paid)
+    for response in ("utter_already_paid", "utter_answer_already_paid"):
+        assert opening(language, response) not in reply, reply
+    for fragment in fragments(language, "utter_step_dont_pay"):
+        assert fragment in reply, reply

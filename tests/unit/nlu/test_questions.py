@@ -65,6 +65,31 @@ def test_a_message_that_only_tells_asks_nothing(reader, text):
     assert reader.read(text) == ()
 
 
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        # what did not happen: the language's `facts: not:` words just before the cue's words
+        ("i haven't paid him anything", ()),
+        ("i have not paid yet", ()),
+        ("no le pagué nada", ()),
+        ("eu ainda não paguei", ()),
+        ("j'ai pas payé", ()),
+        ("je n'ai pas encore payé", ()),
+        ("ich hab nix bezahlt", ()),
+        ("ich habe ihm noch nichts bezahlt", ()),
+        ("ik heb nog niet betaald", ()),
+        # a negation elsewhere in the sentence negates something else
+        ("i didnt want to but i paid", ("already_paid",)),
+        ("i paid and he still didnt delete them", ("already_paid",)),
+        ("ich habe bezahlt und er hört nicht auf", ("already_paid",)),
+        # only statements are negated: "i dont know" before a question still asks it
+        ("i dont know should i pay him", ("should_pay",)),
+    ],
+)
+def test_a_statement_negated_is_not_raised(reader, text, topics):
+    assert reader.read(text) == topics
+
+
 def test_a_language_reads_only_its_own_cues(reader):
     assert reader.read("borro mi cuenta?", language="es") == ("delete_account",)
     assert reader.read("borro mi cuenta?", language="en") == ()
