@@ -16,6 +16,7 @@ from haven.handoff.relay import (
 )
 from haven.services import Services
 from tests.support.polling import until
+from tests.support.relays import running_relays
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
 
@@ -133,35 +134,33 @@ def test_across_two_processes_through_redis():
                 delivered[name].append(message)
 
             relay.push_to_young_person = push
-            await relay.start()
-        live = chat("conv-redis")
-        await console.open(live)
+        async with running_relays(console, widget):
+            live = chat("conv-redis")
+            await console.open(live)
 
-        await until(lambda: "conv-redis" in widget._elsewhere)
-        assert await widget.from_young_person("conv-redis", "are you a real person")
-        await until(lambda: live.messages)
-        assert live.messages[-1]["text"] == "are you a real person"
+            await until(lambda: "conv-redis" in widget._elsewhere)
+            assert await widget.from_young_person("conv-redis", "are you a real person")
+            await until(lambda: live.messages)
+            assert live.messages[-1]["text"] == "are you a real person"
 
-        await console.from_counselor("conv-redis", "yes, I'm Ana")
-        await until(lambda: delivered["widget"])
-        assert delivered["widget"] == [{"text": "yes, I'm Ana", "from": "counselor"}]
+            await console.from_counselor("conv-redis", "yes, I'm Ana")
+            await until(lambda: delivered["widget"])
+            assert delivered["widget"] == [{"text": "yes, I'm Ana", "from": "counselor"}]
 
-        earlier = [{"from": "young_person", "text": "he has my photos"}]
-        assert await widget.transcript_from_young_person("conv-redis", earlier)
-        await until(lambda: live.messages[-1]["from"] == "transcript")
-        assert live.messages[-1]["items"] == earlier
+            earlier = [{"from": "young_person", "text": "he has my photos"}]
+            assert await widget.transcript_from_young_person("conv-redis", earlier)
+            await until(lambda: live.messages[-1]["from"] == "transcript")
+            assert live.messages[-1]["items"] == earlier
 
-        # Is the young person still there? The widget's process holds their socket.
-        widget.connected_here = lambda conversation_id: conversation_id == "conv-redis"
-        assert await console.connected_anywhere("conv-redis")
-        assert not await console.connected_anywhere("conv-gone")
+            # Is the young person still there? The widget's process holds their socket.
+            widget.connected_here = lambda conversation_id: conversation_id == "conv-redis"
+            assert await console.connected_anywhere("conv-redis")
+            assert not await console.connected_anywhere("conv-gone")
 
-        await widget.young_person_left("conv-redis")
-        await until(lambda: live.messages[-1]["text"] == "left")
-        await console.close("conv-redis")
-        await until(lambda: "conv-redis" not in widget._elsewhere)
-        assert not await widget.from_young_person("conv-redis", "hi")  # back to the bot
-        for relay in (console, widget):
-            await relay.stop()
+            await widget.young_person_left("conv-redis")
+            await until(lambda: live.messages[-1]["text"] == "left")
+            await console.close("conv-redis")
+            await until(lambda: "conv-redis" not in widget._elsewhere)
+            assert not await widget.from_young_person("conv-redis", "hi")  # back to the bot
 
     asyncio.run(scenario())

@@ -15,6 +15,7 @@ from haven.handoff.relay import (
     RedisHandoffRelay,
 )
 from tests.support.polling import until
+from tests.support.relays import running_relays
 from tests.unit.handoff.test_relay import REDIS_URL, TEST_CHANNEL, redis_reachable
 
 
@@ -103,33 +104,30 @@ def test_across_processes_delivered_is_the_young_persons_process_answering(redis
         on_console, on_widget = [], []
         pushes_into(console, on_console, set())
         pushes_into(widget, on_widget, {"conv-d"})
-        for relay in (console, widget):
-            await relay.start()
-        await console.open(chat("conv-d"))
-        sent = await console.from_counselor("conv-d", "hello from Ana")
-        assert sent["delivered"] is True
-        assert ("conv-d", {"text": "hello from Ana", "from": "counselor"}) in on_widget
+        async with running_relays(console, widget):
+            await console.open(chat("conv-d"))
+            sent = await console.from_counselor("conv-d", "hello from Ana")
+            assert sent["delivered"] is True
+            assert ("conv-d", {"text": "hello from Ana", "from": "counselor"}) in on_widget
 
-        await widget.stop()  # the young person's process stops (a restart, a crash)
-        started = time.monotonic()
-        lost = await console.from_counselor("conv-d", "still there?")
-        assert lost["delivered"] is False
-        assert time.monotonic() - started < ANSWER_TIMEOUT_SECONDS + 1
-        assert console.live("conv-d").messages[-1] == lost  # shown as not delivered
+            await widget.stop()  # the young person's process stops (a restart, a crash)
+            started = time.monotonic()
+            lost = await console.from_counselor("conv-d", "still there?")
+            assert lost["delivered"] is False
+            assert time.monotonic() - started < ANSWER_TIMEOUT_SECONDS + 1
+            assert console.live("conv-d").messages[-1] == lost  # shown as not delivered
 
-        # It starts again: it asks who holds what, so the young person's messages, sent again
-        # by their widget after the reconnect, reach the counselor and not the paused bot.
-        restarted, on_restarted = RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL), []
-        pushes_into(restarted, on_restarted, {"conv-d"})
-        await restarted.start()
-        assert await restarted.from_young_person("conv-d", "sorry my wifi")
-        await until(lambda: console.live("conv-d").messages[-1]["text"] == "sorry my wifi")
-        again = await console.send_again("conv-d", lost["n"])
-        assert again["delivered"] is True
-        assert ("conv-d", {"text": "still there?", "from": "counselor"}) in on_restarted
-        await console.close("conv-d")
-        for relay in (console, restarted):
-            await relay.stop()
+            # It starts again: it asks who holds what, so the young person's messages, sent again
+            # by their widget after the reconnect, reach the counselor and not the paused bot.
+            restarted, on_restarted = RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL), []
+            pushes_into(restarted, on_restarted, {"conv-d"})
+            async with running_relays(restarted):
+                assert await restarted.from_young_person("conv-d", "sorry my wifi")
+                await until(lambda: console.live("conv-d").messages[-1]["text"] == "sorry my wifi")
+                again = await console.send_again("conv-d", lost["n"])
+                assert again["delivered"] is True
+                assert ("conv-d", {"text": "still there?", "from": "counselor"}) in on_restarted
+                await console.close("conv-d")
 
     asyncio.run(scenario())
 
@@ -143,19 +141,17 @@ def test_a_young_persons_message_is_taken_by_the_counselors_process_or_said_unre
             RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
         )
         pushes_into(widget, [], {"conv-u"})
-        for relay in (console, widget):
-            await relay.start()
-        await console.open(chat("conv-u"))
-        await until(lambda: "conv-u" in widget._elsewhere)
-        assert await widget.from_young_person("conv-u", "are you there")
-        assert console.live("conv-u").messages[-1]["text"] == "are you there"  # taken first
+        async with running_relays(console, widget):
+            await console.open(chat("conv-u"))
+            await until(lambda: "conv-u" in widget._elsewhere)
+            assert await widget.from_young_person("conv-u", "are you there")
+            assert console.live("conv-u").messages[-1]["text"] == "are you there"  # taken first
 
-        await console.stop()  # the counselor's process stops: nobody takes the next one
-        started = time.monotonic()
-        with pytest.raises(CounselorUnreachable):
-            await widget.from_young_person("conv-u", "hello??")
-        assert time.monotonic() - started < ANSWER_TIMEOUT_SECONDS + 1
-        await widget.stop()
+            await console.stop()  # the counselor's process stops: nobody takes the next one
+            started = time.monotonic()
+            with pytest.raises(CounselorUnreachable):
+                await widget.from_young_person("conv-u", "hello??")
+            assert time.monotonic() - started < ANSWER_TIMEOUT_SECONDS + 1
 
     asyncio.run(scenario())
 
@@ -166,11 +162,8 @@ def test_a_process_that_never_heard_of_a_chat_is_not_told_it_is_held(redis_neede
             RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
             RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
         )
-        await first.start()
-        await second.start()
-        assert not await second.from_young_person("conv-nobody", "hi")  # the bot answers
-        for relay in (first, second):
-            await relay.stop()
+        async with running_relays(first, second):
+            assert not await second.from_young_person("conv-nobody", "hi")  # the bot answers
 
     asyncio.run(scenario())
 
@@ -181,28 +174,25 @@ def test_a_supervisor_reads_a_chat_held_on_another_process(redis_needed):
             RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
             RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
         )
-        for relay in (holder, supervisor):
-            await relay.start()
-        live = chat("conv-e")
-        await holder.open(live)
-        await holder.from_young_person("conv-e", "he wants money")
-        await holder.from_counselor("conv-e", "you did nothing wrong")
-        await holder.typing_from_young_person("conv-e", True)
-        view = await supervisor.messages_anywhere("conv-e", 0)
-        assert [(m["from"], m["text"]) for m in view.messages] == [
-            ("young_person", "he wants money"),
-            ("counselor", "you did nothing wrong"),
-        ]
-        assert view.messages[1]["delivered"] is False and view.typing is True
-        later = await supervisor.messages_anywhere("conv-e", view.messages[0]["n"])
-        assert [m["text"] for m in later.messages] == ["you did nothing wrong"]
-        started = time.monotonic()
-        assert await supervisor.messages_anywhere("conv-nowhere", 0) is None
-        assert time.monotonic() - started < ANSWER_TIMEOUT_SECONDS + 1
-        await holder.close("conv-e")
-        assert await supervisor.messages_anywhere("conv-e", 0) is None  # dropped with the chat
-        for relay in (holder, supervisor):
-            await relay.stop()
+        async with running_relays(holder, supervisor):
+            live = chat("conv-e")
+            await holder.open(live)
+            await holder.from_young_person("conv-e", "he wants money")
+            await holder.from_counselor("conv-e", "you did nothing wrong")
+            await holder.typing_from_young_person("conv-e", True)
+            view = await supervisor.messages_anywhere("conv-e", 0)
+            assert [(m["from"], m["text"]) for m in view.messages] == [
+                ("young_person", "he wants money"),
+                ("counselor", "you did nothing wrong"),
+            ]
+            assert view.messages[1]["delivered"] is False and view.typing is True
+            later = await supervisor.messages_anywhere("conv-e", view.messages[0]["n"])
+            assert [m["text"] for m in later.messages] == ["you did nothing wrong"]
+            started = time.monotonic()
+            assert await supervisor.messages_anywhere("conv-nowhere", 0) is None
+            assert time.monotonic() - started < ANSWER_TIMEOUT_SECONDS + 1
+            await holder.close("conv-e")
+            assert await supervisor.messages_anywhere("conv-e", 0) is None  # dropped with the chat
 
     asyncio.run(scenario())
 
@@ -216,11 +206,10 @@ def test_the_relay_stops_even_when_stopped_as_its_read_times_out(redis_needed):
             RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
             RedisHandoffRelay(REDIS_URL, channel=TEST_CHANNEL),
         )
-        await first.start()
-        await second.start()
-        await second.from_young_person("conv-nobody", "hi")  # waits out the first second
-        await asyncio.wait_for(first.stop(), 5)
-        await asyncio.wait_for(second.stop(), 5)
+        async with running_relays(first, second):
+            await second.from_young_person("conv-nobody", "hi")  # waits out the first second
+            await asyncio.wait_for(first.stop(), 5)
+            await asyncio.wait_for(second.stop(), 5)
 
     for _ in range(6):
         asyncio.run(scenario())

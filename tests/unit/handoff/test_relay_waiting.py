@@ -8,6 +8,7 @@ import pytest
 
 from haven.handoff.relay import TYPING, HandoffRelay, LiveChat, RedisHandoffRelay
 from tests.support.polling import until
+from tests.support.relays import running_relays
 from tests.unit.handoff.test_relay import REDIS_URL, TEST_CHANNEL, redis_reachable
 
 
@@ -35,27 +36,25 @@ def test_across_two_processes_a_claim_moves_the_queue_and_typing_crosses():
         pushed: list = []
         for name, relay in (("console", console), ("widget", widget)):
             relay.on_queue_change = heard[name].append
-            await relay.start()
+        async with running_relays(console, widget):
 
-        async def push(conversation_id, message):
-            pushed.append((conversation_id, message))
+            async def push(conversation_id, message):
+                pushed.append((conversation_id, message))
 
-        widget.push_to_young_person = push
-        live = LiveChat("req-9", "conv-waiting", "ana", "en", "uk")
-        await console.open(live)
-        await until(lambda: "conv-waiting" in heard["widget"])
-        assert heard["console"] == ["conv-waiting"]  # once: its own event is not heard twice
+            widget.push_to_young_person = push
+            live = LiveChat("req-9", "conv-waiting", "ana", "en", "uk")
+            await console.open(live)
+            await until(lambda: "conv-waiting" in heard["widget"])
+            assert heard["console"] == ["conv-waiting"]  # once: its own event is not heard twice
 
-        await widget.queue_changed()  # a young person left on the widget's process
-        await until(lambda: None in heard["console"] and None in heard["widget"])
+            await widget.queue_changed()  # a young person left on the widget's process
+            await until(lambda: None in heard["console"] and None in heard["widget"])
 
-        assert await widget.typing_from_young_person("conv-waiting", True)
-        await until(live.young_person_typing)
-        await console.typing_from_counselor("conv-waiting", True)
-        await until(lambda: pushed)
-        assert pushed == [("conv-waiting", {"kind": TYPING, "typing": True})]
-        assert not await widget.typing_from_young_person("conv-nobody", True)
-        for relay in (console, widget):
-            await relay.stop()
+            assert await widget.typing_from_young_person("conv-waiting", True)
+            await until(live.young_person_typing)
+            await console.typing_from_counselor("conv-waiting", True)
+            await until(lambda: pushed)
+            assert pushed == [("conv-waiting", {"kind": TYPING, "typing": True})]
+            assert not await widget.typing_from_young_person("conv-nobody", True)
 
     asyncio.run(scenario())
