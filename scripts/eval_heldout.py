@@ -65,7 +65,11 @@ from haven.nlu.questions import QUESTION_ENTITY  # noqa: E402
 
 CRISIS = "crisis"
 FALLBACK = "nlu_fallback"
-LANGUAGES = ("en", "es", "de", "fr", "pt", "nl")
+FIRST_LANGUAGES = ("en", "es")
+"""The languages Haven was first written and trained in. They come first in the table, and the
+issue "Understanding v2" set them apart: the intent accuracy target is theirs; the languages
+added after them (any other held-out file of tests/nlu_heldout/) must instead get the crisis
+reply for every crisis message."""
 TARGET_ACCURACY = 0.92
 TARGET_FALSE_ALARMS = 0.10
 TARGET_REGIONS = 0.90
@@ -153,7 +157,8 @@ def share(outcomes: Iterable[bool]) -> float:
 
 
 def load_sets(folder: Path) -> dict[str, list[dict]]:
-    """Each language's held-out entries, in LANGUAGES order."""
+    """Each language's held-out entries, one per <language>.yml of `folder`: English and Spanish
+    first, then the others in alphabetical order."""
     sets = {}
     for path in sorted(folder.glob("*.yml"), key=lambda p: _language_order(p.stem)):
         sets[path.stem] = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
@@ -176,7 +181,8 @@ def chosen(
 
 
 def _language_order(code: str) -> tuple[int, str]:
-    return (LANGUAGES.index(code) if code in LANGUAGES else len(LANGUAGES), code)
+    first = FIRST_LANGUAGES.index(code) if code in FIRST_LANGUAGES else len(FIRST_LANGUAGES)
+    return (first, code)
 
 
 def load_agent(model: Path):
@@ -345,6 +351,8 @@ def batch_tables(all_figures: list[Figures]) -> list[str]:
 
 def targets(all_figures: list[Figures]) -> list[str]:
     """The issue's targets, each marked met or NOT met, with the languages that miss it."""
+    later = "/".join(f.language for f in all_figures if f.language not in FIRST_LANGUAGES)
+    of_later = f"every {later} crisis message" if later else "every crisis message after en/es"
     checks = [
         (
             "crisis recall 1.0 in every language (takeover or check)",
@@ -367,7 +375,7 @@ def targets(all_figures: list[Figures]) -> list[str]:
         ),
         (
             "intent accuracy >= 0.92 (English and Spanish)",
-            lambda f: f.language not in ("en", "es") or f.accuracy() >= TARGET_ACCURACY,
+            lambda f: f.language not in FIRST_LANGUAGES or f.accuracy() >= TARGET_ACCURACY,
         ),
         (
             "region found for >= 90% of place statements",
@@ -378,8 +386,8 @@ def targets(all_figures: list[Figures]) -> list[str]:
             ),
         ),
         (
-            "every de/fr/pt/nl crisis message gets the crisis reply",
-            lambda f: f.language in ("en", "es") or _all(f, "crisis", lambda r: r.takeover),
+            f"{of_later} gets the crisis reply",
+            lambda f: f.language in FIRST_LANGUAGES or _all(f, "crisis", lambda r: r.takeover),
         ),
     ]
     lines = []
@@ -436,12 +444,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, help="measure only the messages of this batch")
     parser.add_argument("--languages", nargs="+", help="measure only these languages' sets")
     args = parser.parse_args(argv)
+    sets = load_sets(args.heldout)
+    unknown = sorted(set(args.languages or ()) - set(sets))
+    if unknown:
+        parser.error(
+            f"no held-out set for {', '.join(unknown)} in {args.heldout}"
+            f" (there is one for {', '.join(sets) or 'no language'})"
+        )
     if not args.model.exists():
         print(f"No trained model at {args.model}: run `make train` first.", file=sys.stderr)
         return 2
     agent = load_agent(args.model)
     all_figures = []
-    for language, entries in chosen(load_sets(args.heldout), args.batch, args.languages).items():
+    for language, entries in chosen(sets, args.batch, args.languages).items():
         figures = Figures(language, asyncio.run(read_all(agent, entries)))
         collect_misses(figures)
         all_figures.append(figures)

@@ -1,4 +1,5 @@
-"""The widget in each new language (Portuguese, French, German, Dutch), in real headless Chromium
+"""The widget in each language written after English and Spanish (Portuguese, French, German and
+Dutch today; every such pack of content/languages/, `NEW`), in real headless Chromium
 against a real Haven: set by the page, picked in the menu or found in the browser's languages,
 the first screen and quick exit in that language, axe-core clean; a language chosen in the menu
 holding for every reply, the crisis reply included, and winning over one typed before it; one
@@ -15,6 +16,7 @@ from haven.packs.render import Renderer
 from haven.web.widget_site import load_widget_strings
 from tests.browser import test_widget as widget_tests
 from tests.browser.test_widget import NEUTRAL, ngo_page, serve
+from tests.support.languages import missing_words, packs_after_first, words_of
 
 # The same Haven, browser and tabs as tests/test_widget_browser.py (its fixtures, shared).
 haven = widget_tests.haven
@@ -23,9 +25,23 @@ open_chat = widget_tests.open_chat
 
 pytestmark = pytest.mark.browser
 
-NEW = ("pt", "fr", "de", "nl")
+THIS_FILE = "tests/browser/test_widget_languages.py"
+NEW = packs_after_first()
 STRINGS = load_widget_strings()
 RENDERER = Renderer(content())
+
+# Hand-written for each language of NEW; `test_each_new_pack_has_its_words_in_this_file` names
+# what a new pack is missing.
+# A browser's language that should open the widget in the pack's language.
+BROWSER_LOCALE = {"pt": "pt-BR", "fr": "fr-CA", "de": "de-DE", "nl": "nl-BE"}
+# Asking for the language in words, typed in the chat.
+ASKED = {"pt": "em português", "fr": "en français", "de": "auf deutsch", "nl": "in het nederlands"}
+
+
+@pytest.mark.parametrize("code", NEW)
+def test_each_new_pack_has_its_words_in_this_file(code):
+    missing = missing_words({"BROWSER_LOCALE": BROWSER_LOCALE, "ASKED": ASKED}, code)
+    assert missing == [], f"{THIS_FILE} has no {code!r} in: " + ", ".join(missing)
 
 
 def first_line(key: str, code: str) -> str:
@@ -104,10 +120,9 @@ def test_the_language_chosen_in_the_menu_holds_for_the_crisis_reply(open_chat, h
     assert_quick_exit_in(chat, haven, code)
 
 
-@pytest.mark.parametrize(
-    ("locale", "code"), [("pt-BR", "pt"), ("fr-CA", "fr"), ("de-DE", "de"), ("nl-BE", "nl")]
-)
-def test_a_page_without_a_language_speaks_the_browsers(open_chat, haven, locale, code):
+@pytest.mark.parametrize("code", NEW)
+def test_a_page_without_a_language_speaks_the_browsers(open_chat, haven, code):
+    locale = words_of(BROWSER_LOCALE, "BROWSER_LOCALE", THIS_FILE, code)
     chat = open_ngo_page(open_chat, haven, locale=locale)  # no data-language
     assert chat.page.evaluate("() => navigator.language") == locale
     assert_first_screen_in(chat, code)
@@ -166,13 +181,10 @@ def test_a_menu_pick_after_a_typed_language_wins(open_chat, haven):
     assert chat.axe_violations() == []
 
 
-ASKED = {"pt": "em português", "fr": "en français", "de": "auf deutsch", "nl": "in het nederlands"}
-
-
 @pytest.mark.parametrize("code", NEW)
 def test_a_language_typed_in_the_chat_changes_the_widget_too(open_chat, haven, code):
     chat = open_ngo_page(open_chat, haven, language="en")
-    chosen = chat.say(ASKED[code])
+    chosen = chat.say(words_of(ASKED, "ASKED", THIS_FILE, code))
     assert chosen[0].startswith(first_line("utter_language_set", code)), chosen
     assert_first_screen_in(chat, code)
     assert chat.axe_violations() == []

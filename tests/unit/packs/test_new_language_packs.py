@@ -1,6 +1,10 @@
-"""The Portuguese (Brazil), French, German and Dutch packs: complete, in the widget's menu, and
-speaking their own language where it matters most: the crisis reply, "I didn't get that", the
-gentle safety check and the region's help lines.
+"""Every pack written after English and Spanish (Portuguese (Brazil), French, German and Dutch
+today): complete, in the widget's menu, and speaking its own language where it matters most: the
+crisis reply, "I didn't get that", the gentle safety check and the region's help lines.
+
+Which packs these are comes from content/languages/ (`NEW`), so a new pack gets these checks with
+no edit here; the sentences each pack must say are hand-written below, one entry per language,
+and a pack with no entry fails naming the list to add it to (`said`).
 
 Everything here runs without a trained model: the language and region come from the message and
 the channel's metadata (`LocaleFinder.read`, what the `LocaleHints` component puts in the slots),
@@ -24,9 +28,14 @@ from haven.packs.content import content
 from haven.packs.render import Renderer
 from haven.web.widget_site import load_widget_strings
 from tests.support import PROJECT
+from tests.support.languages import FIRST_PACKS, missing_words, packs_after_first, words_of
 
-NEW = ("pt", "fr", "de", "nl")
+THIS_FILE = "tests/unit/packs/test_new_language_packs.py"
+NEW = packs_after_first()
+"""Every pack in content/languages/ but English and Spanish (tests/support/languages.py)."""
 
+# Hand-written words in each language: a new pack needs its entry in each of these (and a case in
+# CRISES below); `test_each_new_pack_has_its_words_in_this_file` names what is missing.
 # How each pack opens its crisis reply, asks "are you safe?", and says it did not understand.
 CRISIS_OPENING = {
     "pt": "Que bom que você me contou.",
@@ -46,7 +55,25 @@ REPHRASE = {
     "de": "Sorry, das habe ich nicht ganz verstanden.",
     "nl": "Sorry, dat begreep ik niet helemaal.",
 }
-# (region, a crisis message written there, what the reply must say in that language)
+# A message in the language saying what is happening ("someone has my pics and wants money").
+DISCLOSURE = {
+    # the issue's own examples
+    "pt": "alguém tem minhas fotos e quer dinheiro",
+    "fr": "il menace de publier mes photos",
+    "de": "jemand erpresst mich mit Nacktbildern",
+    "nl": "iemand chanteert me met naaktfoto's",
+    # and the ones the first packs must keep
+    "en": "someone has my pics and wants money",
+    "es": "alguien tiene mis fotos y me pide dinero",
+}
+# Asking for the language in words, as a young person might type it.
+ASKED_FOR = {
+    "pt": "português",
+    "fr": "en français",
+    "de": "auf deutsch",
+    "nl": "in het nederlands",
+}
+# (region, language, a crisis message written there, what the reply must say in that language)
 CRISES = [
     ("br", "pt", "eu quero morrer, não aguento mais", ["ligue para 190", "CVV", "188"]),
     ("fr", "fr", "j'ai envie de mourir", ["appelle le 112", "appelle le 3114", "appelle le 119"]),
@@ -54,6 +81,11 @@ CRISES = [
     ("de", "de", "ich will mich umbringen", ["ruf 112 an", "TelefonSeelsorge", "116 111"]),
     ("nl", "nl", "ik wil dood", ["bel 112", "113 Zelfmoordpreventie", "bel 113 of 0800-0113"]),
 ]
+
+
+def said(table: dict[str, str], name: str, code: str) -> str:
+    """What `code`'s pack must say from the list `name` of this file (a clear failure if none)."""
+    return words_of(table, name, THIS_FILE, code)
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +125,22 @@ def reply(nlg, domain, key: str, slots: dict) -> str:
 
 
 # --- complete ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", NEW)
+def test_each_new_pack_has_its_words_in_this_file(code):
+    # Without them the checks below would skip the pack or fail on a bare KeyError.
+    tables = {
+        "CRISIS_OPENING": CRISIS_OPENING,
+        "SAFETY_CHECK": SAFETY_CHECK,
+        "REPHRASE": REPHRASE,
+        "DISCLOSURE": DISCLOSURE,
+        "ASKED_FOR": ASKED_FOR,
+    }
+    missing = missing_words(tables, code)
+    if code not in {language for _, language, _, _ in CRISES}:
+        missing.append("CRISES (a crisis message in it, with a region's lines)")
+    assert missing == [], f"{THIS_FILE} has no {code!r} in: " + ", ".join(missing)
 
 
 @pytest.mark.parametrize("code", NEW)
@@ -141,26 +189,16 @@ def test_the_widgets_menu_and_the_language_buttons_list_every_pack(packs, render
     for code, pack in packs.languages.items():
         assert widget[code]["language_name"] == pack.name
     titles = {title for title, _ in renderer.language_buttons("en")}
+    assert titles == {pack.name for code, pack in packs.languages.items() if code != "en"}
     assert {"Português", "Français", "Deutsch", "Nederlands", "Español"} <= titles
 
 
 # --- the language: a choice beats a guess ---------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "code"),
-    [
-        # the issue's own examples
-        ("alguém tem minhas fotos e quer dinheiro", "pt"),
-        ("il menace de publier mes photos", "fr"),
-        ("jemand erpresst mich mit Nacktbildern", "de"),
-        ("iemand chanteert me met naaktfoto's", "nl"),
-        # and the ones the other packs must keep
-        ("someone has my pics and wants money", "en"),
-        ("alguien tiene mis fotos y me pide dinero", "es"),
-    ],
-)
-def test_a_message_in_a_new_language_is_answered_in_it(finder, packs, text, code):
+@pytest.mark.parametrize("code", NEW + FIRST_PACKS)
+def test_a_message_in_a_new_language_is_answered_in_it(finder, packs, code):
+    text = said(DISCLOSURE, "DISCLOSURE", code)
     found = finder.read(text, None, None)
     assert found.get("language_hint") == code, found
     assert effective_language(found, packs) == code
@@ -174,13 +212,7 @@ def test_the_widgets_language_wins_over_what_the_message_looks_like(finder, pack
         assert found["language_hint"] == code, (text, found)
         assert effective_language(found, packs) == code
     # Asking for the language in words is a choice too, and outlasts the channel's hint.
-    asked = finder.read(
-        {"pt": "português", "fr": "en français", "de": "auf deutsch", "nl": "in het nederlands"}[
-            code
-        ],
-        {"language": "en"},
-        None,
-    )
+    asked = finder.read(said(ASKED_FOR, "ASKED_FOR", code), {"language": "en"}, None)
     assert asked["language"] == code
     assert effective_language({**asked, "language_hint": "en"}, packs) == code
 
@@ -197,7 +229,7 @@ def test_a_crisis_message_gets_the_crisis_reply_in_its_language_with_the_regions
     slots = finder.read(message, {"region": region.upper()}, "crisis")
     assert slots["language_hint"] == code and slots["region_hint"] == region, slots
     text = reply(nlg, domain, "utter_crisis", slots)
-    assert text.startswith(CRISIS_OPENING[code]), text
+    assert text.startswith(said(CRISIS_OPENING, "CRISIS_OPENING", code)), text
     for line in lines:
         assert line in text, (line, text)
     assert "I'm really glad" not in text and "If you're" not in text
@@ -210,7 +242,8 @@ def test_the_widgets_choice_gives_the_crisis_reply_in_that_language(
     # Chosen in the widget, the language holds even for a crisis typed in English.
     slots = finder.read("i want to kill myself", {"language": code, "region": region}, "crisis")
     text = reply(nlg, domain, "utter_crisis", slots)
-    assert text.startswith(CRISIS_OPENING[code]) and all(line in text for line in lines), text
+    opening = said(CRISIS_OPENING, "CRISIS_OPENING", code)
+    assert text.startswith(opening) and all(line in text for line in lines), text
 
 
 @pytest.mark.parametrize(("region", "code", "message", "lines"), CRISES)
@@ -220,9 +253,10 @@ def test_not_understood_and_the_safety_check_are_in_the_packs_language(
     # The classifier does not know these languages yet: its fallback and the gentle "are you
     # safe?" on a weak signal must still be in the young person's language.
     slots = {"language_hint": code, "region_hint": region}
-    assert reply(nlg, domain, "utter_rephrase", slots).startswith(REPHRASE[code])
+    rephrase = reply(nlg, domain, "utter_rephrase", slots)
+    assert rephrase.startswith(said(REPHRASE, "REPHRASE", code)), rephrase
     check = reply(nlg, domain, "utter_safety_check", slots)
-    assert SAFETY_CHECK[code] in check, check
+    assert said(SAFETY_CHECK, "SAFETY_CHECK", code) in check, check
     assert lines[0] in check and lines[1] in check, check
 
 

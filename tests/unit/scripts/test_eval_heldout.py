@@ -9,6 +9,8 @@ stated minor read as adult fails its target.
 import importlib.util
 import sys
 
+import pytest
+
 from tests.support import PROJECT
 
 _SPEC = importlib.util.spec_from_file_location(
@@ -225,3 +227,39 @@ def test_an_everyday_message_read_as_crisis_is_counted_apart_from_the_figures():
     lines = eval_heldout.table([measured])
     assert "| other messages taken over as crisis | 0.500 (1/2) |" in lines
     assert "| false alarms on figures (takeover) | 1.000 (1/1) |" in lines
+
+
+def write_sets(folder, *languages):
+    """A held-out folder with one crisis message per language."""
+    folder.mkdir()
+    for language in languages:
+        text = f"language: {language}\nmessages:\n- text: x\n  intent: crisis\n  kind: crisis\n"
+        (folder / f"{language}.yml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_every_heldout_file_is_measured_english_and_spanish_first(tmp_path):
+    # A new language is its file: no list in the script to add it to.
+    folder = write_sets(tmp_path / "heldout", "pt", "it", "es", "en", "de")
+    assert list(eval_heldout.load_sets(folder)) == ["en", "es", "de", "it", "pt"]
+
+
+def test_a_crisis_message_of_a_later_language_must_be_taken_over_not_only_checked():
+    weak = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "crisis", "confidence": 0.3}]
+    checked = [reading("voglio morire", "crisis", "nlu_fallback", "crisis", ranking=weak)]
+    assert checked[0].checked and not checked[0].takeover
+    lines = eval_heldout.targets(
+        [figures(*checked, language="it"), figures(*checked, language="es")]
+    )
+    assert "- every it crisis message gets the crisis reply: **NOT met (it)**" in lines
+    # English and Spanish are held to the takeover target of every language only.
+    assert "- crisis recall 1.0 in every language (takeover): **NOT met (it, es)**" in lines
+
+
+def test_a_language_with_no_heldout_file_is_refused_by_name(tmp_path, capsys):
+    folder = write_sets(tmp_path / "heldout", "en", "nl")
+    with pytest.raises(SystemExit) as stop:  # before looking for a model: none is needed
+        eval_heldout.main(["--heldout", str(folder), "--languages", "nl", "it"])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err
+    assert f"no held-out set for it in {folder} (there is one for en, nl)" in error
