@@ -64,6 +64,10 @@
     assets: new URL('.', scriptUrl).href,
     exitUrl: httpUrl(data.exitUrl, DEFAULT_EXIT_URL),
     language: data.language || '',
+    // The country the page serves ("CA", "br"): Haven's help lines for it from the first reply,
+    // and the languages people write there when a message's language is close to call. Only a
+    // short code goes; Haven keeps it only if a region pack has it.
+    region: /^[A-Za-z]{2,3}$/.test(data.region || '') ? data.region : '',
     color: data.color || '',
     logo: httpUrl(data.logo, ''),
     name: data.name || 'Haven',
@@ -497,11 +501,14 @@
     });
   }
 
-  // What a message tells Haven about the language, fixed when it is first sent (so a message
-  // sent again after a lost connection says the same).
+  // What a message tells Haven about the language and the page's country, fixed when it is
+  // first sent (so a message sent again after a lost connection says the same).
   function metadataFor(item) {
     if (!item.metadata) {
       item.metadata = languageChosen || item.greeting ? { language: language } : {};
+      if (config.region) {
+        item.metadata.region = config.region;
+      }
       if (languagePicked) {
         item.metadata.chosen_language = languagePicked;
         languagePicked = null;

@@ -189,3 +189,20 @@ def test_a_language_typed_in_the_chat_changes_the_widget_too(open_chat, haven, c
     assert_first_screen_in(chat, code)
     assert chat.axe_violations() == []
     assert_quick_exit_in(chat, haven, code)
+
+
+def test_a_page_for_canada_reads_quebec_french_as_french_and_gives_canadas_lines(open_chat, haven):
+    # "yé tu possible": Spanish shares "tu", "de", "un" with it, so only the page's country
+    # (data-region, sent with every message) makes it French (Canada's `languages: [en, fr]`).
+    chat = ngo_chat(open_chat, haven, region="CA")
+    sent = frames_sent(chat)
+    chat.open()
+    reply = chat.say("yé tu possible de parler a un intervenant?")
+    # No counselor is online in this test: the French reply, with Canada's lines in French.
+    expected = RENDERER.render(
+        "utter_request_human", language="fr", region="ca", slots={"handoff_status": "offline"}
+    )
+    assert reply[0].split() == expected["text"].split(), reply  # the widget drops blank lines
+    assert "TEXTO" in reply[0], reply
+    messages = [frame for frame in sent if "user_uttered" in frame]
+    assert all('"region":"CA"' in frame for frame in messages), messages
