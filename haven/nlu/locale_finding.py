@@ -240,9 +240,7 @@ class LocaleFinder:
         """
         text = text or ""
         typed = not text.startswith("/")  # a button's payload says nothing about language
-        # Where the user is, as far as this message tells, to decide between close languages.
-        place = self.region_from_metadata(metadata) or (self.places.read(text) if typed else None)
-        written_in = self.detect_language(text, place) if typed else None
+        written_in = self._written_in(text, metadata) if typed else None
         asked = self.requested_language(text, intent) if typed else None
         found = {
             "language": asked or self.chosen_language(metadata),
@@ -251,6 +249,16 @@ class LocaleFinder:
             "region_hint": self.region_from_metadata(metadata),
         }
         return {entity: value for entity, value in found.items() if value}
+
+    def _written_in(self, text: str, metadata: Mapping[str, Any] | None) -> str | None:
+        """The message's language; where two languages come close, the region of the metadata
+        or, only then, the one the message names decides (the place is not read otherwise)."""
+        region = self.region_from_metadata(metadata)
+        written_in = self.detect_language(text, region)
+        if written_in is None and region is None:
+            named = self.places.read(text)
+            written_in = self.detect_language(text, named) if named else None
+        return written_in
 
     def _region_said(self, text: str, intent: str | None, written_in: str | None) -> str | None:
         # The negations of the language the message is written in, when it is clear: "no" is
